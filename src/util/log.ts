@@ -1,0 +1,36 @@
+// Levelled logging to stderr, mirrored (at debug level, whatever the console level) into the
+// run's log file once an output directory is known.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+let consoleLevel: LogLevel = 'info';
+let logFile: string | undefined;
+
+export function setLogLevel(level: LogLevel): void {
+  consoleLevel = level;
+}
+
+export function getLogLevel(): LogLevel {
+  return consoleLevel;
+}
+
+/** From now on every message is also appended to `path`. */
+export function setLogFile(path: string | undefined): void {
+  logFile = path;
+  if (path) mkdirSync(dirname(path), { recursive: true });
+}
+
+function emit(level: Exclude<LogLevel, 'silent'>, message: string): void {
+  if (logFile) appendFileSync(logFile, `${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
+  if (rank[level] >= rank[consoleLevel]) process.stderr.write(message + '\n');
+}
+
+export const log = {
+  debug: (m: string) => emit('debug', m),
+  info: (m: string) => emit('info', m),
+  warn: (m: string) => emit('warn', `warning: ${m}`),
+  error: (m: string) => emit('error', `error: ${m}`),
+};
