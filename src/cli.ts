@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // tinyforge's command line: each command loads a config and runs one stage (or, for `run`, all of
 // them). Stages live in src/pipeline; this file only parses options and reports errors.
-import { Command, Option } from 'commander';
-import { loadConfig } from './config/load.js';
+import { Command } from 'commander';
+import { loadConfig, trainingHash } from './config/load.js';
 import type { Config } from './config/types.js';
 import { writeSchemaFile } from './config/schema-file.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { runPaths } from './paths.js';
-import { trainStage } from './pipeline/train-stage.js';
+import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
+import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
+import { loadIr } from './ir/io.js';
+import { loadModel } from './train/persist.js';
+import { initBackend } from './train/backend.js';
 import { writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
@@ -56,6 +60,42 @@ program
     const { config, paths } = openRun(file);
     const result = await trainStage(config, paths, opts);
     console.log(JSON.stringify(result.metrics, null, 2));
+  });
+
+/** The trained model of a config, refusing one trained from different settings. */
+async function trainedModel(config: Config, paths: ReturnType<typeof runPaths>) {
+  await initBackend(config.training.backend);
+  const metrics = readTrainMetrics(paths);
+  if (!metrics) throw new UserError(`${paths.modelDir}: no trained model; run \`tinyforge train ${config.path}\` first`);
+  if (metrics.trainingHash !== trainingHash(config)) {
+    throw new UserError(
+      `${paths.trainMetrics}: the trained model comes from different dataset/model/training settings ` +
+        `(hash ${metrics.trainingHash}, config has ${trainingHash(config)}); run \`tinyforge train ${config.path}\``,
+    );
+  }
+  return { model: await loadModel(paths.modelDir), metrics };
+}
+
+program
+  .command('quantize')
+  .description('quantize the trained model to int8 and write model.ir.json beside it')
+  .argument('<config>', 'config file')
+  .action(async (file: string) => {
+    const { config, paths } = openRun(file);
+    const { model, metrics } = await trainedModel(config, paths);
+    quantizeStage(config, paths, model, metrics);
+  });
+
+program
+  .command('evaluate')
+  .description('float vs int8-reference accuracy on the test set, agreement, per-layer quantization error')
+  .argument('<config>', 'config file')
+  .option('--json', 'print the evaluation as JSON')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    const { config, paths } = openRun(file);
+    const { model } = await trainedModel(config, paths);
+    const evaluation = evaluateStage(config, paths, model, loadIr(paths.ir));
+    console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
   });
 
 program

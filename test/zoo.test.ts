@@ -31,12 +31,13 @@ describe('parameter counts against hand-computed values', () => {
   });
 
   it('tiny-cnn with batch norm', () => {
-    const expected = (9 * 8 + 4 * 8) + (9 * 8 * 16 + 4 * 16) + (9 * 16 * 24 + 4 * 24) + (24 * 10 + 10);
+    const expected = (9 * 8 + 4 * 8) + (9 * 8 * 16 + 4 * 16) + (9 * 16 * 32 + 4 * 32) + (3 * 3 * 32 * 10 + 10);
+    expect(expected).toBe(8946);
     const p = profileSpec(buildSpec(model({})));
     expect(p.params).toBe(expected);
     // After folding, each batch norm leaves one bias per channel.
-    expect(p.deployedParams).toBe(expected - 3 * (8 + 16 + 24));
-    expect(p.macs).toBe(28 * 28 * 9 * 8 + 14 * 14 * 9 * 8 * 16 + 7 * 7 * 9 * 16 * 24 + 24 * 10);
+    expect(p.deployedParams).toBe(expected - 3 * (8 + 16 + 32));
+    expect(p.macs).toBe(28 * 28 * 9 * 8 + 14 * 14 * 9 * 8 * 16 + 7 * 7 * 9 * 16 * 32 + 288 * 10);
   });
 
   it('separable-cnn: depthwise 3x3 + pointwise 1x1 pairs', () => {
@@ -63,7 +64,7 @@ describe('parameter counts against hand-computed values', () => {
 
   it('width and depth multipliers scale channels and blocks', () => {
     const wide = buildSpec(model({ widthMultiplier: 2 }));
-    expect(wide.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { filters: number }).filters)).toEqual([16, 32, 48]);
+    expect(wide.layers.filter((l) => l.kind === 'conv2d').map((l) => (l as { filters: number }).filters)).toEqual([16, 32, 64]);
     const deep = buildSpec(model({ depthMultiplier: 3 }));
     expect(deep.layers.filter((l) => l.kind === 'conv2d')).toHaveLength(5);
   });

@@ -26,12 +26,13 @@ const dropout = (rate: number): LayerSpec[] => (rate > 0 ? [{ kind: 'dropout', r
 const times = <T>(n: number, make: (i: number) => T[]): T[] => Array.from({ length: n }, (_, i) => make(i)).flat();
 
 const builders: Record<Architecture, (k: Knobs, classes: number) => LayerSpec[]> = {
-  // Plain 3x3 convolutions, pooling early so that activations (the RAM arena) stay small.
+  // Plain 3x3 convolutions, pooling after each so that activations (the RAM arena) stay small;
+  // a flattened 3x3 map feeds the classifier (a global-average-pool head trained much slower).
   'tiny-cnn': (k, classes) => [
     conv(k, 8, 3), maxPool(),
     conv(k, 16, 3), maxPool(),
-    ...times(k.repeat(1), () => [conv(k, 24, 3)]),
-    { kind: 'global_avg_pool' },
+    ...times(k.repeat(1), () => [conv(k, 32, 3)]), maxPool(),
+    { kind: 'flatten' },
     ...dropout(k.dropout),
     dense(classes, 'linear'),
   ],

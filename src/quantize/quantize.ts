@@ -1,0 +1,130 @@
+// Float graph + activation ranges -> the int8 IR, following the TFLite int8 quantization spec:
+// weights symmetric per output channel in [-127, 127]; activations asymmetric per tensor in
+// [-128, 127]; int32 bias with scale inputScale * weightScale[c]; requantization by
+// QuantizeMultiplier of inputScale * weightScale[c] / outputScale; pools and reshapes keep their
+// input's scale and zero point; fused ReLU/ReLU6 become the op's output clamp.
+import type { Clamp, IrMetadata, IrModel, IrOp, IrTensor, Requant } from '../ir/types.js';
+import { IR_VERSION } from '../ir/types.js';
+import { isWeighted, type FloatGraph, type FloatWeightedOp, type FusedActivation } from './float-graph.js';
+import { quantizeMultiplier } from './multiplier.js';
+import type { Range } from './calibrate.js';
+
+/** std::round: half away from zero (Math.round sends -2.5 to -2). */
+export function roundHalfAway(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+export interface ActivationQuant {
+  scale: number;
+  zeroPoint: number;
+}
+
+/**
+ * Asymmetric int8 parameters for a float range. The range is first widened to contain 0 so that
+ * real zero (ReLU's floor, zero padding) is exactly representable.
+ */
+export function activationQuant(range: Range): ActivationQuant {
+  const min = Math.min(range.min, 0);
+  const max = Math.max(range.max, 0);
+  if (max - min < 1e-12) return { scale: 1, zeroPoint: 0 };
+  const scale = (max - min) / 255;
+  const zeroPoint = Math.max(-128, Math.min(127, roundHalfAway(-128 - min / scale)));
+  return { scale, zeroPoint };
+}
+
+/** The int8 output range a fused activation leaves (TFLite's CalculateActivationRangeQuantized). */
+export function activationClamp(activation: FusedActivation, q: ActivationQuant): Clamp {
+  const quantize = (real: number) => q.zeroPoint + roundHalfAway(real / q.scale);
+  if (activation === 'relu') return { min: Math.max(-128, quantize(0)), max: 127 };
+  if (activation === 'relu6') return { min: Math.max(-128, quantize(0)), max: Math.min(127, quantize(6)) };
+  return { min: -128, max: 127 };
+}
+
+/** Symmetric per-output-channel weights: scale_c = max|w_c| / 127. */
+export function quantizeWeights(op: FloatWeightedOp): { weights: Int8Array; scales: Float64Array } {
+  const c = op.outChannels;
+  const channelOf = op.kind === 'depthwise_conv2d'
+    ? (i: number) => i % c
+    : (() => { const per = op.weights.length / c; return (i: number) => Math.floor(i / per); })();
+  const maxAbs = new Float64Array(c);
+  op.weights.forEach((w, i) => {
+    const ch = channelOf(i);
+    maxAbs[ch] = Math.max(maxAbs[ch], Math.abs(w));
+  });
+  // A channel of all-zero weights still needs a positive scale; its weights stay 0.
+  const scales = maxAbs.map((m) => (m > 0 ? m / 127 : 1));
+  const weights = new Int8Array(op.weights.length);
+  op.weights.forEach((w, i) => {
+    weights[i] = Math.max(-127, Math.min(127, roundHalfAway(w / scales[channelOf(i)])));
+  });
+  return { weights, scales };
+}
+
+const INT32_MAX = 2147483647;
+
+function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float64Array): Int32Array {
+  return Int32Array.from(bias, (b, c) => {
+    const q = roundHalfAway(b / (inputScale * weightScales[c]));
+    return Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, q));
+  });
+}
+
+function requantFor(inputScale: number, weightScales: Float64Array, outputScale: number): Requant {
+  const multiplier = new Int32Array(weightScales.length);
+  const shift = new Int32Array(weightScales.length);
+  weightScales.forEach((ws, c) => {
+    const q = quantizeMultiplier((inputScale * ws) / outputScale);
+    multiplier[c] = q.multiplier;
+    shift[c] = q.shift;
+  });
+  return { multiplier, shift, weightScale: Float64Array.from(weightScales) };
+}
+
+export function quantizeGraph(
+  graph: FloatGraph, ranges: Map<string, Range>, name: string, metadata: IrMetadata,
+): IrModel {
+  // The float model sees pixel / 255, so scale 1/255 and zero point -128 make q = pixel - 128 exact.
+  const tensors: IrTensor[] = [{ id: 0, name: 'input', shape: graph.inputShape, scale: 1 / 255, zeroPoint: -128 }];
+  const ops: IrOp[] = [];
+  for (const op of graph.ops) {
+    const input = tensors[tensors.length - 1];
+    const id = tensors.length;
+    if (isWeighted(op)) {
+      const range = ranges.get(op.outputLayer);
+      if (!range) throw new Error(`no calibration range for ${op.outputLayer}`);
+      const q = activationQuant(range);
+      tensors.push({ id, name: op.name, shape: op.outputShape, scale: q.scale, zeroPoint: q.zeroPoint });
+      const { weights, scales } = quantizeWeights(op);
+      const common = {
+        name: op.name, input: input.id, output: id, weights,
+        bias: quantizeBias(op.bias, input.scale, scales),
+        requant: requantFor(input.scale, scales, q.scale),
+        clamp: activationClamp(op.activation, q),
+      };
+      if (op.kind === 'fully_connected') ops.push({ kind: 'fully_connected', ...common });
+      else if (op.kind === 'conv2d') ops.push({ kind: 'conv2d', ...common, kernel: op.kernel, stride: op.stride, padding: op.padding });
+      else ops.push({
+        kind: 'depthwise_conv2d', ...common, kernel: op.kernel, stride: op.stride, padding: op.padding,
+        depthMultiplier: op.depthMultiplier,
+      });
+    } else {
+      // Pools and reshapes pass the input's quantization through unchanged.
+      tensors.push({ id, name: op.name, shape: op.outputShape, scale: input.scale, zeroPoint: input.zeroPoint });
+      if (op.kind === 'reshape') ops.push({ kind: 'reshape', name: op.name, input: input.id, output: id });
+      else ops.push({
+        kind: op.kind, name: op.name, input: input.id, output: id, pool: op.pool, stride: op.stride,
+        padding: op.padding, clamp: { min: -128, max: 127 },
+      });
+    }
+  }
+  const output = tensors[tensors.length - 1];
+  return {
+    irVersion: IR_VERSION,
+    name,
+    tensors,
+    ops,
+    input: { tensor: 0, pixelOffset: -128 },
+    output: { tensor: output.id, numClasses: output.shape[output.shape.length - 1] },
+    metadata,
+  };
+}
