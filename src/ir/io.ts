@@ -1,0 +1,346 @@
+// IrModel <-> the JSON document on disk (model.ir.json), described by schema/ir.schema.json.
+// Reading checks, in order: the version (so a newer file gets a clear message rather than a
+// list of schema errors), the schema, then the semantic checks of validate.ts.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import AjvModule, { type ErrorObject } from 'ajv';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { irJsonSchema } from './schema.js';
+import { IR_VERSION, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding, type Requant } from './types.js';
+import { IrValidationError, validateIr, type IrProblem } from './validate.js';
+
+// ajv ships CommonJS; under NodeNext its default export is the module object.
+const Ajv = AjvModule.default ?? AjvModule;
+let schemaValidator: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
+
+function validator(): NonNullable<typeof schemaValidator> {
+  // verbose: errors carry the offending value, which the messages show as "found".
+  schemaValidator ??= new Ajv({ allErrors: true, verbose: true, strict: true }).compile(irJsonSchema);
+  return schemaValidator;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed arrays <-> JSON values
+
+function int8ToBase64(values: Int8Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+function base64ToInt8(text: string): Int8Array {
+  const bytes = Buffer.from(text, 'base64');
+  // Copy into an array of its own: Buffer.from may hand out a slice of a shared pool.
+  const out = new Int8Array(bytes.length);
+  out.set(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+  return out;
+}
+
+function requantToJson(r: Requant): object {
+  return {
+    multiplier: Array.from(r.multiplier),
+    shift: Array.from(r.shift),
+    weightScale: Array.from(r.weightScale),
+  };
+}
+
+function requantFromJson(r: RequantDoc): Requant {
+  return {
+    multiplier: Int32Array.from(r.multiplier),
+    shift: Int32Array.from(r.shift),
+    weightScale: Float64Array.from(r.weightScale),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// IrModel -> JSON
+
+function opToJson(op: IrOp): object {
+  const common = { kind: op.kind, name: op.name, input: op.input, output: op.output };
+  switch (op.kind) {
+    case 'conv2d':
+      return {
+        ...common,
+        kernel: [...op.kernel],
+        stride: [...op.stride],
+        padding: { ...op.padding },
+        weights: int8ToBase64(op.weights),
+        bias: Array.from(op.bias),
+        requant: requantToJson(op.requant),
+        clamp: { ...op.clamp },
+      };
+    case 'depthwise_conv2d':
+      return {
+        ...common,
+        kernel: [...op.kernel],
+        stride: [...op.stride],
+        padding: { ...op.padding },
+        depthMultiplier: op.depthMultiplier,
+        weights: int8ToBase64(op.weights),
+        bias: Array.from(op.bias),
+        requant: requantToJson(op.requant),
+        clamp: { ...op.clamp },
+      };
+    case 'fully_connected':
+      return {
+        ...common,
+        weights: int8ToBase64(op.weights),
+        bias: Array.from(op.bias),
+        requant: requantToJson(op.requant),
+        clamp: { ...op.clamp },
+      };
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return {
+        ...common,
+        pool: [...op.pool],
+        stride: [...op.stride],
+        padding: { ...op.padding },
+        clamp: { ...op.clamp },
+      };
+    case 'reshape':
+      return common;
+  }
+}
+
+/** The JSON document of an IR (plain data, ready for JSON.stringify). */
+export function irToJson(ir: IrModel): object {
+  return {
+    irVersion: ir.irVersion,
+    name: ir.name,
+    tensors: ir.tensors.map((t) => ({ id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint })),
+    ops: ir.ops.map(opToJson),
+    input: { ...ir.input },
+    output: { ...ir.output },
+    metadata: structuredClone(ir.metadata),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON -> IrModel
+
+// The document's shape once the schema has accepted it: each kind has exactly the fields its op
+// type has, with weights still base64 and the per-channel arrays still JSON arrays.
+interface RequantDoc {
+  multiplier: number[];
+  shift: number[];
+  weightScale: number[];
+}
+interface OpDoc {
+  kind: IrOp['kind'];
+  name: string;
+  input: number;
+  output: number;
+  kernel?: [number, number];
+  pool?: [number, number];
+  stride?: [number, number];
+  padding?: Padding;
+  depthMultiplier?: number;
+  weights?: string;
+  bias?: number[];
+  requant?: RequantDoc;
+  clamp?: Clamp;
+}
+interface IrDoc {
+  name: string;
+  tensors: IrTensor[];
+  ops: OpDoc[];
+  input: IrModel['input'];
+  output: IrModel['output'];
+  metadata: IrModel['metadata'];
+}
+
+function pair(p: [number, number] | undefined): [number, number] {
+  return [p![0], p![1]];
+}
+
+function opFromJson(d: OpDoc): IrOp {
+  const common = { name: d.name, input: d.input, output: d.output };
+  switch (d.kind) {
+    case 'conv2d':
+    case 'depthwise_conv2d': {
+      const conv = {
+        ...common,
+        kernel: pair(d.kernel),
+        stride: pair(d.stride),
+        padding: { ...d.padding! },
+        weights: base64ToInt8(d.weights!),
+        bias: Int32Array.from(d.bias!),
+        requant: requantFromJson(d.requant!),
+        clamp: { ...d.clamp! },
+      };
+      return d.kind === 'conv2d'
+        ? { kind: 'conv2d', ...conv }
+        : { kind: 'depthwise_conv2d', ...conv, depthMultiplier: d.depthMultiplier! };
+    }
+    case 'fully_connected':
+      return {
+        kind: 'fully_connected',
+        ...common,
+        weights: base64ToInt8(d.weights!),
+        bias: Int32Array.from(d.bias!),
+        requant: requantFromJson(d.requant!),
+        clamp: { ...d.clamp! },
+      };
+    case 'max_pool2d':
+    case 'avg_pool2d':
+      return {
+        kind: d.kind,
+        ...common,
+        pool: pair(d.pool),
+        stride: pair(d.stride),
+        padding: { ...d.padding! },
+        clamp: { ...d.clamp! },
+      };
+    case 'reshape':
+      return { kind: 'reshape', ...common };
+  }
+}
+
+/**
+ * Parses and validates an IR document. `source` names where it came from (a file path) in
+ * error messages. Throws a UserError (IrValidationError for schema/semantic problems).
+ */
+export function irFromJson(doc: unknown, source: string): IrModel {
+  checkVersion(doc, source);
+  const validate = validator();
+  if (!validate(doc)) {
+    throw new IrValidationError(source, schemaProblems(validate.errors ?? [], doc));
+  }
+  const d = doc as IrDoc;
+  const ir: IrModel = {
+    irVersion: IR_VERSION,
+    name: d.name,
+    tensors: d.tensors.map((t) => ({ id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint })),
+    ops: d.ops.map(opFromJson),
+    input: { ...d.input },
+    output: { ...d.output },
+    metadata: structuredClone(d.metadata),
+  };
+  validateIr(ir, source);
+  return ir;
+}
+
+function checkVersion(doc: unknown, source: string): void {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new IrValidationError(source, [{ path: '/', expected: 'an IR document (a JSON object)', found: describe(doc) }]);
+  }
+  const version = (doc as { irVersion?: unknown }).irVersion;
+  if (typeof version === 'number' && Number.isInteger(version) && version > IR_VERSION) {
+    throw new UserError(
+      `${source}: /irVersion: expected irVersion ${IR_VERSION} or older, found ${version}: this IR was ` +
+        `written by a newer tinyforge; upgrade tinyforge, or re-run the quantize step with this version`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || rel === '' ? path : rel;
+}
+
+/** Validates and writes the IR atomically (a crash never leaves half a model.ir.json). */
+export function saveIr(path: string, ir: IrModel): void {
+  validateIr(ir, shown(path));
+  writeJsonAtomic(path, irToJson(ir));
+}
+
+/** Reads, parses and validates an IR file. */
+export function loadIr(path: string): IrModel {
+  const source = shown(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${source}: IR file not found (run the quantize step first)`);
+    throw new UserError(`${source}: cannot read the IR file: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${source}: expected a JSON document, found invalid JSON (${(err as Error).message})`);
+  }
+  return irFromJson(doc, source);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema errors -> "path: expected ..., found ..."
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return `${typeof value} ${text.length > 40 ? text.slice(0, 37) + '...' : text}`;
+}
+
+function schemaProblems(errors: ErrorObject[], doc: unknown): IrProblem[] {
+  const problems: IrProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    // "must match then schema" only repeats the errors of the op schema it dispatched to.
+    if (e.keyword === 'if') continue;
+    const problem = schemaProblem(e, doc);
+    const key = `${problem.path}|${problem.expected}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function schemaProblem(e: ErrorObject, doc: unknown): IrProblem {
+  const path = e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  const found = describe(e.data);
+  switch (e.keyword) {
+    case 'required':
+      return { path: `${path}/${String(p.missingProperty)}`, expected: `the required field "${String(p.missingProperty)}"`, found: 'nothing' };
+    case 'additionalProperties':
+      return {
+        path: `${path}/${String(p.additionalProperty)}`,
+        expected: `only the fields ${knownFields(e)}`,
+        found: `an unknown field "${String(p.additionalProperty)}"`,
+      };
+    case 'type':
+      return { path, expected: `${String(p.type)}`, found };
+    case 'const':
+      return { path, expected: JSON.stringify(p.allowedValue), found };
+    case 'enum':
+      return { path, expected: `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, found };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, expected: `a number ${String(p.comparison)} ${String(p.limit)}`, found };
+    case 'minItems':
+      return { path, expected: `at least ${String(p.limit)} items`, found };
+    case 'maxItems':
+      return { path, expected: `at most ${String(p.limit)} items`, found };
+    case 'minLength':
+      return { path, expected: 'a non-empty string', found };
+    case 'pattern':
+      return { path, expected: 'base64 text (A-Z a-z 0-9 + /, = padding)', found };
+    default:
+      return { path, expected: `a value that ${e.message ?? 'matches the schema'}`, found: describe(valueAt(doc, path)) };
+  }
+}
+
+function knownFields(e: ErrorObject): string {
+  const properties = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  return properties ? Object.keys(properties).join(', ') : 'the schema allows';
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node;
+}
