@@ -1,0 +1,346 @@
+// Resolves every op of the IR into the numbers the C kernels take (shapes, offsets, clamps), and
+// checks everything the generated C relies on, so that a bad IR fails here with a message
+// naming the layer instead of producing C that computes something else:
+//  - shapes agree with kernel / stride / padding, array lengths agree with shapes;
+//  - every pooling / convolution window has at least one tap inside the input;
+//  - zero points, clamps and shapes fit the int16 fields of the parameter blocks;
+//  - shifts are in [-31, 30] and no int32 accumulator (partial sums and the left shift of
+//    MultiplyByQuantizedMultiplier included) can overflow for any int8 input, so the C has no
+//    undefined behaviour and the DSP path (which reorders additions) equals the portable one.
+import type {
+  AvgPool2DOp,
+  Clamp,
+  Conv2DOp,
+  DepthwiseConv2DOp,
+  FullyConnectedOp,
+  IrModel,
+  IrOp,
+  IrTensor,
+  MaxPool2DOp,
+  Padding,
+  Requant,
+} from '../ir/types.js';
+import { tensorSize } from '../ir/types.js';
+import { UserError } from '../util/errors.js';
+
+const INT32_MAX = 2147483647;
+const INT16_MAX = 32767;
+
+export interface Hwc {
+  h: number;
+  w: number;
+  c: number;
+}
+
+interface LayerBase {
+  op: IrOp;
+  index: number;
+  input: IrTensor;
+  output: IrTensor;
+  /** Multiply-accumulates executed (taps in the padding are skipped, so not counted). */
+  macs: number;
+}
+
+export interface WindowGeometry {
+  inShape: Hwc;
+  outShape: Hwc;
+  kernel: [number, number];
+  stride: [number, number];
+  padding: Padding;
+}
+
+export interface ConvLayer extends LayerBase, WindowGeometry {
+  family: 'conv';
+  kind: 'conv2d' | 'depthwise_conv2d';
+  op: Conv2DOp | DepthwiseConv2DOp;
+  depthMultiplier: number;
+  inputOffset: number;
+  outputOffset: number;
+  clamp: Clamp;
+}
+
+export interface FcLayer extends LayerBase {
+  family: 'fc';
+  kind: 'fully_connected';
+  op: FullyConnectedOp;
+  inN: number;
+  outN: number;
+  inputOffset: number;
+  outputOffset: number;
+  clamp: Clamp;
+}
+
+export interface PoolLayer extends LayerBase, WindowGeometry {
+  family: 'pool';
+  kind: 'max_pool2d' | 'avg_pool2d';
+  op: MaxPool2DOp | AvgPool2DOp;
+  clamp: Clamp;
+}
+
+export interface ReshapeLayer extends LayerBase {
+  family: 'reshape';
+  kind: 'reshape';
+}
+
+export type Layer = ConvLayer | FcLayer | PoolLayer | ReshapeLayer;
+
+function fail(ir: IrModel, where: string, message: string): never {
+  throw new UserError(`IR '${ir.name}', ${where}: ${message}`);
+}
+
+function hwc(ir: IrModel, where: string, t: IrTensor): Hwc {
+  if (t.shape.length !== 3) {
+    fail(ir, where, `tensor '${t.name}' (id ${t.id}) must be [H, W, C], found shape [${t.shape.join(', ')}]`);
+  }
+  const [h, w, c] = t.shape as [number, number, number];
+  return { h, w, c };
+}
+
+/** Valid (non-padding) taps along one axis for output position o. */
+function validTaps(o: number, stride: number, pad: number, kernel: number, size: number): number {
+  const start = o * stride - pad;
+  const from = Math.max(0, -start);
+  const to = Math.min(kernel, size - start);
+  return Math.max(0, to - from);
+}
+
+/** Sum over output positions of valid taps along one axis; throws if a window is empty. */
+function axisTaps(
+  ir: IrModel,
+  where: string,
+  axis: string,
+  outSize: number,
+  stride: number,
+  pad: number,
+  kernel: number,
+  size: number,
+): number {
+  let sum = 0;
+  for (let o = 0; o < outSize; o++) {
+    const n = validTaps(o, stride, pad, kernel, size);
+    if (n === 0) fail(ir, where, `output ${axis} ${o} has a window lying entirely in the padding`);
+    sum += n;
+  }
+  return sum;
+}
+
+function checkGeometry(ir: IrModel, where: string, g: WindowGeometry): void {
+  const { inShape, outShape, kernel, stride, padding } = g;
+  const positive = [...kernel, ...stride].every((v) => Number.isInteger(v) && v >= 1);
+  if (!positive) fail(ir, where, `kernel/stride must be positive integers, found ${kernel} / ${stride}`);
+  const pads = [padding.top, padding.left, padding.bottom, padding.right];
+  if (!pads.every((v) => Number.isInteger(v) && v >= 0)) {
+    fail(ir, where, `padding must be non-negative integers, found ${JSON.stringify(padding)}`);
+  }
+  const expH = Math.floor((inShape.h + padding.top + padding.bottom - kernel[0]) / stride[0]) + 1;
+  const expW = Math.floor((inShape.w + padding.left + padding.right - kernel[1]) / stride[1]) + 1;
+  if (expH !== outShape.h || expW !== outShape.w) {
+    fail(
+      ir,
+      where,
+      `output is ${outShape.h}x${outShape.w} but input ${inShape.h}x${inShape.w}, kernel ${kernel.join('x')}, ` +
+        `stride ${stride.join('x')} and padding ${pads.join('/')} give ${expH}x${expW}`,
+    );
+  }
+}
+
+function checkClamp(ir: IrModel, where: string, clamp: Clamp): void {
+  const ok =
+    Number.isInteger(clamp.min) && Number.isInteger(clamp.max) && clamp.min >= -128 && clamp.max <= 127 && clamp.min <= clamp.max;
+  if (!ok) fail(ir, where, `clamp must satisfy -128 <= min <= max <= 127, found [${clamp.min}, ${clamp.max}]`);
+}
+
+function checkZeroPoint(ir: IrModel, where: string, t: IrTensor): void {
+  if (!Number.isInteger(t.zeroPoint) || t.zeroPoint < -128 || t.zeroPoint > 127) {
+    fail(ir, where, `tensor '${t.name}' zero point must be an integer in [-128, 127], found ${t.zeroPoint}`);
+  }
+}
+
+function checkLength(ir: IrModel, where: string, what: string, found: number, expected: number): void {
+  if (found !== expected) fail(ir, where, `${what} has ${found} elements, expected ${expected}`);
+}
+
+/**
+ * Accumulator bound: |bias[c]| + max|x + input_offset| * sum|w[c]| must fit int32, and so must
+ * that bound times 2^shift for a positive shift (MultiplyByQuantizedMultiplier multiplies
+ * before the high multiply).
+ */
+function checkAccumulators(
+  ir: IrModel,
+  where: string,
+  channels: number,
+  weightIndex: (c: number) => Iterable<number>,
+  weights: Int8Array,
+  bias: Int32Array,
+  requant: Requant,
+  inputZeroPoint: number,
+): void {
+  checkLength(ir, where, 'bias', bias.length, channels);
+  checkLength(ir, where, 'requant.multiplier', requant.multiplier.length, channels);
+  checkLength(ir, where, 'requant.shift', requant.shift.length, channels);
+  const xMax = Math.max(Math.abs(-128 - inputZeroPoint), Math.abs(127 - inputZeroPoint));
+  for (let c = 0; c < channels; c++) {
+    const shift = requant.shift[c]!;
+    if (shift < -31 || shift > 30) fail(ir, where, `channel ${c}: shift ${shift} outside [-31, 30]`);
+    let sumAbs = 0;
+    for (const i of weightIndex(c)) {
+      const w = weights[i]!;
+      if (w === -128) fail(ir, where, `channel ${c}: weight -128 (int8 weights must be in [-127, 127])`);
+      sumAbs += Math.abs(w);
+    }
+    const bound = (Math.abs(bias[c]!) + xMax * sumAbs) * 2 ** Math.max(shift, 0);
+    if (bound > INT32_MAX) {
+      fail(
+        ir,
+        where,
+        `channel ${c}: the int32 accumulator could overflow (|bias| + ${xMax} * sum|w| = ` +
+          `${Math.abs(bias[c]!) + xMax * sumAbs}, shift ${shift}); the generated C would be undefined`,
+      );
+    }
+  }
+}
+
+function range(start: number, count: number, step = 1): number[] {
+  return Array.from({ length: count }, (_, i) => start + i * step);
+}
+
+export function resolveLayers(ir: IrModel): Layer[] {
+  const byId = new Map<number, IrTensor>();
+  for (const t of ir.tensors) {
+    if (byId.has(t.id)) fail(ir, `tensor ${t.id}`, 'duplicate tensor id');
+    if (!t.shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      fail(ir, `tensor '${t.name}'`, `shape must be positive integers, found [${t.shape.join(', ')}]`);
+    }
+    byId.set(t.id, t);
+  }
+  const tensor = (where: string, id: number): IrTensor => {
+    const t = byId.get(id);
+    if (!t) fail(ir, where, `refers to tensor ${id}, which is not in the tensor list`);
+    return t;
+  };
+  for (const [what, id] of [
+    ['input', ir.input.tensor],
+    ['output', ir.output.tensor],
+  ] as const) {
+    const t = tensor(`${what}`, id);
+    checkZeroPoint(ir, what, t);
+    if (tensorSize(t) > INT16_MAX) fail(ir, what, `tensor has ${tensorSize(t)} elements (max ${INT16_MAX})`);
+  }
+  const off = ir.input.pixelOffset;
+  if (!Number.isInteger(off) || off < -128 || 255 + off > 127) {
+    fail(ir, 'input.pixelOffset', `pixel + pixelOffset must be int8 for every pixel 0..255, found ${off}`);
+  }
+  const outSize = tensorSize(tensor('output', ir.output.tensor));
+  if (ir.output.numClasses !== outSize) {
+    fail(ir, 'output.numClasses', `is ${ir.output.numClasses} but the output tensor has ${outSize} elements`);
+  }
+
+  const written = new Set<number>([ir.input.tensor]);
+  const layers = ir.ops.map((op, index): Layer => {
+    const where = `op ${index} '${op.name}' (${op.kind})`;
+    const input = tensor(where, op.input);
+    const output = tensor(where, op.output);
+    if (!written.has(op.input)) fail(ir, where, `reads tensor ${op.input} before any op writes it`);
+    if (written.has(op.output)) fail(ir, where, `writes tensor ${op.output}, which is already written`);
+    written.add(op.output);
+    checkZeroPoint(ir, where, input);
+    checkZeroPoint(ir, where, output);
+    for (const t of [input, output]) {
+      for (const d of [...t.shape, tensorSize(t)]) {
+        if (d > INT16_MAX) fail(ir, where, `tensor '${t.name}' is too large for the int16 shape fields`);
+      }
+    }
+    const base = { index, input, output };
+
+    switch (op.kind) {
+      case 'conv2d':
+      case 'depthwise_conv2d': {
+        const inShape = hwc(ir, where, input);
+        const outShape = hwc(ir, where, output);
+        const g: WindowGeometry = { inShape, outShape, kernel: op.kernel, stride: op.stride, padding: op.padding };
+        checkGeometry(ir, where, g);
+        checkClamp(ir, where, op.clamp);
+        const [kh, kw] = op.kernel;
+        const rows = axisTaps(ir, where, 'row', outShape.h, op.stride[0], op.padding.top, kh, inShape.h);
+        const cols = axisTaps(ir, where, 'column', outShape.w, op.stride[1], op.padding.left, kw, inShape.w);
+        let depthMultiplier = 1;
+        let macs: number;
+        if (op.kind === 'conv2d') {
+          checkLength(ir, where, 'weights', op.weights.length, outShape.c * kh * kw * inShape.c);
+          const per = kh * kw * inShape.c;
+          checkAccumulators(ir, where, outShape.c, (c) => range(c * per, per), op.weights, op.bias, op.requant, input.zeroPoint);
+          macs = rows * cols * inShape.c * outShape.c;
+        } else {
+          depthMultiplier = op.depthMultiplier;
+          if (!Number.isInteger(depthMultiplier) || depthMultiplier < 1 || inShape.c * depthMultiplier !== outShape.c) {
+            fail(ir, where, `output channels ${outShape.c} != input channels ${inShape.c} * depthMultiplier ${depthMultiplier}`);
+          }
+          checkLength(ir, where, 'weights', op.weights.length, kh * kw * outShape.c);
+          checkAccumulators(ir, where, outShape.c, (c) => range(c, kh * kw, outShape.c), op.weights, op.bias, op.requant, input.zeroPoint);
+          macs = rows * cols * outShape.c;
+        }
+        for (const v of [kh, kw, ...op.stride, op.padding.top, op.padding.left, depthMultiplier]) {
+          if (v > INT16_MAX) fail(ir, where, `parameter ${v} too large for the int16 fields`);
+        }
+        return {
+          ...base,
+          ...g,
+          family: 'conv',
+          kind: op.kind,
+          op,
+          depthMultiplier,
+          inputOffset: -input.zeroPoint,
+          outputOffset: output.zeroPoint,
+          clamp: op.clamp,
+          macs,
+        };
+      }
+      case 'fully_connected': {
+        const inN = tensorSize(input);
+        const outN = tensorSize(output);
+        checkClamp(ir, where, op.clamp);
+        checkLength(ir, where, 'weights', op.weights.length, inN * outN);
+        checkAccumulators(ir, where, outN, (c) => range(c * inN, inN), op.weights, op.bias, op.requant, input.zeroPoint);
+        return {
+          ...base,
+          family: 'fc',
+          kind: op.kind,
+          op,
+          inN,
+          outN,
+          inputOffset: -input.zeroPoint,
+          outputOffset: output.zeroPoint,
+          clamp: op.clamp,
+          macs: inN * outN,
+        };
+      }
+      case 'max_pool2d':
+      case 'avg_pool2d': {
+        const inShape = hwc(ir, where, input);
+        const outShape = hwc(ir, where, output);
+        if (inShape.c !== outShape.c) fail(ir, where, `channels change from ${inShape.c} to ${outShape.c}`);
+        const g: WindowGeometry = { inShape, outShape, kernel: op.pool, stride: op.stride, padding: op.padding };
+        checkGeometry(ir, where, g);
+        checkClamp(ir, where, op.clamp);
+        axisTaps(ir, where, 'row', outShape.h, op.stride[0], op.padding.top, op.pool[0], inShape.h);
+        axisTaps(ir, where, 'column', outShape.w, op.stride[1], op.padding.left, op.pool[1], inShape.w);
+        for (const v of [...op.pool, ...op.stride, op.padding.top, op.padding.left]) {
+          if (v > INT16_MAX) fail(ir, where, `parameter ${v} too large for the int16 fields`);
+        }
+        return { ...base, ...g, family: 'pool', kind: op.kind, op, clamp: op.clamp, macs: 0 };
+      }
+      case 'reshape': {
+        if (tensorSize(input) !== tensorSize(output)) {
+          fail(ir, where, `reshape changes the element count from ${tensorSize(input)} to ${tensorSize(output)}`);
+        }
+        return { ...base, family: 'reshape', kind: 'reshape', op, macs: 0 };
+      }
+      default: {
+        const unknown: never = op;
+        return fail(ir, `op ${index}`, `unknown op kind '${(unknown as IrOp).kind}'`);
+      }
+    }
+  });
+  if (!written.has(ir.output.tensor)) fail(ir, 'output', `tensor ${ir.output.tensor} is not written by any op`);
+  return layers;
+}

@@ -1,0 +1,223 @@
+// Static memory planning for the activation arena.
+//
+// Every activation tensor gets a byte offset in one static arena. A tensor is live from the op
+// that writes it (the network input: from before the first op) to the last op that reads it
+// (the network output: until after the last op, when predict copies the logits out). Two
+// tensors that are live at the same time never overlap, so in particular the input and the
+// output of every op are disjoint and kernels never have to cope with aliasing.
+//
+// Reshape moves no data (NHWC row-major): its output is the same bytes as its input, so both
+// tensors form one buffer with one offset and the union of their live ranges.
+//
+// Alignment: every offset is a multiple of ALIGN (4) so kernels may use word loads and the
+// arena can be declared aligned(4). Placement works on sizes rounded up to ALIGN; the lower
+// bound is stated on the same rounded sizes (that is the true optimum under the alignment
+// constraint for the ping-pong chains below). For tensors of a multiple of 4 bytes (every
+// feature map with C % 4 == 0) rounding costs nothing; otherwise it costs at most 3 bytes per
+// live tensor, and `exactLowerBoundBytes` gives the unrounded figure.
+//
+// Placement: for a chain (every buffer overlaps in time only with its predecessor and its
+// successor, which is what a sequential CNN gives) buffers alternate between the two ends of
+// the arena (ping-pong), which reaches the lower bound exactly. For anything else, and as a
+// cross-check, two greedy strategies (largest first, and in order of definition, each putting a
+// buffer into the best-fitting gap among the buffers it overlaps in time) are run and the
+// smallest valid plan wins.
+import type { IrModel } from '../ir/types.js';
+import { tensorSize } from '../ir/types.js';
+
+export const ALIGN = 4;
+
+export interface ArenaPlan {
+  /** Tensor id -> byte offset in the arena (multiple of ALIGN). */
+  offsets: Map<number, number>;
+  /** Arena size in bytes (a multiple of ALIGN). */
+  arenaBytes: number;
+  /** max over all ops of the sum of the (ALIGN-rounded) sizes of the buffers live at that op. */
+  lowerBoundBytes: number;
+  /** The same bound without rounding sizes up to ALIGN. */
+  exactLowerBoundBytes: number;
+  /** Which strategy produced the plan. */
+  strategy: 'ping-pong' | 'greedy-by-size' | 'greedy-by-time';
+}
+
+/** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */
+export interface Buffer {
+  tensors: number[];
+  bytes: number;
+  /** First time step the buffer is live; -1 = written by predict before the first op. */
+  first: number;
+  /** Last time step the buffer is live; ops.length = read by predict after the last op. */
+  last: number;
+}
+
+export function alignUp(n: number, a = ALIGN): number {
+  return Math.ceil(n / a) * a;
+}
+
+/** Buffers (after merging reshape aliases) with their live ranges, ordered by first use. */
+export function liveBuffers(ir: IrModel): Buffer[] {
+  const byId = new Map(ir.tensors.map((t) => [t.id, t]));
+  const sizeOf = (id: number): number => {
+    const t = byId.get(id);
+    if (!t) throw new Error(`planner: tensor ${id} is not in the IR's tensor list`);
+    return tensorSize(t);
+  };
+
+  // Union-find over reshape aliases.
+  const parent = new Map<number, number>();
+  const find = (id: number): number => {
+    let r = id;
+    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
+    parent.set(id, r);
+    return r;
+  };
+  const used = new Set<number>([ir.input.tensor, ir.output.tensor]);
+  for (const op of ir.ops) {
+    used.add(op.input);
+    used.add(op.output);
+  }
+  for (const id of used) parent.set(id, id);
+  for (const op of ir.ops) {
+    if (op.kind === 'reshape') parent.set(find(op.output), find(op.input));
+  }
+
+  const groups = new Map<number, Buffer>();
+  const touch = (id: number, time: number): void => {
+    const root = find(id);
+    let b = groups.get(root);
+    if (!b) {
+      b = { tensors: [], bytes: 0, first: time, last: time };
+      groups.set(root, b);
+    }
+    if (!b.tensors.includes(id)) {
+      b.tensors.push(id);
+      b.bytes = Math.max(b.bytes, sizeOf(id));
+    }
+    b.first = Math.min(b.first, time);
+    b.last = Math.max(b.last, time);
+  };
+  touch(ir.input.tensor, -1);
+  ir.ops.forEach((op, i) => {
+    touch(op.input, i);
+    touch(op.output, i);
+  });
+  touch(ir.output.tensor, ir.ops.length);
+
+  return [...groups.values()].sort((a, b) => a.first - b.first || a.last - b.last);
+}
+
+export function overlapsInTime(a: Buffer, b: Buffer): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+function lowerBound(buffers: Buffer[], nOps: number, size: (b: Buffer) => number): number {
+  let best = 0;
+  for (let t = -1; t <= nOps; t++) {
+    let sum = 0;
+    for (const b of buffers) if (b.first <= t && t <= b.last) sum += size(b);
+    best = Math.max(best, sum);
+  }
+  return best;
+}
+
+/** Chain: sorted by first use, each buffer overlaps in time only with its neighbours. */
+function isChain(buffers: Buffer[]): boolean {
+  for (let i = 0; i < buffers.length; i++) {
+    for (let j = i + 2; j < buffers.length; j++) {
+      if (overlapsInTime(buffers[i]!, buffers[j]!)) return false;
+    }
+  }
+  return true;
+}
+
+function pingPong(buffers: Buffer[]): number[] {
+  let arena = 0;
+  for (let i = 0; i < buffers.length; i++) {
+    const here = alignUp(buffers[i]!.bytes);
+    const next = i + 1 < buffers.length ? alignUp(buffers[i + 1]!.bytes) : 0;
+    arena = Math.max(arena, here + next);
+  }
+  // Even buffers at the bottom, odd ones flush against the (aligned) top.
+  return buffers.map((b, i) => (i % 2 === 0 ? 0 : arena - alignUp(b.bytes)));
+}
+
+/** Place buffers in the given order, each in the best-fitting gap among placed overlapping ones. */
+function greedy(buffers: Buffer[], order: number[]): number[] {
+  const offsets = new Array<number>(buffers.length).fill(-1);
+  for (const i of order) {
+    const b = buffers[i]!;
+    const need = alignUp(b.bytes);
+    const busy = order
+      .filter((j) => offsets[j]! >= 0 && overlapsInTime(b, buffers[j]!))
+      .map((j) => ({ start: offsets[j]!, end: offsets[j]! + alignUp(buffers[j]!.bytes) }))
+      .sort((x, y) => x.start - y.start);
+    let bestOffset = -1;
+    let bestGap = Infinity;
+    let cursor = 0;
+    for (const r of busy) {
+      const gap = r.start - cursor;
+      if (gap >= need && gap < bestGap) {
+        bestGap = gap;
+        bestOffset = cursor;
+      }
+      cursor = Math.max(cursor, r.end);
+    }
+    offsets[i] = bestOffset >= 0 ? bestOffset : cursor;
+  }
+  return offsets;
+}
+
+function extent(buffers: Buffer[], offsets: number[]): number {
+  let top = 0;
+  buffers.forEach((b, i) => (top = Math.max(top, offsets[i]! + b.bytes)));
+  return alignUp(top);
+}
+
+/** Throws if two buffers live at the same time share a byte, or an offset is misaligned. */
+export function checkPlacement(buffers: Buffer[], offsets: number[]): void {
+  for (let i = 0; i < buffers.length; i++) {
+    if (offsets[i]! % ALIGN !== 0 || offsets[i]! < 0) {
+      throw new Error(`planner: bad offset ${offsets[i]} for tensors ${buffers[i]!.tensors.join(',')}`);
+    }
+    for (let j = i + 1; j < buffers.length; j++) {
+      const a = buffers[i]!;
+      const b = buffers[j]!;
+      if (a.bytes === 0 || b.bytes === 0 || !overlapsInTime(a, b)) continue;
+      const disjoint = offsets[i]! + a.bytes <= offsets[j]! || offsets[j]! + b.bytes <= offsets[i]!;
+      if (!disjoint) {
+        throw new Error(`planner: tensors ${a.tensors.join(',')} and ${b.tensors.join(',')} overlap`);
+      }
+    }
+  }
+}
+
+export function planArena(ir: IrModel): ArenaPlan {
+  const buffers = liveBuffers(ir);
+  const lower = lowerBound(buffers, ir.ops.length, (b) => alignUp(b.bytes));
+  const exact = lowerBound(buffers, ir.ops.length, (b) => b.bytes);
+
+  const candidates: { strategy: ArenaPlan['strategy']; offsets: number[] }[] = [];
+  if (isChain(buffers)) candidates.push({ strategy: 'ping-pong', offsets: pingPong(buffers) });
+  const idx = buffers.map((_, i) => i);
+  const bySize = [...idx].sort(
+    (a, b) => buffers[b]!.bytes - buffers[a]!.bytes || buffers[a]!.first - buffers[b]!.first,
+  );
+  candidates.push({ strategy: 'greedy-by-size', offsets: greedy(buffers, bySize) });
+  candidates.push({ strategy: 'greedy-by-time', offsets: greedy(buffers, idx) });
+
+  let best: { strategy: ArenaPlan['strategy']; offsets: number[]; bytes: number } | undefined;
+  for (const c of candidates) {
+    checkPlacement(buffers, c.offsets);
+    const bytes = extent(buffers, c.offsets);
+    if (!best || bytes < best.bytes) best = { ...c, bytes };
+  }
+  const offsets = new Map<number, number>();
+  buffers.forEach((b, i) => b.tensors.forEach((t) => offsets.set(t, best!.offsets[i]!)));
+  return {
+    offsets,
+    arenaBytes: best!.bytes,
+    lowerBoundBytes: lower,
+    exactLowerBoundBytes: exact,
+    strategy: best!.strategy,
+  };
+}

@@ -1,0 +1,95 @@
+/*
+ * tinyforge_kernels.h - int8 kernels used by the generated model (TFLite int8 semantics).
+ *
+ * Every kernel takes a const parameter block (shapes, strides, padding, zero points and the
+ * layer's constant data) and two pointers into the activation arena. Feature maps are NHWC
+ * with the batch dimension dropped: element (y, x, c) of an [H, W, C] map is at (y * W + x) * C + c.
+ * Input and output must not overlap; the generated memory plan guarantees it.
+ *
+ * Offsets follow CMSIS-NN: input_offset = -input_zero_point is added to every input value,
+ * output_offset = output_zero_point is added after requantization.
+ */
+#ifndef TINYFORGE_KERNELS_H
+#define TINYFORGE_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 2D convolution. weights: OHWI [out_c, kernel_h, kernel_w, in_c]. */
+typedef struct {
+    int16_t in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;
+    int16_t kernel_h, kernel_w;
+    int16_t stride_h, stride_w;
+    int16_t pad_top, pad_left;       /* bottom/right padding follow from the output size */
+    int16_t input_offset;            /* -input zero point, in [-127, 128] */
+    int16_t output_offset;           /* output zero point */
+    int16_t act_min, act_max;        /* fused activation clamp, int8 domain */
+    const int8_t *weights;
+    const int32_t *bias;             /* [out_c] */
+    const int32_t *multiplier;       /* [out_c] Q31 */
+    const int32_t *shift;            /* [out_c] positive = left */
+} tinyforge_conv2d_params_t;
+
+/* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
+ * output channel oc = ic * depth_multiplier + m reads input channel ic. */
+typedef struct {
+    int16_t in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;     /* out_c = in_c * depth_multiplier */
+    int16_t kernel_h, kernel_w;
+    int16_t stride_h, stride_w;
+    int16_t pad_top, pad_left;
+    int16_t depth_multiplier;
+    int16_t input_offset;
+    int16_t output_offset;
+    int16_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} tinyforge_depthwise_conv2d_params_t;
+
+/* Fully connected. weights: [out_n, in_n] row-major. */
+typedef struct {
+    int16_t in_n, out_n;
+    int16_t input_offset;
+    int16_t output_offset;
+    int16_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *multiplier;
+    const int32_t *shift;
+} tinyforge_fully_connected_params_t;
+
+/* Max and average pooling: same scale and zero point in and out, channels unchanged. */
+typedef struct {
+    int16_t in_h, in_w, channels;
+    int16_t out_h, out_w;
+    int16_t pool_h, pool_w;
+    int16_t stride_h, stride_w;
+    int16_t pad_top, pad_left;
+    int16_t act_min, act_max;
+} tinyforge_pool2d_params_t;
+
+/*
+ * sum over i < n of (x[i] + x_offset) * w[i], added to acc. Shared by conv2d and
+ * fully_connected; this is where the DSP path lives (tinyforge_dot.c).
+ */
+int32_t tinyforge_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset, int32_t acc);
+
+void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
+void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
+                                int8_t *output);
+void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, const int8_t *input,
+                               int8_t *output);
+void tinyforge_max_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output);
+void tinyforge_avg_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYFORGE_KERNELS_H */

@@ -1,0 +1,557 @@
+// The code generator: generated C compared bit for bit with the TypeScript reference
+// interpreter (host gcc with AddressSanitizer + UBSan, portable path and DSP path via a C model
+// of the ACLE intrinsics), cross-compiled for Cortex-M0/M3/M4, and checked for what the brief
+// promises about the generated sources.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateLibrary, writeLibrary } from '../src/codegen/generate.js';
+import { IR_VERSION, tensorSize, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding } from '../src/ir/types.js';
+import { quantizeMultiplier } from '../src/quantize/multiplier.js';
+import {
+  multiplyByQuantizedMultiplier,
+  roundingDivideByPOT,
+  saturatingRoundingDoublingHighMul,
+} from '../src/reference/fixedpoint.js';
+import { argmax, pixelsToInput, runReference } from '../src/reference/interpreter.js';
+import { UserError } from '../src/util/errors.js';
+import { randomIr, SeededRandom } from './helpers/random-ir.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = resolve(HERE, 'fixtures/codegen');
+const KERNELS = resolve(HERE, '../templates/kernels');
+const HOST_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+/** Compile flags that run the DSP path on the host through the C model of the intrinsics. */
+const DSP_EMULATION = ['-D__ARM_FEATURE_DSP=1', `-I${join(FIXTURES, 'acle')}`];
+
+const work = mkdtempSync(join(tmpdir(), 'tinyforge-codegen-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// ---------------------------------------------------------------------------------------------
+// A hand-made IR covering what the random IRs do not: C = 4 input (whole SMLAD groups and
+// tails), asymmetric kernels, strides and explicit padding, depth multiplier 3, requantization
+// multipliers > 1 (positive shifts, the left-shift path), ReLU6-style clamps, a non-global
+// average pool with partial windows, two fully connected layers (36 and 13 inputs).
+
+class HandBuilder {
+  readonly tensors: IrTensor[] = [];
+  readonly ops: IrOp[] = [];
+  private readonly rng = new SeededRandom(2024);
+
+  constructor(shape: number[]) {
+    this.tensor('input', shape, 1 / 255, -128);
+  }
+
+  get current(): IrTensor {
+    return this.tensors[this.tensors.length - 1]!;
+  }
+
+  private tensor(name: string, shape: number[], scale: number, zeroPoint: number): IrTensor {
+    const t = { id: this.tensors.length, name, shape, scale, zeroPoint };
+    this.tensors.push(t);
+    return t;
+  }
+
+  /** Weights, bias and requantization; `boosted` channels get a real multiplier > 1. */
+  private weighted(input: IrTensor, outName: string, outShape: number[], channels: number, taps: number, boosted: number[], clampWidth?: number) {
+    const rng = this.rng;
+    const out = this.tensor(outName, outShape, rng.uniform(0.05, 0.15), rng.int(-30, 30));
+    const weights = new Int8Array(channels * taps);
+    const multiplier = new Int32Array(channels);
+    const shift = new Int32Array(channels);
+    const weightScale = new Float64Array(channels);
+    const bias = new Int32Array(channels);
+    const perChannel: number[][] = Array.from({ length: channels }, () => []);
+    for (let c = 0; c < channels; c++) {
+      const boost = boosted.includes(c);
+      const real = boost ? rng.uniform(1.2, 3.5) : (rng.uniform(0.3, 3) * 40) / (Math.sqrt(taps) * 70 * 70);
+      weightScale[c] = (real * out.scale) / input.scale;
+      const q = quantizeMultiplier(real);
+      multiplier[c] = q.multiplier;
+      shift[c] = q.shift;
+      const range = boost ? 2 : 127;
+      for (let i = 0; i < taps; i++) perChannel[c]!.push(rng.int(-range, range));
+      const reach = Math.round(30 / real);
+      bias[c] = rng.int(-reach, reach);
+    }
+    const clamp: Clamp = clampWidth === undefined ? { min: -128, max: 127 } : { min: out.zeroPoint, max: Math.min(127, out.zeroPoint + clampWidth) };
+    return { out, weights, perChannel, bias, requant: { multiplier, shift, weightScale }, clamp };
+  }
+
+  conv(name: string, outC: number, kernel: [number, number], stride: [number, number], padding: Padding, boosted: number[], clampWidth?: number): void {
+    const input = this.current;
+    const [h, w, c] = input.shape as [number, number, number];
+    const oh = Math.floor((h + padding.top + padding.bottom - kernel[0]) / stride[0]) + 1;
+    const ow = Math.floor((w + padding.left + padding.right - kernel[1]) / stride[1]) + 1;
+    const taps = kernel[0] * kernel[1] * c;
+    const L = this.weighted(input, name, [oh, ow, outC], outC, taps, boosted, clampWidth);
+    L.perChannel.forEach((ws, oc) => L.weights.set(ws, oc * taps)); // OHWI
+    this.ops.push({ kind: 'conv2d', name, input: input.id, output: L.out.id, kernel, stride, padding, weights: L.weights, bias: L.bias, requant: L.requant, clamp: L.clamp });
+  }
+
+  depthwise(name: string, m: number, kernel: [number, number], stride: [number, number], padding: Padding, clampWidth?: number): void {
+    const input = this.current;
+    const [h, w, c] = input.shape as [number, number, number];
+    const oh = Math.floor((h + padding.top + padding.bottom - kernel[0]) / stride[0]) + 1;
+    const ow = Math.floor((w + padding.left + padding.right - kernel[1]) / stride[1]) + 1;
+    const outC = c * m;
+    const taps = kernel[0] * kernel[1];
+    const L = this.weighted(input, name, [oh, ow, outC], outC, taps, [1], clampWidth);
+    // [1, kH, kW, C*M]: tap t of channel oc at t * outC + oc.
+    L.perChannel.forEach((ws, oc) => ws.forEach((v, t) => (L.weights[t * outC + oc] = v)));
+    this.ops.push({ kind: 'depthwise_conv2d', name, input: input.id, output: L.out.id, kernel, stride, padding, depthMultiplier: m, weights: L.weights, bias: L.bias, requant: L.requant, clamp: L.clamp });
+  }
+
+  pool(kind: 'max_pool2d' | 'avg_pool2d', name: string, pool: [number, number], stride: [number, number], padding: Padding, clamp: Clamp = { min: -128, max: 127 }): void {
+    const input = this.current;
+    const [h, w, c] = input.shape as [number, number, number];
+    const oh = Math.floor((h + padding.top + padding.bottom - pool[0]) / stride[0]) + 1;
+    const ow = Math.floor((w + padding.left + padding.right - pool[1]) / stride[1]) + 1;
+    const out = this.tensor(name, [oh, ow, c], input.scale, input.zeroPoint);
+    this.ops.push({ kind, name, input: input.id, output: out.id, pool, stride, padding, clamp });
+  }
+
+  reshape(name: string): void {
+    const input = this.current;
+    const out = this.tensor(name, [tensorSize(input)], input.scale, input.zeroPoint);
+    this.ops.push({ kind: 'reshape', name, input: input.id, output: out.id });
+  }
+
+  fc(name: string, units: number, boosted: number[], clampWidth?: number): void {
+    const input = this.current;
+    const n = tensorSize(input);
+    const L = this.weighted(input, name, [units], units, n, boosted, clampWidth);
+    L.perChannel.forEach((ws, o) => L.weights.set(ws, o * n));
+    this.ops.push({ kind: 'fully_connected', name, input: input.id, output: L.out.id, weights: L.weights, bias: L.bias, requant: L.requant, clamp: L.clamp });
+  }
+
+  build(name: string): IrModel {
+    return {
+      irVersion: IR_VERSION,
+      name,
+      tensors: this.tensors,
+      ops: this.ops,
+      input: { tensor: 0, pixelOffset: -128 },
+      output: { tensor: this.current.id, numClasses: tensorSize(this.current) },
+      metadata: {
+        configName: 'hand-made',
+        configHash: 'none',
+        dataset: 'random',
+        architecture: 'hand-made',
+        calibration: { method: 'none', samples: 0 },
+        createdAt: '2000-01-01T00:00:00.000Z',
+        tinyforgeVersion: '0.0.0-test',
+      },
+    };
+  }
+}
+
+function handIr(): IrModel {
+  const b = new HandBuilder([9, 7, 4]);
+  b.conv('conv 1', 5, [3, 2], [2, 1], { top: 1, bottom: 1, left: 0, right: 1 }, [0, 3], 60); // [5, 7, 5]
+  b.depthwise('dw', 3, [3, 3], [1, 1], { top: 1, bottom: 1, left: 1, right: 1 }); // [5, 7, 15]
+  b.conv('1x1', 6, [1, 1], [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, [2], 90); // [5, 7, 6]
+  b.pool('max_pool2d', 'max', [3, 3], [2, 2], { top: 1, bottom: 1, left: 1, right: 1 }, { min: -100, max: 100 }); // [3, 4, 6]
+  b.pool('avg_pool2d', 'avg', [2, 3], [1, 2], { top: 0, bottom: 1, left: 1, right: 1 }); // [3, 2, 6]
+  b.reshape('flatten'); // [36]
+  b.fc('fc1', 13, [4], 100);
+  b.fc('logits', 7, []);
+  return b.build('hand-made');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host build and run.
+
+async function buildHost(lib: ReturnType<typeof generateLibrary>, label: string, extra: string[] = []): Promise<string> {
+  const dir = join(work, label);
+  writeLibrary(dir, lib);
+  const sources = Object.keys(lib.files).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
+  const exe = join(dir, `host_driver${extra.length ? '_dsp' : ''}`);
+  await execa('gcc', [...HOST_FLAGS, ...extra, `-I${dir}`, join(FIXTURES, 'host_driver.c'), ...sources, '-o', exe]);
+  return exe;
+}
+
+async function runHost(exe: string, mode: 's8' | 'u8', inputs: Uint8Array, numClasses: number): Promise<{ logits: Int8Array[]; classes: number[]; smlad: number }> {
+  const inFile = `${exe}.${mode}.in`;
+  const outFile = `${exe}.${mode}.out`;
+  writeFileSync(inFile, inputs);
+  const { stdout } = await execa(exe, [mode, inFile, outFile]);
+  const smlad = Number(/smlad=(\d+)/.exec(stdout)?.[1] ?? NaN);
+  const file = readFileSync(outFile);
+  const raw = new Int8Array(file.buffer, file.byteOffset, file.length).slice();
+  const stride = numClasses + 1;
+  const logits: Int8Array[] = [];
+  const classes: number[] = [];
+  for (let i = 0; i + stride <= raw.length; i += stride) {
+    logits.push(raw.slice(i, i + numClasses));
+    classes.push(raw[i + numClasses]! & 0xff);
+  }
+  return { logits, classes, smlad };
+}
+
+function randomInputs(ir: IrModel, count: number, seed: number): Int8Array[] {
+  const size = tensorSize(ir.tensors.find((t) => t.id === ir.input.tensor)!);
+  const rng = new SeededRandom(seed);
+  return Array.from({ length: count }, (_, k) => {
+    const x = new Int8Array(size);
+    for (let i = 0; i < size; i++) {
+      // A few saturated inputs first, then uniform, then "image-like" (mostly background).
+      x[i] = k === 0 ? -128 : k === 1 ? 127 : k % 3 === 0 ? (rng.next() < 0.8 ? -128 : rng.int(-128, 127)) : rng.int(-128, 127);
+    }
+    return x;
+  });
+}
+
+function concat(arrays: (Int8Array | Uint8Array)[]): Uint8Array {
+  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
+  let o = 0;
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.length), o);
+    o += a.length;
+  }
+  return out;
+}
+
+function expectSameAsReference(ir: IrModel, inputs: Int8Array[], got: { logits: Int8Array[]; classes: number[] }, what: string): void {
+  expect(got.logits.length, `${what}: outputs`).toBe(inputs.length);
+  let mismatches = 0;
+  let first = '';
+  inputs.forEach((x, k) => {
+    const ref = runReference(ir, x);
+    const c = got.logits[k]!;
+    const same = ref.length === c.length && ref.every((v, i) => v === c[i]);
+    if (!same || got.classes[k] !== argmax(ref)) {
+      mismatches++;
+      first ||= `input ${k}: C [${[...c].join(', ')}] class ${got.classes[k]}, reference [${[...ref].join(', ')}] class ${argmax(ref)}`;
+    }
+  });
+  expect(mismatches, `${what}: ${mismatches} mismatching inputs; first: ${first}`).toBe(0);
+}
+
+async function checkBitExact(ir: IrModel, label: string, count: number): Promise<void> {
+  const lib = generateLibrary(ir);
+  const numClasses = ir.output.numClasses;
+  const inputs = randomInputs(ir, count, 99);
+  const rng = new SeededRandom(7);
+  const pixels = Array.from({ length: 40 }, () => Uint8Array.from({ length: inputs[0]!.length }, () => rng.int(0, 255)));
+  for (const [variant, flags] of [
+    ['portable', []],
+    ['dsp', DSP_EMULATION],
+  ] as const) {
+    const exe = await buildHost(lib, label, [...flags]);
+    const s8 = await runHost(exe, 's8', concat(inputs), numClasses);
+    expectSameAsReference(ir, inputs, s8, `${label} ${variant} model_predict`);
+    // The DSP build really took the SMLAD path (every test model has conv2d and fully_connected).
+    if (variant === 'dsp') expect(s8.smlad).toBeGreaterThan(0);
+    else expect(s8.smlad).toBe(0);
+    const u8 = await runHost(exe, 'u8', concat(pixels), numClasses);
+    expectSameAsReference(ir, pixels.map((p) => pixelsToInput(ir, p)), u8, `${label} ${variant} model_predict_u8`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('generated C equals the reference interpreter bit for bit (host gcc, ASan + UBSan)', () => {
+  it('hand-made IR (asymmetric windows, depth multiplier 3, positive shifts, clamps)', async () => {
+    const ir = handIr();
+    // The IR really exercises the left-shift path.
+    const shifts = ir.ops.flatMap((op) => ('requant' in op ? [...op.requant.shift] : []));
+    expect(Math.max(...shifts)).toBeGreaterThan(0);
+    await checkBitExact(ir, 'hand', 400);
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`randomIr(${seed})`, async () => {
+      await checkBitExact(randomIr(seed), `random-${seed}`, 300);
+    });
+  }
+
+  it('randomIr(11, mnist-cnn)', async () => {
+    await checkBitExact(randomIr(11, { architecture: 'mnist-cnn' }), 'mnist', 200);
+  });
+
+  it('the comparison can fail: a wrong zero point in the generated C is caught', async () => {
+    const ir = randomIr(1);
+    const lib = generateLibrary(ir);
+    const broken = { ...lib, files: { ...lib.files } };
+    // Off-by-one output zero point in the last layer's parameter block.
+    const text = lib.files['model.c']!;
+    const at = text.lastIndexOf('.output_offset = ');
+    const m = /^\.output_offset = (-?\d+),/.exec(text.slice(at))!;
+    broken.files['model.c'] = text.slice(0, at) + `.output_offset = ${Number(m[1]) + 1},` + text.slice(at + m[0].length);
+    const exe = await buildHost(broken, 'broken');
+    const inputs = randomInputs(ir, 20, 5);
+    const got = await runHost(exe, 's8', concat(inputs), ir.output.numClasses);
+    expect(() => expectSameAsReference(ir, inputs, got, 'broken')).toThrow(/mismatching/);
+  });
+});
+
+describe('kernel helpers', () => {
+  it('tinyforge_dot_s8: portable and DSP path (SXTB16/SXTAB16/SMLAD modelled in C) equal a plain loop', async () => {
+    for (const [variant, flags] of [
+      ['portable', []],
+      ['dsp', DSP_EMULATION],
+    ] as const) {
+      const exe = join(work, `dot_${variant}`);
+      await execa('gcc', [...HOST_FLAGS, ...flags, `-I${KERNELS}`, join(FIXTURES, 'dot_driver.c'), join(KERNELS, 'tinyforge_dot.c'), '-o', exe]);
+      const { stdout } = await execa(exe);
+      expect(stdout).toMatch(/^ok 10880 smlad=/);
+      const smlad = Number(/smlad=(\d+)/.exec(stdout)![1]);
+      if (variant === 'dsp') expect(smlad).toBeGreaterThan(0);
+      else expect(smlad).toBe(0);
+    }
+  });
+
+  it('tinyforge_requant.h equals the reference fixed-point functions (edge cases and random)', async () => {
+    const exe = join(work, 'requant');
+    await execa('gcc', [...HOST_FLAGS, `-I${KERNELS}`, join(FIXTURES, 'requant_driver.c'), '-o', exe]);
+    const rng = new SeededRandom(31);
+    const MIN = -2147483648;
+    const MAX = 2147483647;
+    const edge = [MIN, MIN + 1, -1073741824, -65536, -2, -1, 0, 1, 2, 65535, 1073741824, MAX - 1, MAX];
+    const lines: string[] = [];
+    const expected: number[] = [];
+    const i32 = (): number => (rng.next() < 0.2 ? rng.pick(edge) : rng.int(MIN, MAX));
+    for (const a of edge) for (const b of edge) {
+      lines.push(`s ${a} ${b}`);
+      expected.push(saturatingRoundingDoublingHighMul(a, b));
+    }
+    for (let k = 0; k < 3000; k++) {
+      const a = i32();
+      const b = i32();
+      lines.push(`s ${a} ${b}`);
+      expected.push(saturatingRoundingDoublingHighMul(a, b));
+    }
+    for (let e = 0; e <= 31; e++) {
+      for (let k = 0; k < 60; k++) {
+        // Exact ties (x = (2j + 1) * 2^(e - 1)) and random values.
+        const x = k < 20 && e > 0 ? Math.max(MIN, Math.min(MAX, (rng.int(-1000, 1000) * 2 + 1) * 2 ** (e - 1))) : i32();
+        lines.push(`r ${x} ${e}`);
+        expected.push(roundingDivideByPOT(x, e));
+      }
+    }
+    for (let k = 0; k < 4000; k++) {
+      const shift = rng.int(-31, 30);
+      const m = rng.int(1073741824, MAX);
+      // Keep x * 2^shift inside int32 (the generator guarantees it for real layers).
+      const limit = shift > 0 ? Math.floor(MAX / 2 ** shift) : MAX;
+      const x = rng.next() < 0.1 ? rng.pick([-limit, limit, 0, 1, -1]) : rng.int(-limit, limit);
+      lines.push(`m ${x} ${m} ${shift}`);
+      expected.push(multiplyByQuantizedMultiplier(x, m, shift));
+    }
+    const { stdout } = await execa(exe, { input: lines.join('\n') + '\n' });
+    const got = stdout.trim().split('\n').map(Number);
+    expect(got.length).toBe(expected.length);
+    const bad = got.findIndex((v, i) => v !== expected[i]);
+    expect(bad, bad >= 0 ? `${lines[bad]}: C ${got[bad]}, reference ${expected[bad]}` : '').toBe(-1);
+  });
+});
+
+describe('cross-compilation with arm-none-eabi-gcc', () => {
+  const targets: [string, string[], boolean][] = [
+    ['cortex-m0', ['-mcpu=cortex-m0'], false],
+    ['cortex-m3', ['-mcpu=cortex-m3'], false],
+    ['cortex-m4', ['-mcpu=cortex-m4', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'], true],
+    ['cortex-m4-portable', ['-mcpu=cortex-m4', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard', '-DTINYFORGE_PORTABLE'], false],
+  ];
+
+  async function crossCompile(lib: ReturnType<typeof generateLibrary>, label: string, flags: string[]): Promise<string> {
+    const dir = join(work, label);
+    writeLibrary(dir, lib);
+    const objects: string[] = [];
+    for (const f of Object.keys(lib.files).filter((n) => n.endsWith('.c'))) {
+      const obj = join(dir, f.replace(/\.c$/, '.o'));
+      await execa('arm-none-eabi-gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-mthumb', '-Os', ...flags, `-I${dir}`, '-c', join(dir, f), '-o', obj]);
+      objects.push(obj);
+    }
+    return dir;
+  }
+
+  it('builds every kernel for M0, M3 (portable only) and M4 (DSP path), -Wall -Wextra -Werror', async () => {
+    const lib = generateLibrary(randomIr(2));
+    expect(Object.keys(lib.files)).toContain('tinyforge_depthwise_conv2d.c');
+    for (const [name, flags, dsp] of targets) {
+      const dir = await crossCompile(lib, `arm-${name}`, flags);
+      const { stdout } = await execa('arm-none-eabi-objdump', ['-d', join(dir, 'tinyforge_dot.o')]);
+      expect(/\bsmlad\b/.test(stdout), `${name}: SMLAD in tinyforge_dot.o`).toBe(dsp);
+      expect(/\bsxtab16\b/.test(stdout), `${name}: SXTAB16 in tinyforge_dot.o`).toBe(dsp);
+    }
+  });
+
+  it('runtime code (everything but model_weights.o) of the MNIST CNN is under 6 KB at -Os on Cortex-M4', async () => {
+    const lib = generateLibrary(randomIr(1, { architecture: 'mnist-cnn' }));
+    const dir = await crossCompile(lib, 'size-m4', targets[2]![1]);
+    const objects = readdirSync(dir).filter((f) => f.endsWith('.o'));
+    const { stdout } = await execa('arm-none-eabi-size', objects.map((o) => join(dir, o)));
+    const rows = stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    let runtime = 0;
+    let weights = 0;
+    for (const r of rows) {
+      const text = Number(r[0]);
+      const data = Number(r[1]);
+      if (r[5]!.endsWith('model_weights.o')) weights += text + data;
+      else runtime += text + data;
+      if (r[5]!.endsWith('model.o')) expect(Number(r[2]), 'arena in .bss').toBe(lib.arenaBytes);
+    }
+    expect(weights).toBe(lib.weightsBytes);
+    expect(runtime).toBeLessThan(6 * 1024);
+    console.log(`codegen: MNIST CNN runtime code ${runtime} bytes, weights ${weights} bytes (cortex-m4, -Os, objects before linking)`);
+  });
+});
+
+describe('on target in QEMU: real SXTAB16/SMLAD (Cortex-M4) and portable (Cortex-M3) equal the reference', () => {
+  const machines: [string, string[], boolean][] = [
+    ['mps2-an386', ['-mcpu=cortex-m4', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'], true],
+    ['mps2-an385', ['-mcpu=cortex-m3'], false],
+  ];
+  for (const [machine, flags, dsp] of machines) {
+    it(`${machine} (${flags[0]!.slice(6)}${dsp ? ', DSP path' : ''})`, async () => {
+      const cases: [string, IrModel, number][] = [
+        ['hand', handIr(), 150],
+        ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40],
+      ];
+      for (const [label, ir, count] of cases) {
+        const lib = generateLibrary(ir);
+        const dir = join(work, `qemu-${machine}-${label}`);
+        writeLibrary(dir, lib);
+        const elf = join(dir, 'model.elf');
+        const sources = Object.keys(lib.files).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
+        await execa('arm-none-eabi-gcc', [
+          '-std=c99', '-Wall', '-Wextra', '-Werror', '-O2', '-mthumb', ...flags, `-I${dir}`,
+          '--specs=rdimon.specs', '-T', join(FIXTURES, 'qemu/link.ld'), '-Wl,--no-warn-rwx-segments',
+          join(FIXTURES, 'qemu/startup.c'), join(FIXTURES, 'host_driver.c'), ...sources, '-o', elf,
+        ]);
+        const { stdout: disassembly } = await execa('arm-none-eabi-objdump', ['--disassemble=tinyforge_dot_s8', elf]);
+        expect(disassembly).toContain('<tinyforge_dot_s8>:');
+        expect(/\bsmlad\b/.test(disassembly), `${machine}: SMLAD in tinyforge_dot_s8`).toBe(dsp);
+        const inputs = randomInputs(ir, count, 4242);
+        const inFile = join(dir, 'inputs.bin');
+        const outFile = join(dir, 'outputs.bin');
+        writeFileSync(inFile, concat(inputs));
+        const run = await execa(
+          'qemu-system-arm',
+          ['-M', machine, '-nographic', '-monitor', 'none', '-semihosting-config', 'enable=on,target=native', '-kernel', elf, '-append', `s8 ${inFile} ${outFile}`],
+          { timeout: 120_000, reject: false },
+        );
+        expect(run.exitCode, `${machine} ${label}: ${run.stdout} ${run.stderr}`).toBe(0);
+        expect(run.stdout).toContain(`${count} inputs`);
+        const file = readFileSync(outFile);
+        const raw = new Int8Array(file.buffer, file.byteOffset, file.length);
+        const n = ir.output.numClasses;
+        const got = {
+          logits: inputs.map((_, k) => raw.slice(k * (n + 1), k * (n + 1) + n)),
+          classes: inputs.map((_, k) => raw[k * (n + 1) + n]! & 0xff),
+        };
+        expectSameAsReference(ir, inputs, got, `${machine} ${label}`);
+      }
+    });
+  }
+});
+
+describe('generated sources', () => {
+  it('have the fixed API, constants matching the IR, and only the kernels the model uses', () => {
+    const ir = randomIr(4, { architecture: 'mnist-cnn' });
+    const lib = generateLibrary(ir);
+    const names = Object.keys(lib.files).sort();
+    expect(names).toEqual(
+      [
+        'README.md', 'model.c', 'model.h', 'model_weights.c', 'model_weights.h',
+        'tinyforge_avg_pool2d.c', 'tinyforge_conv2d.c', 'tinyforge_dot.c', 'tinyforge_fully_connected.c',
+        'tinyforge_kernels.h', 'tinyforge_max_pool2d.c', 'tinyforge_requant.h',
+      ].sort(),
+    );
+    const h = lib.files['model.h']!;
+    const define = (name: string): string => new RegExp(`#define ${name}\\s+(.+)`).exec(h)?.[1]?.trim() ?? '';
+    expect(define('MODEL_INPUT_HEIGHT')).toBe('28');
+    expect(define('MODEL_INPUT_WIDTH')).toBe('28');
+    expect(define('MODEL_INPUT_CHANNELS')).toBe('1');
+    expect(define('MODEL_INPUT_SIZE')).toBe('784');
+    expect(define('MODEL_NUM_CLASSES')).toBe('10');
+    expect(define('MODEL_INPUT_ZERO_POINT')).toBe('(-128)');
+    expect(define('MODEL_ARENA_SIZE')).toBe(String(lib.arenaBytes));
+    expect(define('MODEL_MACS')).toBe(`${lib.macs}UL`);
+    expect(h).toContain('int model_predict(const int8_t *input, int8_t *logits);');
+    expect(h).toContain('int model_predict_u8(const uint8_t *pixels, int8_t *logits);');
+    // MACs: 3x3 'same' convolutions count only taps inside the input.
+    const taps = (n: number) => 3 * n - 2; // valid taps along one axis of a 3-wide 'same' window
+    const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
+    expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
+    // Weights: int8 weights + 3 int32 arrays per layer.
+    const counts = ir.ops.flatMap((op) => ('weights' in op ? [op.weights.length + 12 * op.bias.length] : []));
+    expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));
+    // One kernel call per layer that computes something.
+    const calls = lib.files['model.c']!.match(/^\s+tinyforge_\w+\(&model_\w+_params, &model_arena\[\d+\], &model_arena\[\d+\]\);$/gm) ?? [];
+    expect(calls.length).toBe(ir.ops.filter((op) => op.kind !== 'reshape').length);
+    // Exactly one static arena, aligned.
+    expect(lib.files['model.c']!.match(/static int8_t \w+\[/g)).toEqual(['static int8_t model_arena[']);
+    expect(lib.files['model.c']).toContain('static int8_t model_arena[MODEL_ARENA_SIZE] MODEL_ALIGN4;');
+  });
+
+  it('contain no float, no malloc, and include only <stdint.h>, <string.h> (and <arm_acle.h> on the DSP path)', () => {
+    const lib = generateLibrary(handIr());
+    for (const [name, text] of Object.entries(lib.files)) {
+      if (!/\.[ch]$/.test(name)) continue;
+      const code = text.replace(/\/\*[^]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      expect(code, name).not.toMatch(/\b(float|double|malloc|calloc|free|printf)\b/);
+      for (const m of code.matchAll(/#include\s+([<"][^>"]+[>"])/g)) {
+        const inc = m[1]!;
+        if (inc.startsWith('"')) expect(Object.keys(lib.files), `${name} includes ${inc}`).toContain(inc.slice(1, -1));
+        else expect(['<stdint.h>', '<string.h>', ...(name === 'tinyforge_dot.c' ? ['<arm_acle.h>'] : [])], `${name} includes ${inc}`).toContain(inc);
+      }
+    }
+    // <arm_acle.h> only behind the DSP feature test.
+    const dot = lib.files['tinyforge_dot.c']!;
+    const guard = dot.indexOf('#if defined(__ARM_FEATURE_DSP)');
+    expect(guard).toBeGreaterThan(0);
+    expect(dot.indexOf('#include <arm_acle.h>')).toBeGreaterThan(guard);
+    expect(dot).toContain('!defined(TINYFORGE_PORTABLE)');
+  });
+
+  it('format weights 16 per line, const, named model_<layer>_*', () => {
+    const lib = generateLibrary(handIr());
+    const w = lib.files['model_weights.c']!;
+    expect(w).toMatch(/^const int8_t model_conv_1_weights\[120\] = \{$/m);
+    expect(w).toMatch(/^const int32_t model_fc1_bias\[13\] = \{$/m);
+    expect(w).toMatch(/^const int32_t model_l1x1_shift\[6\] = \{$/m);
+    const body = /model_conv_1_weights\[120\] = \{\n([^}]*)\};/.exec(w)![1]!.trim().split('\n');
+    expect(body.length).toBe(Math.ceil(120 / 16));
+    expect(body[0]!.split(',').filter((s) => s.trim() !== '').length).toBe(16);
+    expect(lib.files['model_weights.h']).toContain('extern const int8_t model_conv_1_weights[120];');
+  });
+
+  it('are deterministic', () => {
+    expect(generateLibrary(randomIr(3)).files).toEqual(generateLibrary(randomIr(3)).files);
+  });
+});
+
+describe('errors and file handling', () => {
+  it('refuses an IR whose int32 accumulator could overflow', () => {
+    const ir = randomIr(1, { architecture: 'mnist-cnn' });
+    const fc = ir.ops.find((op) => op.kind === 'fully_connected')!;
+    if (fc.kind !== 'fully_connected') throw new Error('unreachable');
+    fc.bias[3] = 2147480000;
+    expect(() => generateLibrary(ir)).toThrow(UserError);
+    expect(() => generateLibrary(ir)).toThrow(/logits.*channel 3.*overflow/);
+  });
+
+  it('refuses an IR that fails validation', () => {
+    const ir = randomIr(2);
+    ir.tensors[1]!.shape = [1, 2, 3];
+    expect(() => generateLibrary(ir)).toThrow(UserError);
+  });
+
+  it('writeLibrary replaces a previous generation and removes only its own stale files', () => {
+    const dir = join(work, 'rewrite');
+    writeLibrary(dir, generateLibrary(randomIr(1)));
+    expect(existsSync(join(dir, 'tinyforge_depthwise_conv2d.c'))).toBe(true);
+    writeFileSync(join(dir, 'main.c'), 'int main(void) { return 0; }\n');
+    const mnist = generateLibrary(randomIr(1, { architecture: 'mnist-cnn' }));
+    writeLibrary(dir, mnist);
+    const present = readdirSync(dir).sort();
+    expect(present).toEqual([...Object.keys(mnist.files), 'main.c'].sort());
+    expect(readFileSync(join(dir, 'model.c'), 'utf8')).toBe(mnist.files['model.c']);
+  });
+});
