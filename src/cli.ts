@@ -10,6 +10,7 @@ import { buildSpec } from './models/zoo.js';
 import { runPaths } from './paths.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
+import { generateStage } from './pipeline/generate-stage.js';
 import { loadIr } from './ir/io.js';
 import { loadModel } from './train/persist.js';
 import { initBackend } from './train/backend.js';
@@ -96,6 +97,17 @@ program
     const { model } = await trainedModel(config, paths);
     const evaluation = evaluateStage(config, paths, model, loadIr(paths.ir));
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
+  });
+
+program
+  .command('generate')
+  .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
+  .argument('<config>', 'config file')
+  .action((file: string) => {
+    const { paths } = openRun(file);
+    const lib = generateStage(paths, loadIr(paths.ir));
+    console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
+      arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
   });
 
 program

@@ -1,0 +1,222 @@
+// Compiles startup + harness + a generated model directory into a firmware image for one board:
+// .elf (for QEMU and debuggers), .bin and .hex (for flashing), the linker map, and its sizes.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { log } from '../util/log.js';
+import { loadBoard, type Board, type MemoryRegion } from './boards.js';
+import { harnessDir, linkerDir, startupDir } from './paths.js';
+import { measureFirmware, type FirmwareSizes } from './size.js';
+import { findTool, installHint } from './tools.js';
+
+export type Optimization = '-O0' | '-O1' | '-O2' | '-O3' | '-Os' | '-Oz' | '-Ofast' | '-Og';
+
+export interface BuildOptions {
+  /** A board name (firmware/boards/<name>.json) or a loaded profile. */
+  board: Board | string;
+  /** The generated C library: model.h and the .c files to compile (all of them). */
+  modelDir: string;
+  /** Receives firmware.{elf,bin,hex,map}, memory.ld and obj/. One build at a time per outDir. */
+  outDir: string;
+  /** Default -Os: flash is the budget that binds first on small parts. */
+  optimization?: Optimization;
+  /** Defines TINYFORGE_PORTABLE: the kernels' plain C path even where DSP instructions exist. */
+  portable?: boolean;
+  extraCflags?: string[];
+  /**
+   * 'qemu' (default) links at the emulated machine's addresses; 'hardware' at the chip's own
+   * (e.g. stm32f405's flash at 0x08000000), for flashing. Sizes are the chip's either way.
+   */
+  target?: 'qemu' | 'hardware';
+}
+
+export interface BuildResult {
+  board: Board;
+  target: 'qemu' | 'hardware';
+  elf: string;
+  bin: string;
+  hex: string;
+  map: string;
+  linkerScript: string;
+  sizes: FirmwareSizes;
+}
+
+/** The image does not fit the board: the link failed with a region overflow. */
+export class BudgetError extends UserError {
+  constructor(
+    message: string,
+    readonly board: string,
+    readonly region: 'FLASH' | 'RAM',
+    readonly overflowBytes: number,
+  ) {
+    super(message);
+    this.name = 'BudgetError';
+  }
+}
+
+const WARNINGS = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
+const SECTIONS = ['-ffunction-sections', '-fdata-sections'];
+const COMPILE_JOBS = 2; // the machine has two cores
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/** The per-build half of the linker script: where memory is; firmware/linker/sections.ld does the rest. */
+export function memoryScript(board: Board, flash: MemoryRegion, ram: MemoryRegion, target: string): string {
+  return [
+    `/* Written by tinyforge for board ${board.name} (${target} addresses); rewritten on every build. */`,
+    'MEMORY',
+    '{',
+    `    FLASH (rx) : ORIGIN = ${hex(flash.origin)}, LENGTH = ${flash.size}`,
+    `    RAM (rwx) : ORIGIN = ${hex(ram.origin)}, LENGTH = ${ram.size}`,
+    '}',
+    `__stack_size = ${board.stackSize};`,
+    `__heap_size = ${board.heapSize};`,
+    'INCLUDE sections.ld',
+    '',
+  ].join('\n');
+}
+
+function modelSources(modelDir: string): string[] {
+  if (!existsSync(join(modelDir, 'model.h'))) {
+    throw new UserError(`model directory ${modelDir}: expected model.h (the generated model library) and its .c files`);
+  }
+  const sources = readdirSync(modelDir)
+    .filter((f) => f.endsWith('.c'))
+    .sort()
+    .map((f) => join(modelDir, f));
+  if (sources.length === 0) throw new UserError(`model directory ${modelDir}: no .c files to compile`);
+  return sources;
+}
+
+function declaredArena(modelDir: string): number | undefined {
+  const m = /#define\s+MODEL_ARENA_SIZE\s+\(?(\d+)/.exec(readFileSync(join(modelDir, 'model.h'), 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Runs `jobs` with at most `limit` in flight; rejects with the first failure after all settle. */
+async function limited<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const errors: unknown[] = [];
+  const worker = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      try {
+        await job(item);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+function missingNewlib(stderr: string): boolean {
+  return /rdimon\.specs|nano\.specs|cannot find -l(c|c_nano|rdimon|rdimon_nano|g|m)\b|stdio\.h: No such file/.test(stderr);
+}
+
+export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
+  const board = typeof options.board === 'string' ? loadBoard(options.board) : options.board;
+  const target = options.target ?? 'qemu';
+  const modelDir = resolve(options.modelDir);
+  const outDir = resolve(options.outDir);
+  const gcc = findTool('arm-none-eabi-gcc');
+  const objcopy = findTool('arm-none-eabi-objcopy');
+
+  const flash = target === 'qemu' ? board.qemu.flash : board.flash;
+  const ram = target === 'qemu' ? board.qemu.ram : board.ram;
+  const objDir = join(outDir, 'obj');
+  rmSync(objDir, { recursive: true, force: true });
+  mkdirSync(join(objDir, 'model'), { recursive: true });
+  mkdirSync(join(objDir, 'firmware'), { recursive: true });
+  const linkerScript = join(outDir, 'memory.ld');
+  writeFileAtomic(linkerScript, memoryScript(board, flash, ram, target));
+
+  const cflags = [
+    ...board.cflags,
+    ...WARNINGS,
+    ...SECTIONS,
+    options.optimization ?? '-Os',
+    ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []),
+    ...(options.extraCflags ?? []),
+    `-I${modelDir}`,
+    `-I${startupDir}`,
+    `-I${harnessDir}`,
+  ];
+  const units = [
+    ...['startup.c', 'faults.c', 'semihost.c'].map((f) => ({ source: join(startupDir, f), group: 'firmware' })),
+    ...['harness.c', 'ticks.c'].map((f) => ({ source: join(harnessDir, f), group: 'firmware' })),
+    ...modelSources(modelDir).map((source) => ({ source, group: 'model' })),
+  ].map((u) => ({ ...u, object: join(objDir, u.group, basename(u.source, '.c') + '.o') }));
+
+  log.debug(`build ${board.name} (${target}): ${gcc} ${cflags.join(' ')}`);
+  await limited(units, COMPILE_JOBS, async (unit) => {
+    const result = await execa(gcc, [...cflags, '-c', unit.source, '-o', unit.object], { reject: false });
+    if (result.exitCode !== 0) {
+      const hint = missingNewlib(result.stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
+      throw new UserError(`compiling ${unit.source} for board ${board.name} failed:\n${result.stderr.trim()}${hint}`);
+    }
+  });
+
+  const elf = join(outDir, 'firmware.elf');
+  const map = join(outDir, 'firmware.map');
+  const partial = { elf: `${elf}.partial`, map: `${map}.partial` };
+  const linkFlags = [
+    ...board.cflags,
+    '-nostartfiles',
+    ...(board.libc === 'newlib-nano' ? ['--specs=nano.specs'] : []),
+    '--specs=rdimon.specs',
+    `-T${linkerScript}`,
+    `-L${linkerDir}`,
+    '-Wl,--gc-sections',
+    `-Wl,-Map=${partial.map}`,
+  ];
+  const link = await execa(gcc, [...linkFlags, ...units.map((u) => u.object), '-o', partial.elf], { reject: false });
+  if (link.exitCode !== 0) {
+    rmSync(partial.elf, { force: true });
+    rmSync(partial.map, { force: true });
+    throw linkError(board, link.stderr);
+  }
+  // Link under temporary names and rename: an interrupted build never leaves a plausible ELF.
+  renameSync(partial.elf, elf);
+  renameSync(partial.map, map);
+
+  const bin = join(outDir, 'firmware.bin');
+  const hexFile = join(outDir, 'firmware.hex');
+  for (const [format, path] of [['binary', bin], ['ihex', hexFile]] as const) {
+    await execa(objcopy, ['-O', format, elf, `${path}.partial`]);
+    renameSync(`${path}.partial`, path);
+  }
+
+  const sizes = await measureFirmware({
+    elf,
+    map,
+    flashRegion: flash,
+    ramRegion: ram,
+    modelObjects: units.filter((u) => u.group === 'model').map((u) => u.object),
+    harnessObjects: units.filter((u) => u.group === 'firmware').map((u) => u.object),
+    declaredArena: declaredArena(modelDir),
+  });
+  log.debug(`built ${elf}: flash ${sizes.flash.used}/${sizes.flash.capacity}, RAM ${sizes.ram.used}/${sizes.ram.capacity}`);
+  return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes };
+}
+
+function linkError(board: Board, stderr: string): UserError {
+  const overflow = /region [`']?(FLASH|RAM)'? overflowed by (\d+) bytes/.exec(stderr);
+  if (overflow) {
+    const region = overflow[1] as 'FLASH' | 'RAM';
+    const capacity = region === 'FLASH' ? board.flash.size : board.ram.size;
+    return new BudgetError(
+      `the firmware does not fit board ${board.name}: ${region} (${capacity} bytes) overflowed by ${overflow[2]} bytes` +
+        (region === 'RAM' ? ` (RAM holds the model arena, stack ${board.stackSize} and heap ${board.heapSize})` : ''),
+      board.name,
+      region,
+      Number(overflow[2]),
+    );
+  }
+  const hint = missingNewlib(stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
+  return new UserError(`linking the firmware for board ${board.name} failed:\n${stderr.trim()}${hint}`);
+}
