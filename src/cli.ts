@@ -11,6 +11,15 @@ import { runPaths } from './paths.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
 import { generateStage } from './pipeline/generate-stage.js';
+import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
+import { runPipeline } from './pipeline/run.js';
+import { describeBudget } from './verify/budgets.js';
+import { listBoards, loadBoard } from './toolchain/boards.js';
+import { flashCommand } from './toolchain/openocd.js';
+import { findTool } from './toolchain/tools.js';
+import { execa } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadIr } from './ir/io.js';
 import { loadModel } from './train/persist.js';
 import { initBackend } from './train/backend.js';
@@ -108,6 +117,97 @@ program
     const lib = generateStage(paths, loadIr(paths.ir));
     console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
+  });
+
+program
+  .command('build')
+  .description('generate the C library and build firmware (.elf, .bin, .hex) for the config\'s board')
+  .argument('<config>', 'config file')
+  .option('--portable', 'force the portable C kernels even on a DSP core')
+  .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
+  .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
+    const { config, paths } = openRun(file);
+    const { build, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
+      portable: opts.portable || undefined,
+      target: opts.hardware ? 'hardware' : 'qemu',
+      outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
+    });
+    const { flash, ram } = build.sizes;
+    console.log(JSON.stringify({ board: build.board.name, kernelPath, elf: build.elf, bin: build.bin, hex: build.hex, flash, ram }, null, 2));
+  });
+
+function floatAccuracyOf(paths: ReturnType<typeof runPaths>): number | null {
+  if (existsSync(paths.evaluation)) return JSON.parse(readFileSync(paths.evaluation, 'utf8')).floatAccuracy;
+  return readTrainMetrics(paths)?.floatTestAccuracy ?? null;
+}
+
+/** Prints the report; a mismatch or an exceeded budget makes the process exit non-zero. */
+function finishVerify(report: VerifyReport, json: boolean | undefined): void {
+  if (json) console.log(JSON.stringify(report));
+  else console.log(formatVerifyReport(report));
+  const failed = report.budgets.filter((b) => !b.ok);
+  for (const b of failed) log.error(`budget exceeded: ${describeBudget(b)}`);
+  if (report.mismatches > 0) log.error(`${report.mismatches} images differ from the int8 reference`);
+  if (!report.ok) process.exitCode = 1;
+}
+
+program
+  .command('verify')
+  .description('run the test set on the board in QEMU: bit-exact check against the int8 reference, sizes, instructions, budgets')
+  .argument('<config>', 'config file')
+  .option('--json', 'print the report as one JSON object on stdout (for CI)')
+  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
+    const { config, paths } = openRun(file);
+    const report = await verifyStage(config, paths, loadIr(paths.ir), {
+      images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
+    });
+    finishVerify(report, opts.json);
+  });
+
+program
+  .command('flash')
+  .description('write the firmware to a connected board with OpenOCD')
+  .argument('<config>', 'config file')
+  .option('--dry-run', 'print the OpenOCD command instead of running it')
+  .action(async (file: string, opts: { dryRun?: boolean }) => {
+    const { config, paths } = openRun(file);
+    const board = loadBoard(config.target.board);
+    const outDir = join(paths.firmwareDir, 'hardware');
+    const hex = join(outDir, 'firmware.hex');
+    const command = flashCommand(board, hex);
+    if (opts.dryRun) {
+      console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
+      return;
+    }
+    await buildStage(config, paths, loadIr(paths.ir), { target: 'hardware', outDir });
+    findTool('openocd');
+    await execa(command[0], command.slice(1), { stdio: 'inherit', timeout: 120_000 });
+  });
+
+program
+  .command('run')
+  .description('the main job: train (or reuse), quantize, evaluate, generate, build and verify in QEMU')
+  .argument('<config>', 'config file')
+  .option('-f, --force', 'retrain even if a model with the same training hash exists')
+  .option('--json', 'print the verify report as one JSON object on stdout')
+  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
+    const { config, paths } = openRun(file);
+    const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
+    finishVerify(report, opts.json);
+  });
+
+program
+  .command('boards')
+  .description('list the board profiles (firmware/boards/*.json)')
+  .action(() => {
+    for (const name of listBoards()) {
+      const b = loadBoard(name);
+      console.log(`${name.padEnd(12)} ${b.cpu.padEnd(11)} flash ${String(b.flash.size / 1024).padStart(5)} KB  RAM ${String(b.ram.size / 1024).padStart(5)} KB  ${b.dsp ? 'DSP' : '   '}  qemu ${b.qemu.machine}`);
+    }
   });
 
 program

@@ -1,0 +1,76 @@
+// `tinyforge run`: the whole pipeline for one config (train or reuse, quantize, evaluate,
+// generate, build, verify) ending in summary.json, the record experiments and reports read.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { configHash } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import type { RunPaths } from '../paths.js';
+import { layerResources } from '../profile/resources.js';
+import type { EpochRecord } from '../train/train.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { log } from '../util/log.js';
+import { evaluateStage, quantizeStage } from './quantize-stage.js';
+import type { RunSummary } from './summary.js';
+import { trainStage } from './train-stage.js';
+import { verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
+
+export const summaryPath = (paths: RunPaths) => `${paths.root}/summary.json`;
+
+export interface RunOptions extends VerifyOptions {
+  force?: boolean;
+}
+
+export async function runPipeline(config: Config, paths: RunPaths, opts: RunOptions = {}): Promise<{ summary: RunSummary; report: VerifyReport }> {
+  // The summary marks a finished run: remove a stale one first so an interrupted run never looks done.
+  rmSync(summaryPath(paths), { force: true });
+  const step = (n: number, what: string) => log.info(`[${n}/5] ${what}`);
+  step(1, 'train');
+  const trained = await trainStage(config, paths, { force: opts.force });
+  step(2, 'quantize');
+  const ir = quantizeStage(config, paths, trained.model, trained.metrics);
+  step(3, 'evaluate (float vs int8 reference)');
+  const evaluation = evaluateStage(config, paths, trained.model, ir);
+  log.info(`int8 reference ${(evaluation.int8Accuracy * 100).toFixed(2)}%, float ${(evaluation.floatAccuracy * 100).toFixed(2)}%`);
+  step(4, 'generate C and build firmware; 5: verify in QEMU');
+  const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy });
+  step(5, `verified ${report.images} images on ${report.board}`);
+
+  const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];
+  const m = trained.metrics;
+  const summary: RunSummary = {
+    config: config.name,
+    configHash: configHash(config),
+    description: config.description,
+    dataset: config.dataset.name,
+    architecture: config.model.architecture,
+    board: report.board,
+    kernelPath: report.kernelPath,
+    params: m.params,
+    deployedParams: m.deployedParams,
+    macs: report.macs,
+    floatAccuracy: evaluation.floatAccuracy,
+    int8Accuracy: evaluation.int8Accuracy,
+    onTargetAccuracy: report.accuracy,
+    mismatches: report.mismatches,
+    testImages: report.images,
+    flashBytes: report.flashBytes,
+    ramBytes: report.ramBytes,
+    weightsBytes: report.weightsBytes,
+    codeBytes: report.codeBytes,
+    arenaBytes: report.arenaBytes,
+    arenaLowerBoundBytes: report.arenaLowerBoundBytes,
+    instructionsPerInference: report.instructionsPerInference,
+    instructionsPerMac: report.instructionsPerMac,
+    latencyMs: report.latencyMs,
+    energyMicrojoules: report.energyMicrojoules,
+    trainingSeconds: m.trainingSeconds,
+    samplesPerSecond: m.samplesPerSecond,
+    epochsRun: m.epochsRun,
+    backend: m.backend,
+    layers: layerResources(ir),
+    history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
+    budgets: report.budgets,
+    finishedAt: new Date().toISOString(),
+  };
+  writeJsonAtomic(summaryPath(paths), summary);
+  return { summary, report };
+}

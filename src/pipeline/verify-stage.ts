@@ -1,0 +1,176 @@
+// Build stage: generated C -> firmware for the config's board (.elf/.bin/.hex, sizes).
+// Verify stage: run the test set in QEMU, compare every logit with the int8 reference, measure
+// instructions per inference, and check the config's budgets.
+import type { Config } from '../config/types.js';
+import type { GeneratedLibrary } from '../codegen/generate.js';
+import { loadDataset } from '../data/datasets.js';
+import type { IrModel } from '../ir/types.js';
+import { profileSpec } from '../models/profile.js';
+import { buildSpec } from '../models/zoo.js';
+import type { RunPaths } from '../paths.js';
+import { evaluateReference } from '../reference/interpreter.js';
+import { loadBoard, type Board } from '../toolchain/boards.js';
+import { buildFirmware, type BuildResult } from '../toolchain/build.js';
+import { runHarness } from '../toolchain/qemu.js';
+import type { FirmwareSizes } from '../toolchain/size.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { log } from '../util/log.js';
+import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
+import { compareLogits, formatMismatches, type Mismatch } from '../verify/compare.js';
+import { generateStage } from './generate-stage.js';
+
+export interface BuildStageResult {
+  board: Board;
+  lib: GeneratedLibrary;
+  build: BuildResult;
+  kernelPath: 'dsp' | 'portable';
+}
+
+export async function buildStage(
+  config: Config, paths: RunPaths, ir: IrModel, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
+): Promise<BuildStageResult> {
+  const board = loadBoard(config.target.board);
+  const lib = generateStage(paths, ir);
+  const portable = opts.portable ?? config.target.dsp === 'off';
+  const build = await buildFirmware({
+    board, modelDir: paths.cDir, outDir: opts.outDir ?? paths.firmwareDir,
+    optimization: config.target.optimization, portable, target: opts.target ?? 'qemu',
+  });
+  const kernelPath = board.dsp && !portable ? 'dsp' : 'portable';
+  const s = build.sizes;
+  log.info(
+    `built ${build.elf} for ${board.name} (${kernelPath} kernels): flash ${s.flash.used} bytes ` +
+      `(weights ${s.flash.weights}), RAM ${s.ram.used} bytes (arena ${s.ram.arena}, stack ${s.ram.stack}, heap ${s.ram.heap})`,
+  );
+  return { board, lib, build, kernelPath };
+}
+
+export interface VerifyReport {
+  config: string;
+  board: string;
+  kernelPath: 'dsp' | 'portable';
+  images: number;
+  /** On-target accuracy: the firmware's predictions against the labels. */
+  accuracy: number;
+  referenceAccuracy: number;
+  floatAccuracy: number | null;
+  mismatches: number;
+  firstMismatches: Mismatch[];
+  /** Everything written to flash: text + data (weights, model code, harness, libc). */
+  flashBytes: number;
+  /** Everything reserved in RAM: data + bss + stack + heap. */
+  ramBytes: number;
+  weightsBytes: number;
+  /** flashBytes - weightsBytes: all code and constants other than the model's weights. */
+  codeBytes: number;
+  /** The generated model's code alone (model.c + kernels), without harness and libc. */
+  modelCodeBytes: number;
+  arenaBytes: number;
+  arenaLowerBoundBytes: number;
+  /** Mean over the images; min and max alongside (they differ only by data-dependent paths). */
+  instructionsPerInference: number;
+  instructionsMin: number;
+  instructionsMax: number;
+  macs: number;
+  instructionsPerMac: number;
+  /** At the board's clock, assuming one instruction per cycle. */
+  latencyMs: number;
+  /** instructions x the board's energy per cycle: an estimate (see the board profile's source). */
+  energyMicrojoules: number;
+  budgets: BudgetCheck[];
+  ok: boolean;
+  seconds: number;
+  sizes: FirmwareSizes;
+}
+
+export interface VerifyOptions {
+  /** Verify only the first N test images (default: the whole test set). */
+  images?: number;
+  /** Per QEMU process; default scales with the image count. */
+  timeoutMs?: number;
+  floatAccuracy?: number | null;
+}
+
+export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const started = performance.now();
+  const { board, lib, build, kernelPath } = await buildStage(config, paths, ir);
+  const data = loadDataset(config.dataset);
+  const count = Math.min(opts.images ?? data.test.count, data.test.count);
+  const images = data.test.images.subarray(0, count * 784);
+  const labels = data.test.labels.subarray(0, count);
+
+  log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
+  const onTarget = await runHarness({
+    board, elf: build.elf, images, workDir: paths.firmwareDir,
+    // Generous: about 1 ms per image per process is typical for a ~0.5 MMAC model.
+    timeoutMs: opts.timeoutMs ?? 60_000 + count * 50,
+  });
+  const reference = evaluateReference(ir, images, labels);
+  const comparison = compareLogits({ classes: reference.predictions, logits: reference.logits }, onTarget, ir.output.numClasses);
+
+  let correct = 0;
+  for (let i = 0; i < count; i++) if (onTarget.classes[i] === labels[i]) correct++;
+  const instructions = Array.from(onTarget.instructions);
+  const mean = instructions.reduce((a, b) => a + b, 0) / Math.max(count, 1);
+  const macs = profileSpec(buildSpec(config.model)).macs;
+  const latencyMs = (mean / board.clockHz) * 1000;
+  const s = build.sizes;
+  const accuracy = count ? correct / count : 0;
+  const budgets = checkBudgets(config.budgets, {
+    flashBytes: s.flash.used, ramBytes: s.ram.used, accuracy, instructionsPerInference: mean, latencyMs,
+  });
+  const report: VerifyReport = {
+    config: config.name,
+    board: board.name,
+    kernelPath,
+    images: count,
+    accuracy,
+    referenceAccuracy: reference.accuracy,
+    floatAccuracy: opts.floatAccuracy ?? null,
+    mismatches: comparison.mismatches,
+    firstMismatches: comparison.first,
+    flashBytes: s.flash.used,
+    ramBytes: s.ram.used,
+    weightsBytes: s.flash.weights,
+    codeBytes: s.flash.used - s.flash.weights,
+    modelCodeBytes: s.flash.modelCode,
+    arenaBytes: lib.arenaBytes,
+    arenaLowerBoundBytes: lib.arenaLowerBoundBytes,
+    instructionsPerInference: mean,
+    instructionsMin: Math.min(...instructions),
+    instructionsMax: Math.max(...instructions),
+    macs,
+    instructionsPerMac: mean / macs,
+    latencyMs,
+    energyMicrojoules: (mean * board.energy.picojoulesPerCycle) / 1e6,
+    budgets,
+    ok: comparison.mismatches === 0 && budgets.every((b) => b.ok),
+    seconds: (performance.now() - started) / 1000,
+    sizes: s,
+  };
+  writeJsonAtomic(paths.verifyReport, report);
+  if (comparison.mismatches > 0) {
+    log.error(`${comparison.mismatches} of ${count} images differ from the int8 reference; the first:\n${formatMismatches(comparison)}`);
+  }
+  return report;
+}
+
+export function formatVerifyReport(r: VerifyReport): string {
+  const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(2)}%`);
+  return [
+    `board:                     ${r.board} (${r.kernelPath} kernels)`,
+    `images:                    ${r.images}`,
+    `on-target accuracy:        ${pct(r.accuracy)}`,
+    `reference accuracy:        ${pct(r.referenceAccuracy)} (int8, TypeScript)`,
+    `float accuracy:            ${pct(r.floatAccuracy)}`,
+    `bit-exact:                 ${r.mismatches === 0 ? 'yes, every logit equal' : `NO: ${r.mismatches} images differ`}`,
+    `flash:                     ${r.flashBytes} bytes (weights ${r.weightsBytes}, everything else ${r.codeBytes}, of which model code ${r.modelCodeBytes})`,
+    `RAM:                       ${r.ramBytes} bytes (arena ${r.arenaBytes}, lower bound ${r.arenaLowerBoundBytes}; stack ${r.sizes.ram.stack}, heap ${r.sizes.ram.heap})`,
+    `instructions/inference:    ${Math.round(r.instructionsPerInference)} (min ${r.instructionsMin}, max ${r.instructionsMax})`,
+    `instructions/MAC:          ${r.instructionsPerMac.toFixed(2)} (${r.macs} MACs)`,
+    `latency at board clock:    ${r.latencyMs.toFixed(3)} ms (1 instruction/cycle)`,
+    `energy (estimate):         ${r.energyMicrojoules.toFixed(2)} uJ/inference`,
+    `verification took:         ${r.seconds.toFixed(1)} s`,
+    ...(r.budgets.length ? ['budgets:', ...r.budgets.map((b) => `  ${describeBudget(b)}`)] : ['budgets:                   none set']),
+  ].join('\n');
+}
