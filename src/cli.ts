@@ -4,10 +4,10 @@
 import { Command } from 'commander';
 import { loadConfig, trainingHash } from './config/load.js';
 import type { Config } from './config/types.js';
-import { writeSchemaFile } from './config/schema-file.js';
+import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
-import { runPaths } from './paths.js';
+import { packageRoot, runPaths } from './paths.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
 import { generateStage } from './pipeline/generate-stage.js';
@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { loadIr } from './ir/io.js';
 import { loadModel } from './train/persist.js';
 import { initBackend } from './train/backend.js';
-import { writeJsonAtomic } from './util/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
 
@@ -214,8 +214,15 @@ program
   .command('schema')
   .description('write the config JSON Schema (for editors) to schema/config.schema.json or a given path')
   .argument('[path]', 'output file')
-  .action((path?: string) => {
-    console.log(writeSchemaFile(path));
+  .option('--markdown', 'write the field reference docs/config.md instead')
+  .action((path: string | undefined, opts: { markdown?: boolean }) => {
+    if (opts.markdown) {
+      const target = path ?? join(packageRoot(), 'docs', 'config.md');
+      writeFileAtomic(target, configReferenceMarkdown());
+      console.log(target);
+    } else {
+      console.log(writeSchemaFile(path));
+    }
   });
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash, loadConfig, trainingHash } from '../src/config/load.js';
-import { schemaFileText } from '../src/config/schema-file.js';
+import { configReferenceMarkdown, schemaFileText } from '../src/config/schema-file.js';
 import { UserError } from '../src/util/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tinyforge-config-'));
@@ -38,6 +38,7 @@ describe('config errors name the file, the JSON path, what was expected and what
     ['null.json', '{"training": {"batchSize": null}}', [/\/training\/batchSize: expected integer, found null/]],
     ['budget.json', '{"budgets": {"flashBytes": "64k"}}', [/\/budgets\/flashBytes: expected integer or null, found string "64k"/]],
     ['section.json', '{"dataset": "mnist"}', [/\/dataset: expected object, found string "mnist"/]],
+    ['board.json', '{"target": {"board": "esp32"}}', [/\/target\/board: expected one of "lm3s6965", .*found string "esp32"/]],
     ['many.json', '{"training": {"epochs": -1, "seed": "x"}}', [/\/training\/epochs/, /\/training\/seed: expected integer/]],
   ];
   for (const [name, text, patterns] of cases) {
@@ -107,6 +108,10 @@ describe('config loading', () => {
       const config = loadConfig(join('configs', `${name}.json`));
       expect(config.name).toBe(name);
     }
+  });
+
+  it('docs/config.md is generated from the schema', () => {
+    expect(readFileSync('docs/config.md', 'utf8')).toBe(configReferenceMarkdown());
   });
 
   it('schema/config.schema.json matches the schema the loader uses', () => {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { UserError } from '../util/errors.js';
+import { listBoards } from '../toolchain/boards.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
@@ -156,6 +157,13 @@ export function loadConfig(file: string): Config {
   const merged = readChain(path, []);
   defaultsValidator(merged);
   const resolved = merged as unknown as Omit<Config, 'name' | 'path'> & { output: { dir: string | null } };
+  const boards = listBoards();
+  if (!boards.includes(resolved.target.board)) {
+    throw new UserError(
+      `${shown(path)}: invalid config\n  /target/board: expected one of ${boards.map((b) => `"${b}"`).join(', ')} ` +
+        `(firmware/boards/*.json), found string "${resolved.target.board}"`,
+    );
+  }
   const name = basename(path).replace(/\.json$/i, '');
   return {
     ...resolved,
