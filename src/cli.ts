@@ -13,6 +13,7 @@ import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
 import { runPipeline } from './pipeline/run.js';
+import { registerExperimentCommands } from './experiments/cli.js';
 import { describeBudget } from './verify/budgets.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
 import { flashCommand } from './toolchain/openocd.js';
@@ -224,6 +225,8 @@ program
       console.log(writeSchemaFile(path));
     }
   });
+
+registerExperimentCommands(program);
 
 async function main(): Promise<void> {
   try {

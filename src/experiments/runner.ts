@@ -1,0 +1,165 @@
+// The sweep runner: expand the sweep, skip points already finished with the same config hash, run
+// the rest in parallel worker processes, record failures, and write the results. Interrupted
+// (Ctrl-C, SIGTERM), it stops the workers and writes nothing, so a rerun continues where it left off:
+// a point is done exactly when its run/summary.json exists, and `tinyforge run` writes that last.
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { packageRoot } from '../paths.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { expandSweep, finishedSummary, pointPaths, preparePoints, type SweepPoint } from './points.js';
+import { readSweepFile, shownPath } from './sweep-file.js';
+import { runJobs, type JobExit } from './workers.js';
+import { writeResults } from '../report/write.js';
+
+export interface RunSweepOptions {
+  /** Points run at once; default os.availableParallelism(). */
+  workers?: number;
+  /** How to run one point; the point's config path is appended. Default: `node dist/cli.js run --quiet`. */
+  command?: string[];
+  /** Expand, check and prepare the point configs, print the plan, run nothing. */
+  dryRun?: boolean;
+  /** Run only these points (names as printed by --dry-run); the results still cover every finished point. */
+  only?: string[];
+  /** Where results/<name>/ goes; default `results` in the working directory. */
+  resultsRoot?: string;
+}
+
+export type PointStatus = 'skipped' | 'done' | 'failed' | 'planned' | 'not selected';
+
+export interface PointFailure {
+  point: string;
+  exitCode: number | null;
+  signal: string | null;
+  reason: string;
+  /** Relative to the sweep's results folder. */
+  log: string;
+  logTail: string;
+  finishedAt: string;
+}
+
+export interface SweepOutcome {
+  /** Absolute path of results/<name>/. */
+  dir: string;
+  points: { name: string; status: PointStatus }[];
+  failures: PointFailure[];
+}
+
+/** Exit code of an interrupted sweep, as a shell reports a process ended by SIGINT. */
+export const interruptedExitCode = 130;
+
+function defaultCommand(): string[] {
+  const cli = join(packageRoot(), 'dist', 'cli.js');
+  if (!existsSync(cli)) {
+    throw new UserError(`${shownPath(cli)}: not found; build tinyforge first (npm run build)`);
+  }
+  return [process.execPath, cli, 'run', '--quiet'];
+}
+
+/** The last lines of a worker log, so failures.json shows the error without opening the log. */
+function logTail(path: string, lines = 20): string {
+  if (!existsSync(path)) return '';
+  const text = readFileSync(path, 'utf8');
+  return text.slice(-4000).trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function failureOf(exit: JobExit, point: SweepPoint, sweepDir: string): PointFailure | null {
+  const paths = pointPaths(sweepDir, point.name);
+  let reason: string;
+  if (exit.startError) reason = `could not start: ${exit.startError}`;
+  else if (exit.signal) reason = `killed by ${exit.signal}`;
+  else if (exit.exitCode !== 0) reason = `exited with code ${exit.exitCode}`;
+  else if (!finishedSummary(sweepDir, point)) {
+    reason = `exited with code 0 but wrote no run/summary.json with configHash ${point.configHash}`;
+  } else return null;
+  return {
+    point: point.name,
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    reason,
+    log: relative(sweepDir, paths.workerLog),
+    logTail: logTail(paths.workerLog),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+export async function runSweep(sweepFile: string, options: RunSweepOptions = {}): Promise<SweepOutcome> {
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new UserError(`--workers: expected a whole number >= 1, found ${workers}`);
+  }
+  const spec = readSweepFile(sweepFile);
+  const dir = resolve(options.resultsRoot ?? 'results', spec.name);
+  const planned = expandSweep(spec);
+  const names = planned.map((p) => p.name);
+  const unknown = (options.only ?? []).filter((name) => !names.includes(name));
+  if (unknown.length) {
+    throw new UserError(`--only: no point named ${unknown.map((n) => `"${n}"`).join(', ')}; the points are: ${names.join(', ')}`);
+  }
+  const selected = new Set(options.only ?? names);
+  const manifest = preparePoints(spec, planned, dir);
+
+  const status = new Map<string, PointStatus>();
+  const toRun: SweepPoint[] = [];
+  for (const point of manifest.points) {
+    if (finishedSummary(dir, point)) {
+      status.set(point.name, 'skipped');
+      log.info(`skip ${point.name}: finished (config hash ${point.configHash})`);
+    } else if (!selected.has(point.name)) {
+      status.set(point.name, 'not selected');
+    } else {
+      status.set(point.name, options.dryRun ? 'planned' : 'done');
+      toRun.push(point);
+    }
+  }
+  const outcome = (failures: PointFailure[]): SweepOutcome => ({
+    dir,
+    points: manifest.points.map((p) => ({ name: p.name, status: status.get(p.name)! })),
+    failures,
+  });
+
+  const command = options.command ?? (options.dryRun ? ['tinyforge', 'run', '--quiet'] : defaultCommand());
+  if (options.dryRun) {
+    log.info(`sweep ${spec.name}: ${manifest.points.length} point(s), ${toRun.length} to run, ${workers} worker(s); results in ${shownPath(dir)}`);
+    for (const point of toRun) log.info(`  would run: ${[...command, pointPaths(dir, point.name).config].join(' ')}`);
+    return outcome([]);
+  }
+
+  log.info(`sweep ${spec.name}: running ${toRun.length} of ${manifest.points.length} point(s) with ${Math.min(workers, toRun.length)} worker(s)`);
+  const byName = new Map(manifest.points.map((p) => [p.name, p]));
+  const failures: PointFailure[] = [];
+  let finished = 0;
+  const pool = await runJobs(
+    command,
+    toRun.map((p) => ({ name: p.name, args: [pointPaths(dir, p.name).config], logFile: pointPaths(dir, p.name).workerLog })),
+    workers,
+    (exit) => {
+      finished++;
+      const failure = failureOf(exit, byName.get(exit.name)!, dir);
+      if (failure) {
+        failures.push(failure);
+        status.set(exit.name, 'failed');
+        log.error(`[${finished}/${toRun.length}] ${exit.name} failed after ${exit.seconds.toFixed(1)} s: ${failure.reason} (see ${failure.log})`);
+      } else {
+        log.info(`[${finished}/${toRun.length}] ${exit.name} done in ${exit.seconds.toFixed(1)} s`);
+      }
+    },
+  );
+  if (pool.interrupted) {
+    throw new UserError(
+      `sweep ${spec.name} interrupted; ${finished} point(s) ended, the others were stopped. ` +
+        'Rerun the same command to run what is left.',
+      interruptedExitCode,
+    );
+  }
+
+  const order = new Map(names.map((n, i) => [n, i]));
+  failures.sort((a, b) => order.get(a.point)! - order.get(b.point)!);
+  writeJsonAtomic(join(dir, 'failures.json'), failures);
+  const written = await writeResults(dir);
+  log.info(`results in ${shownPath(dir)}: ${written.map((f) => relative(dir, f)).join(', ')}`);
+  if (failures.length) log.error(`${failures.length} point(s) failed: ${failures.map((f) => f.point).join(', ')} (details in ${shownPath(join(dir, 'failures.json'))})`);
+  return outcome(failures);
+}
