@@ -129,3 +129,33 @@ describe('augmentation', () => {
     expect(mass(out)).toBeCloseTo(mass(square), 0);
   });
 });
+
+describe('train stage', () => {
+  it('reuses a model trained elsewhere with the same training hash, through the cache', async () => {
+    const { trainStage, modelCacheDir } = await import('../src/pipeline/train-stage.js');
+    const { trainingHash } = await import('../src/config/load.js');
+    const { runPaths } = await import('../src/paths.js');
+    const { existsSync } = await import('node:fs');
+    process.env.TINYFORGE_MODEL_CACHE = mkdtempSync(join(tmpdir(), 'tinyforge-cache-'));
+    try {
+      const c = config((x) => {
+        x.model.architecture = 'mlp';
+        x.dataset.trainLimit = 300;
+        x.dataset.testLimit = 100;
+        x.training.epochs = 1;
+      });
+      const first = await trainStage(c, runPaths(mkdtempSync(join(tmpdir(), 'tinyforge-a-'))));
+      expect(first.reused).toBe(false);
+      expect(existsSync(join(modelCacheDir(trainingHash(c)), 'metrics.json'))).toBe(true);
+      const second = await trainStage(c, runPaths(mkdtempSync(join(tmpdir(), 'tinyforge-b-'))));
+      expect(second.reused).toBe(true);
+      expect(second.metrics).toEqual(first.metrics);
+      // A different seed is a different training: no reuse.
+      c.training.seed = 99;
+      const third = await trainStage(c, runPaths(mkdtempSync(join(tmpdir(), 'tinyforge-c-'))));
+      expect(third.reused).toBe(false);
+    } finally {
+      delete process.env.TINYFORGE_MODEL_CACHE;
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Train stage: trains the float model, or reuses the one already in the output directory when it
 // was trained from the same dataset/model/training sections (same training hash).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -27,6 +28,35 @@ export function readTrainMetrics(paths: RunPaths): TrainMetrics | null {
   }
 }
 
+/**
+ * Trained models are also kept in a cache keyed by the training hash (out/cache/models/<hash>,
+ * or $TINYFORGE_MODEL_CACHE), so another output directory with the same dataset/model/training
+ * sections (a sweep point, a config that only changes the board) reuses the model instead of
+ * training it again.
+ */
+export function modelCacheDir(hash: string): string {
+  return join(process.env.TINYFORGE_MODEL_CACHE ?? join(process.cwd(), 'out', 'cache', 'models'), hash);
+}
+
+/**
+ * Copies a finished training from one directory to another. metrics.json, which marks a training
+ * as complete, is removed first and copied last, each piece through a rename, so an interruption
+ * leaves an incomplete directory that is never mistaken for a finished one.
+ */
+function copyTraining(fromRoot: string, toRoot: string): void {
+  rmSync(join(toRoot, 'metrics.json'), { force: true });
+  for (const name of ['model', 'history.json', 'metrics.json']) {
+    const from = join(fromRoot, name);
+    if (!existsSync(from)) continue;
+    const to = join(toRoot, name);
+    const tmp = `${to}.${process.pid}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    cpSync(from, tmp, { recursive: true });
+    rmSync(to, { recursive: true, force: true });
+    renameSync(tmp, to);
+  }
+}
+
 export async function trainStage(config: Config, paths: RunPaths, opts: { force?: boolean } = {}): Promise<TrainStageResult> {
   const hash = trainingHash(config);
   const backend = await initBackend(config.training.backend);
@@ -34,7 +64,17 @@ export async function trainStage(config: Config, paths: RunPaths, opts: { force?
   const previous = readTrainMetrics(paths);
   if (!opts.force && previous?.trainingHash === hash && existsSync(paths.modelDir)) {
     log.info(`reusing the trained model in ${paths.modelDir} (same training hash ${hash}; --force retrains)`);
+    if (!existsSync(join(modelCacheDir(hash), 'metrics.json'))) copyTraining(paths.root, modelCacheDir(hash));
     return { model: await loadModel(paths.modelDir), metrics: previous, reused: true };
+  }
+  const cached = modelCacheDir(hash);
+  if (!opts.force && existsSync(join(cached, 'metrics.json'))) {
+    const metrics = JSON.parse(readFileSync(join(cached, 'metrics.json'), 'utf8')) as TrainMetrics;
+    if (metrics.trainingHash === hash) {
+      log.info(`reusing the trained model from the cache ${cached} (same training hash ${hash}; --force retrains)`);
+      copyTraining(cached, paths.root);
+      return { model: await loadModel(paths.modelDir), metrics, reused: true };
+    }
   }
   // Until the new metrics.json lands, the directory holds no model that claims to be complete.
   rmSync(paths.trainMetrics, { force: true });
@@ -51,5 +91,6 @@ export async function trainStage(config: Config, paths: RunPaths, opts: { force?
   // Model first, metrics last: metrics.json carrying the hash is what marks the model as complete.
   await saveModel(result.model, paths.modelDir);
   writeJsonAtomic(paths.trainMetrics, result.metrics);
+  copyTraining(paths.root, modelCacheDir(hash));
   return { model: result.model, metrics: result.metrics, reused: false };
 }
