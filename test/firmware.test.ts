@@ -2,7 +2,7 @@
 // the harness: results must equal the stub's computation done here in TypeScript, instruction
 // counts must be positive, repeatable and consistent with the board's instructionsPerTick, and
 // a crashing or hanging firmware must end with a clear error rather than a stuck test.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,45 @@ describe.each(QEMU_BOARDS)('firmware on %s', (boardName) => {
     const fault = boardName === 'microbit' ? 'HardFault' : 'BusFault';
     await expect(run).rejects.toThrow(new RegExp(`status 7[0-6]: ${fault}`));
     await expect(run).rejects.toThrow(new RegExp(`firmware crashed: ${fault} at pc=0x[0-9a-f]{8}`));
+  });
+});
+
+// The profiles' stackSize and heapSize were sized from what a TINYFORGE_MEMORY_REPORT build
+// measures (firmware/README.md), with a margin: the harness must still work with half the stack
+// and two thirds of the heap. Both the success path and a failure path (a message on stderr after
+// two fopen calls) are run; the stack is painted, so running off its end would show as a stack
+// use equal to its whole size even where QEMU does not fault.
+describe.each(QEMU_BOARDS)('harness memory on %s', (boardName) => {
+  it('runs with half its stack and two thirds of its heap', async () => {
+    const board = loadBoard(boardName);
+    const tight = { ...board, stackSize: board.stackSize / 2, heapSize: Math.floor(board.heapSize / 1.5 / 8) * 8 };
+    const build = await buildFirmware({
+      board: tight, modelDir: STUB_DIR, outDir: join(scratch, boardName, 'memory'), extraCflags: ['-DTINYFORGE_MEMORY_REPORT'],
+    });
+    expect(build.sizes.ram.stack).toBe(tight.stackSize);
+    expect(build.sizes.ram.heap).toBe(tight.heapSize);
+    const workDir = join(scratch, boardName, 'memory-run');
+    mkdirSync(workDir, { recursive: true });
+    writeFileSync(join(workDir, 'images.bin'), testImages(1));
+
+    const ok = await runQemu({ board, elf: build.elf, append: 'in=images.bin out=r.bin offset=0 count=3', cwd: workDir, timeoutMs: TIMEOUT_MS });
+    const output = ok.stdout + ok.stderr;
+    expect(ok.exitCode, output).toBe(0);
+    expect(statSync(join(workDir, 'r.bin')).size).toBe(16 + 3 * (1 + NUM_CLASSES + 4));
+    const report = /tinyforge memory: stack=(\d+) heap=(\d+)/.exec(output);
+    expect(report, output).not.toBeNull();
+    const [stack, heap] = [Number(report![1]), Number(report![2])];
+    expect(stack).toBeGreaterThan(0);
+    expect(stack).toBeLessThan(tight.stackSize);
+    expect(heap).toBeGreaterThan(0); // stdio's FILE structures
+    expect(heap).toBeLessThanOrEqual(tight.heapSize);
+
+    const failing = await runQemu({
+      board, elf: build.elf, append: 'in=images.bin out=no/such/dir/r.bin offset=0 count=1', cwd: workDir, timeoutMs: TIMEOUT_MS,
+    });
+    expect(failing.exitCode).toBe(5);
+    expect(failing.stderr).toMatch(/cannot create the result file/);
+    expect(Number(/stack=(\d+)/.exec(failing.stdout + failing.stderr)?.[1])).toBeLessThan(tight.stackSize);
   });
 });
 

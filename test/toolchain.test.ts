@@ -12,6 +12,7 @@ import { BudgetError, buildFirmware, memoryScript, type BuildResult } from '../s
 import { flashCommand } from '../src/toolchain/openocd.js';
 import { runHarness, splitRange } from '../src/toolchain/qemu.js';
 import { parseLinkerMap, parseSectionHeaders } from '../src/toolchain/size.js';
+import { parseDisassembly, parseStackUsage, registerListBytes, worstCaseStack } from '../src/toolchain/stack.js';
 import { findTool, installHint } from '../src/toolchain/tools.js';
 
 const STUB_DIR = fileURLToPath(new URL('./fixtures/stub-model/', import.meta.url));
@@ -73,7 +74,7 @@ describe('board profiles', () => {
   it('resolves sizes, origins and emulation details', () => {
     const microbit = loadBoard('microbit');
     expect(microbit).toMatchObject({
-      cpu: 'cortex-m0', dsp: false, libc: 'newlib-nano', stackSize: 2048, heapSize: 2048,
+      cpu: 'cortex-m0', dsp: false, libc: 'newlib-nano', stackSize: 1024, heapSize: 1536,
       flash: { origin: 0, size: 256 * 1024 }, ram: { origin: 0x20000000, size: 16 * 1024 },
       qemu: { machine: 'microbit', instructionsPerTick: 62.5 },
     });
@@ -155,7 +156,8 @@ describe('build and sizes', () => {
     const script = readFileSync(microbit.linkerScript, 'utf8');
     expect(script).toContain('FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 262144');
     expect(script).toContain('RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 16384');
-    expect(script).toContain('__stack_size = 2048;');
+    expect(script).toContain('__stack_size = 1024;');
+    expect(script).toContain('__heap_size = 1536;');
     expect(script).toContain('INCLUDE sections.ld');
     // The .bin is the flash image: exactly the bytes the flash figure counts.
     expect(readFileSync(microbit.bin).length).toBe(microbit.sizes.flash.used);
@@ -175,8 +177,8 @@ describe('build and sizes', () => {
 
     expect(declaredArena).toBe(980);
     expect(ram.arena).toBe(980);
-    expect(ram.stack).toBe(2048);
-    expect(ram.heap).toBe(2048);
+    expect(ram.stack).toBe(1024);
+    expect(ram.heap).toBe(1536);
     expect(ram.harness).toBeGreaterThanOrEqual(784); // the image buffer at least
     expect(ram.arena + ram.modelData + ram.harness + ram.runtime + ram.stack + ram.heap + ram.other).toBe(ram.used);
     expect(ram.other).toBeGreaterThanOrEqual(0);
@@ -281,6 +283,95 @@ describe('build and sizes', () => {
     await expect(buildFirmware({ board: 'mps2-an386', modelDir: probe, outDir: join(scratch, 'portable'), portable: true })).rejects.toThrow(
       /portable path selected/,
     );
+  });
+});
+
+describe('stack analysis', () => {
+  it('counts the bytes of register lists', () => {
+    expect(registerListBytes('r4, r5, r6, lr')).toBe(16);
+    expect(registerListBytes('r4-r11, lr')).toBe(36);
+    expect(registerListBytes('d8-d15')).toBe(64);
+    expect(registerListBytes('s16-s31')).toBe(64);
+  });
+
+  it('parses -fstack-usage files', () => {
+    const text = '/src/model.c:128:12:model_run\t16\tstatic\n/src/k.c:9:6:scratch\t64\tdynamic,bounded\n';
+    expect(parseStackUsage(text)).toEqual([
+      { file: '/src/model.c', name: 'model_run', bytes: 16, qualifier: 'static' },
+      { file: '/src/k.c', name: 'scratch', bytes: 64, qualifier: 'dynamic,bounded' },
+    ]);
+  });
+
+  // Short and long addresses (objdump indents the first, not the second), calls, a tail call,
+  // a local branch, a literal pool, a jump table, an indirect call, a register-sized stack
+  // adjustment and recursion in a fault handler.
+  const disassembly = [
+    '00000100 <Reset_Handler>:',
+    '     100:\tpush\t{r4, lr}',
+    '     102:\tsub\tsp, #16',
+    '     104:\tbl\t200 <leaf>',
+    '     108:\tb.w\t10000300 <tail>',
+    '     10c:\tbne.n\t104 <Reset_Handler+0x4>',
+    '     10e:\t.word\t0xb5f0b5f0',
+    '00000200 <leaf>:',
+    '     200:\tpush\t{r4, r5, r6, r7, lr}',
+    '     202:\tvpush\t{d8-d9}',
+    '     204:\tmov\tpc, r3', // an ARMv6-M switch table: a local jump, not a call
+    '     206:\tbx\tlr',
+    '10000300 <tail>:',
+    '10000300:\tstr.w\tlr, [sp, #-4]!',
+    '10000304:\tsub.w\tsp, sp, #1024',
+    '10000308:\tblx\tr3',
+    '00000400 <HardFault_Handler>:',
+    '     400:\tbl\t500 <report>',
+    '00000500 <report>:',
+    '     500:\tsub\tsp, sp, r2',
+    '     502:\tbl\t500 <report>',
+  ].join('\n');
+
+  it('parses frames and calls from the disassembly', () => {
+    const functions = parseDisassembly(disassembly);
+    expect(functions.map((f) => [f.name, f.frameBytes, f.calls])).toEqual([
+      ['Reset_Handler', 8 + 16, [0x200, 0x10000300]],
+      ['leaf', 20 + 16, []],
+      ['tail', 4 + 1024, []],
+      ['HardFault_Handler', 0, [0x500]],
+      ['report', 0, [0x500]],
+    ]);
+    expect(functions[1].indirect).toEqual([]);
+    expect(functions[2].indirect).toEqual(['blx r3']);
+    expect(functions[4].dynamic).toEqual(['sub sp, sp, r2']);
+  });
+
+  it('takes the deepest chain, prefers -fstack-usage frames, and says what it cannot bound', () => {
+    const functions = parseDisassembly(disassembly);
+    const usage = [{ file: 'startup.c', name: 'Reset_Handler', bytes: 32, qualifier: 'static' }];
+    const analysis = worstCaseStack(functions, usage, 'Reset_Handler');
+    expect(analysis.bytes).toBe(32 + 1028);
+    expect(analysis.path).toEqual([
+      { name: 'Reset_Handler', bytes: 32, from: 'stack-usage' },
+      { name: 'tail', bytes: 1028, from: 'disassembly' },
+    ]);
+    expect(analysis.handlerPath.map((p) => p.name)).toEqual(['HardFault_Handler', 'report']);
+    expect(analysis.unbounded).toEqual([
+      'report: recursion through report',
+      'report: stack moved by a register (sub sp, sp, r2)',
+      'tail: indirect call (blx r3)',
+    ]);
+    // Without the indirect call, the recursion and the alloca: a bound.
+    const clean = functions.filter((f) => f.name !== 'report' && f.name !== 'HardFault_Handler').map((f) => ({ ...f, indirect: [] }));
+    expect(worstCaseStack(clean, usage, 'Reset_Handler')).toMatchObject({ bytes: 1060, handlerBytes: 0, unbounded: [] });
+  });
+
+  it('checks the harness stack reservation against the model, and refuses a model that needs more', async () => {
+    const fits = await buildFirmware({ board: 'microbit', modelDir: STUB_DIR, outDir: join(scratch, 'stack-fits'), extraCflags: ['-DSTUB_STACK_BYTES=256'] });
+    expect(fits.stack.unbounded).toEqual([]);
+    expect(fits.stack.modelBytes).toBeGreaterThanOrEqual(256);
+    expect(fits.stack.neededBytes).toBeGreaterThan(fits.stack.modelBytes);
+    expect(fits.stack.neededBytes).toBeLessThanOrEqual(fits.stack.reservedBytes);
+    const deep = buildFirmware({ board: 'microbit', modelDir: STUB_DIR, outDir: join(scratch, 'stack-deep'), extraCflags: ['-DSTUB_STACK_BYTES=1024'] });
+    await expect(deep).rejects.toBeInstanceOf(BudgetError);
+    await expect(deep).rejects.toThrow(/does not fit board microbit: the inference needs up to \d+ bytes of stack \(model \d+: model_predict_u8 \d+ > model_predict \d+.*more than the 1024 bytes reserved by stackSize/);
   });
 });
 

@@ -12,16 +12,16 @@ void fault_report(const uint32_t *frame, int status) __attribute__((noreturn, us
 
 /* Each handler hands the stacked exception frame (r0-r3, r12, lr, pc, xPSR on the main stack:
  * the firmware never switches to the process stack) and its exit status to fault_report. Naked,
- * so no prologue touches a stack that may be the very thing that broke. */
+ * so no prologue touches a stack that may be the very thing that broke. A BL (fault_report never
+ * returns, so the lost LR does not matter) rather than a jump through a register: BL reaches
+ * anywhere on every core, and src/toolchain/stack.ts can follow it when it bounds the stack. */
 #define FAULT_HANDLER(name, status)                  \
     __attribute__((naked)) void name(void)           \
     {                                                \
         __asm__ volatile(".syntax unified\n\t"       \
                          "mrs r0, msp\n\t"           \
                          "movs r1, #" #status "\n\t" \
-                         "ldr r2, =fault_report\n\t" \
-                         "bx r2\n\t"                 \
-                         ".ltorg");                  \
+                         "bl fault_report");         \
     }
 
 FAULT_HANDLER(HardFault_Handler, 70)

@@ -9,6 +9,7 @@ import { log } from '../util/log.js';
 import { loadBoard, type Board, type MemoryRegion } from './boards.js';
 import { harnessDir, linkerDir, startupDir } from './paths.js';
 import { measureFirmware, type FirmwareSizes } from './size.js';
+import { analyseStack, parseStackUsage } from './stack.js';
 import { findTool, installHint } from './tools.js';
 
 export type Optimization = '-O0' | '-O1' | '-O2' | '-O3' | '-Os' | '-Oz' | '-Ofast' | '-Og';
@@ -41,6 +42,22 @@ export interface BuildResult {
   map: string;
   linkerScript: string;
   sizes: FirmwareSizes;
+  stack: HarnessStackCheck;
+}
+
+/**
+ * The harness's stack reservation against what the inference needs: the static worst case of
+ * model_predict_u8 (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
+ * plus the SysTick interrupt taken at the deepest point (the hardware's frame, then its handler).
+ * The stdio side of the harness is not in it (newlib calls through function pointers); it was
+ * measured instead (firmware/README.md) and stays well below every board's reservation.
+ */
+export interface HarnessStackCheck {
+  reservedBytes: number;
+  /** null when the model's call graph cannot be bounded statically (see `unbounded`). */
+  neededBytes: number | null;
+  modelBytes: number;
+  unbounded: string[];
 }
 
 /** The image does not fit the board: the link failed with a region overflow. */
@@ -56,16 +73,23 @@ export class BudgetError extends UserError {
   }
 }
 
-const WARNINGS = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
-const SECTIONS = ['-ffunction-sections', '-fdata-sections'];
+export const WARNINGS = ['-std=c99', '-Wall', '-Wextra', '-Werror'];
+export const SECTIONS = ['-ffunction-sections', '-fdata-sections'];
 const COMPILE_JOBS = 2; // the machine has two cores
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
-/** The per-build half of the linker script: where memory is; firmware/linker/sections.ld does the rest. */
-export function memoryScript(board: Board, flash: MemoryRegion, ram: MemoryRegion, target: string): string {
+/**
+ * The per-build half of the linker script: where memory is; firmware/linker/sections.ld does the
+ * rest. Stack and heap are the board profile's unless `reserve` says otherwise (the footprint
+ * build sizes its own stack and has no heap).
+ */
+export function memoryScript(
+  board: Board, flash: MemoryRegion, ram: MemoryRegion, target: string,
+  reserve: { stack: number; heap: number } = { stack: board.stackSize, heap: board.heapSize },
+): string {
   return [
     `/* Written by tinyforge for board ${board.name} (${target} addresses); rewritten on every build. */`,
     'MEMORY',
@@ -73,14 +97,14 @@ export function memoryScript(board: Board, flash: MemoryRegion, ram: MemoryRegio
     `    FLASH (rx) : ORIGIN = ${hex(flash.origin)}, LENGTH = ${flash.size}`,
     `    RAM (rwx) : ORIGIN = ${hex(ram.origin)}, LENGTH = ${ram.size}`,
     '}',
-    `__stack_size = ${board.stackSize};`,
-    `__heap_size = ${board.heapSize};`,
+    `__stack_size = ${reserve.stack};`,
+    `__heap_size = ${reserve.heap};`,
     'INCLUDE sections.ld',
     '',
   ].join('\n');
 }
 
-function modelSources(modelDir: string): string[] {
+export function modelSources(modelDir: string): string[] {
   if (!existsSync(join(modelDir, 'model.h'))) {
     throw new UserError(`model directory ${modelDir}: expected model.h (the generated model library) and its .c files`);
   }
@@ -92,7 +116,7 @@ function modelSources(modelDir: string): string[] {
   return sources;
 }
 
-function declaredArena(modelDir: string): number | undefined {
+export function declaredArena(modelDir: string): number | undefined {
   const m = /#define\s+MODEL_ARENA_SIZE\s+\(?(\d+)/.exec(readFileSync(join(modelDir, 'model.h'), 'utf8'));
   return m ? Number(m[1]) : undefined;
 }
@@ -114,8 +138,68 @@ async function limited<T>(items: T[], limit: number, job: (item: T) => Promise<v
   if (errors.length > 0) throw errors[0];
 }
 
-function missingNewlib(stderr: string): boolean {
+export function missingNewlib(stderr: string): boolean {
   return /rdimon\.specs|nano\.specs|cannot find -l(c|c_nano|rdimon|rdimon_nano|g|m)\b|stdio\.h: No such file/.test(stderr);
+}
+
+export interface CompileUnit {
+  source: string;
+  object: string;
+  /** Extra flags for this file alone. */
+  cflags?: string[];
+}
+
+/** Compiles each unit (at most two at a time: the machine has two cores); gcc's errors as UserError. */
+export async function compileUnits(gcc: string, board: Board, cflags: string[], units: CompileUnit[]): Promise<void> {
+  await limited(units, COMPILE_JOBS, async (unit) => {
+    const result = await execa(gcc, [...cflags, ...(unit.cflags ?? []), '-c', unit.source, '-o', unit.object], { reject: false });
+    if (result.exitCode !== 0) {
+      const hint = missingNewlib(result.stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
+      throw new UserError(`compiling ${unit.source} for board ${board.name} failed:\n${result.stderr.trim()}${hint}`);
+    }
+  });
+}
+
+export interface LinkRequest {
+  gcc: string;
+  board: Board;
+  outDir: string;
+  /** Base name of the outputs: <name>.elf, .map, .bin, .hex. */
+  name: string;
+  /** Link flags before the objects (the map is added here). */
+  flags: string[];
+  objects: string[];
+  /** Libraries after the objects, e.g. ['-lc_nano', '-lgcc']. */
+  libraries?: string[];
+  /** For the RAM overflow message. */
+  reserve?: { stack: number; heap: number };
+}
+
+/** Links, then writes the .bin and .hex. Every output goes under a temporary name first. */
+export async function linkImage(request: LinkRequest): Promise<{ elf: string; map: string; bin: string; hex: string }> {
+  const { gcc, board, outDir, name } = request;
+  const objcopy = findTool('arm-none-eabi-objcopy');
+  const elf = join(outDir, `${name}.elf`);
+  const map = join(outDir, `${name}.map`);
+  const partial = { elf: `${elf}.partial`, map: `${map}.partial` };
+  const args = [...request.flags, `-Wl,-Map=${partial.map}`, ...request.objects, ...(request.libraries ?? []), '-o', partial.elf];
+  const link = await execa(gcc, args, { reject: false });
+  if (link.exitCode !== 0) {
+    rmSync(partial.elf, { force: true });
+    rmSync(partial.map, { force: true });
+    throw linkError(board, link.stderr, request.reserve);
+  }
+  // Link under temporary names and rename: an interrupted build never leaves a plausible ELF.
+  renameSync(partial.elf, elf);
+  renameSync(partial.map, map);
+
+  const bin = join(outDir, `${name}.bin`);
+  const hex = join(outDir, `${name}.hex`);
+  for (const [format, path] of [['binary', bin], ['ihex', hex]] as const) {
+    await execa(objcopy, ['-O', format, elf, `${path}.partial`]);
+    renameSync(`${path}.partial`, path);
+  }
+  return { elf, map, bin, hex };
 }
 
 export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
@@ -124,7 +208,6 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
   const gcc = findTool('arm-none-eabi-gcc');
-  const objcopy = findTool('arm-none-eabi-objcopy');
 
   const flash = target === 'qemu' ? board.qemu.flash : board.flash;
   const ram = target === 'qemu' ? board.qemu.ram : board.ram;
@@ -140,6 +223,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     ...WARNINGS,
     ...SECTIONS,
     options.optimization ?? '-Os',
+    '-fstack-usage',
     ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []),
     ...(options.extraCflags ?? []),
     `-I${modelDir}`,
@@ -147,49 +231,26 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     `-I${harnessDir}`,
   ];
   const units = [
-    ...['startup.c', 'faults.c', 'semihost.c'].map((f) => ({ source: join(startupDir, f), group: 'firmware' })),
+    ...['startup.c', 'faults.c', 'semihost.c', 'memcheck.c'].map((f) => ({ source: join(startupDir, f), group: 'firmware' })),
     ...['harness.c', 'ticks.c'].map((f) => ({ source: join(harnessDir, f), group: 'firmware' })),
     ...modelSources(modelDir).map((source) => ({ source, group: 'model' })),
   ].map((u) => ({ ...u, object: join(objDir, u.group, basename(u.source, '.c') + '.o') }));
 
   log.debug(`build ${board.name} (${target}): ${gcc} ${cflags.join(' ')}`);
-  await limited(units, COMPILE_JOBS, async (unit) => {
-    const result = await execa(gcc, [...cflags, '-c', unit.source, '-o', unit.object], { reject: false });
-    if (result.exitCode !== 0) {
-      const hint = missingNewlib(result.stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
-      throw new UserError(`compiling ${unit.source} for board ${board.name} failed:\n${result.stderr.trim()}${hint}`);
-    }
+  await compileUnits(gcc, board, cflags, units);
+
+  const { elf, map, bin, hex: hexFile } = await linkImage({
+    gcc, board, outDir, name: 'firmware', objects: units.map((u) => u.object),
+    flags: [
+      ...board.cflags,
+      '-nostartfiles',
+      ...(board.libc === 'newlib-nano' ? ['--specs=nano.specs'] : []),
+      '--specs=rdimon.specs',
+      `-T${linkerScript}`,
+      `-L${linkerDir}`,
+      '-Wl,--gc-sections',
+    ],
   });
-
-  const elf = join(outDir, 'firmware.elf');
-  const map = join(outDir, 'firmware.map');
-  const partial = { elf: `${elf}.partial`, map: `${map}.partial` };
-  const linkFlags = [
-    ...board.cflags,
-    '-nostartfiles',
-    ...(board.libc === 'newlib-nano' ? ['--specs=nano.specs'] : []),
-    '--specs=rdimon.specs',
-    `-T${linkerScript}`,
-    `-L${linkerDir}`,
-    '-Wl,--gc-sections',
-    `-Wl,-Map=${partial.map}`,
-  ];
-  const link = await execa(gcc, [...linkFlags, ...units.map((u) => u.object), '-o', partial.elf], { reject: false });
-  if (link.exitCode !== 0) {
-    rmSync(partial.elf, { force: true });
-    rmSync(partial.map, { force: true });
-    throw linkError(board, link.stderr);
-  }
-  // Link under temporary names and rename: an interrupted build never leaves a plausible ELF.
-  renameSync(partial.elf, elf);
-  renameSync(partial.map, map);
-
-  const bin = join(outDir, 'firmware.bin');
-  const hexFile = join(outDir, 'firmware.hex');
-  for (const [format, path] of [['binary', bin], ['ihex', hexFile]] as const) {
-    await execa(objcopy, ['-O', format, elf, `${path}.partial`]);
-    renameSync(`${path}.partial`, path);
-  }
 
   const sizes = await measureFirmware({
     elf,
@@ -201,17 +262,56 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     declaredArena: declaredArena(modelDir),
   });
   log.debug(`built ${elf}: flash ${sizes.flash.used}/${sizes.flash.capacity}, RAM ${sizes.ram.used}/${sizes.ram.capacity}`);
-  return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes };
+  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')));
+  return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes, stack };
 }
 
-function linkError(board: Board, stderr: string): UserError {
+/** A fault or interrupt taken at the deepest point pushes 8 words, 26 with the FP state, 8-byte aligned. */
+export function exceptionFrameBytes(board: Board): number {
+  return (board.cflags.includes('-mfloat-abi=hard') ? 104 : 32) + 4;
+}
+
+async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[]): Promise<HarnessStackCheck> {
+  // SysTick is the one exception of a normal run. A fault handler runs only once something has
+  // already gone wrong; if its report overflows the stack, the core locks up and the run fails
+  // as a crash anyway, so it does not count here.
+  const model = await analyseStack({ elf, stackUsageFiles, root: 'model_predict_u8', handlers: ['SysTick_Handler'] });
+  const frames = new Map<string, number>();
+  for (const file of stackUsageFiles) {
+    for (const e of parseStackUsage(readFileSync(file, 'utf8'))) frames.set(e.name, Math.max(e.bytes, frames.get(e.name) ?? 0));
+  }
+  const callers = (frames.get('Reset_Handler') ?? 0) + (frames.get('main') ?? 0);
+  const interrupt = exceptionFrameBytes(board) + model.handlerBytes;
+  const check: HarnessStackCheck = {
+    reservedBytes: board.stackSize,
+    neededBytes: model.unbounded.length === 0 ? callers + model.bytes + interrupt : null,
+    modelBytes: model.bytes,
+    unbounded: model.unbounded,
+  };
+  if (check.neededBytes === null) {
+    log.warn(`board ${board.name}: the model's stack use cannot be bounded statically (${model.unbounded.join('; ')}); ` +
+      `its ${board.stackSize}-byte stack reservation is unchecked`);
+  } else if (check.neededBytes > board.stackSize) {
+    throw new BudgetError(
+      `the firmware does not fit board ${board.name}: the inference needs up to ${check.neededBytes} bytes of stack ` +
+        `(model ${model.bytes}: ${model.path.map((p) => `${p.name} ${p.bytes}`).join(' > ')}; harness ${callers}; ` +
+        `exception ${interrupt}), more than the ${board.stackSize} bytes reserved by stackSize in ${board.file}`,
+      board.name,
+      'RAM',
+      check.neededBytes - board.stackSize,
+    );
+  }
+  return check;
+}
+
+export function linkError(board: Board, stderr: string, reserve = { stack: board.stackSize, heap: board.heapSize }): UserError {
   const overflow = /region [`']?(FLASH|RAM)'? overflowed by (\d+) bytes/.exec(stderr);
   if (overflow) {
     const region = overflow[1] as 'FLASH' | 'RAM';
     const capacity = region === 'FLASH' ? board.flash.size : board.ram.size;
     return new BudgetError(
       `the firmware does not fit board ${board.name}: ${region} (${capacity} bytes) overflowed by ${overflow[2]} bytes` +
-        (region === 'RAM' ? ` (RAM holds the model arena, stack ${board.stackSize} and heap ${board.heapSize})` : ''),
+        (region === 'RAM' ? ` (RAM holds the model arena, stack ${reserve.stack} and heap ${reserve.heap})` : ''),
       board.name,
       region,
       Number(overflow[2]),

@@ -7,4 +7,6 @@ export * from './openocd.js';
 export * from './qemu.js';
 export * from './size.js';
 export * from './tools.js';
+export * from './footprint.js';
+export * from './stack.js';
 export { firmwareDir } from './paths.js';

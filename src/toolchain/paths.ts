@@ -9,3 +9,4 @@ export const boardSchemaPath = join(firmwareDir, 'board.schema.json');
 export const linkerDir = join(firmwareDir, 'linker');
 export const startupDir = join(firmwareDir, 'startup');
 export const harnessDir = join(firmwareDir, 'harness');
+export const footprintDir = join(firmwareDir, 'footprint');

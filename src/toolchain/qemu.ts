@@ -146,7 +146,8 @@ function readResults(file: string, chunk: Chunk, imageSize: number) {
   return { data, numClasses, recordSize };
 }
 
-function outcome(run: QemuResult): string {
+/** What happened to a run that did not exit cleanly, in words (lockup, signal, or exit status). */
+export function describeOutcome(run: QemuResult): string {
   if (/Lockup/.test(run.stderr)) {
     // The core faulted while it could not take the fault (typically: the stack overflowed past
     // the bottom of RAM, so not even the exception frame could be pushed). QEMU aborts.
@@ -192,7 +193,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       if (run.exitCode !== 0) {
         const output = [run.stderr.trim(), run.stdout.trim()].filter(Boolean).join('\n');
         throw new UserError(
-          `harness ${options.elf} on board ${board.name} (${range}) ${outcome(run)}${output ? `\n${output}` : ''}`,
+          `harness ${options.elf} on board ${board.name} (${range}) ${describeOutcome(run)}${output ? `\n${output}` : ''}`,
         );
       }
       return readResults(join(workDir, chunk.results), chunk, imageSize);

@@ -1,0 +1,43 @@
+/*
+ * The footprint firmware's main (src/toolchain/footprint.ts): what a product that classifies
+ * images flashes, minus its sensor driver. One inference on an image held in RAM, the class
+ * stored where the rest of the product (or a debugger) reads it. No libc beyond what the model
+ * library itself calls (memcpy), no stdio, no heap, no semihosting.
+ *
+ * TINYFORGE_FOOTPRINT_CHECK builds the test-only variant: check.c fills the image with a known
+ * pattern and paints the stack before the inference, then reports the class, the logits and
+ * the stack high-water mark over semihosting and ends the emulation. The inference itself is
+ * the same code either way.
+ */
+#include <stdint.h>
+
+#include "model.h"
+
+#if defined(TINYFORGE_FOOTPRINT_CHECK)
+#include "check.h"
+#endif
+
+/* The image to classify. In a product a camera or sensor driver fills it; here nothing does,
+ * and the empty asm statement in main (which "may read and write memory") stands in for that
+ * driver: the compiler cannot assume the buffer still holds zeros, so the inference cannot be
+ * folded away. Not static, so that it is visible in the map and to a debugger. */
+uint8_t footprint_image[MODEL_INPUT_SIZE];
+
+/* The model's output: the logits, and the class in a volatile so the store is never dropped. */
+int8_t footprint_logits[MODEL_NUM_CLASSES];
+volatile int32_t footprint_class = -1;
+
+int main(void)
+{
+#if defined(TINYFORGE_FOOTPRINT_CHECK)
+    footprint_check_begin(footprint_image, sizeof footprint_image);
+#endif
+    __asm__ volatile("" : : "r"(footprint_image) : "memory");
+
+    footprint_class = model_predict_u8(footprint_image, footprint_logits);
+
+#if defined(TINYFORGE_FOOTPRINT_CHECK)
+    footprint_check_end(footprint_class, footprint_logits, MODEL_NUM_CLASSES);
+#endif
+    return 0;
+}

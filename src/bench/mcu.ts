@@ -1,0 +1,226 @@
+// The MCU benchmark: one quantized model on every QEMU board, through the portable kernels and,
+// where the core has the DSP extension, the DSP kernels. For each: the harness firmware's flash
+// and RAM, the deployable figures of the footprint firmware (src/toolchain/footprint.ts), and
+// instructions per inference over the first MNIST test images (QEMU -icount, exact to a SysTick
+// tick) and per MAC. The logits are also compared with the int8 reference, image by image.
+//
+//   node dist/bench/mcu.js [model.ir.json] [--images <n>]     (defaults: out/default/model.ir.json, 50)
+//
+// Prints a table and writes the same rows to out/bench/mcu.json. Work files go to out/bench/mcu/.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateLibrary, writeLibrary } from '../codegen/generate.js';
+import { loadDataset } from '../data/datasets.js';
+import { loadIr } from '../ir/io.js';
+import { tensorSize, type IrModel } from '../ir/types.js';
+import { layerResources } from '../profile/resources.js';
+import { evaluateReference } from '../reference/interpreter.js';
+import { listBoards, loadBoard, type Board } from '../toolchain/boards.js';
+import { buildFirmware } from '../toolchain/build.js';
+import { buildFootprint } from '../toolchain/footprint.js';
+import { runHarness } from '../toolchain/qemu.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
+
+const DEFAULT_IR = 'out/default/model.ir.json';
+const DEFAULT_IMAGES = 50;
+const OUT_DIR = 'out/bench';
+
+export interface McuBenchRow {
+  board: string;
+  core: string;
+  path: 'portable' | 'dsp';
+  /** Harness (verification) firmware: everything written to flash / reserved in RAM. */
+  flashBytes: number | null;
+  ramBytes: number | null;
+  /** Footprint (deployable) firmware. */
+  deployFlashBytes: number | null;
+  deployRamBytes: number | null;
+  /** Deployable flash minus weights. */
+  deployCodeBytes: number | null;
+  deployStackBytes: number | null;
+  instructionsPerInference: number | null;
+  instructionsMin: number | null;
+  instructionsMax: number | null;
+  instructionsPerMac: number | null;
+  /** Images whose logits differ from the int8 reference (0: bit-exact). */
+  mismatches: number | null;
+  accuracy: number | null;
+  /** Why the row is incomplete (e.g. the model does not fit the board). */
+  error?: string;
+}
+
+export interface McuBenchReport {
+  ir: string;
+  model: string;
+  images: number;
+  /** Sum over conv2d / depthwise / fully connected of full-window MACs (src/profile/resources.ts). */
+  macs: number;
+  weightsBytes: number | null;
+  optimization: '-Os';
+  createdAt: string;
+  rows: McuBenchRow[];
+}
+
+/** Full-window MACs of the IR's conv2d, depthwise and fully connected ops (pools and reshapes have none). */
+export function modelMacs(ir: IrModel): number {
+  return layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
+}
+
+function parseArgs(argv: string[]): { irPath: string; images: number } {
+  let irPath: string | undefined;
+  let images = DEFAULT_IMAGES;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--images') {
+      images = Number(argv[++i]);
+      if (!Number.isInteger(images) || images < 1 || images > 10000) {
+        throw new UserError(`bench:mcu: --images expects a whole number of test images from 1 to 10000, got "${argv[i]}"`);
+      }
+    } else if (argv[i].startsWith('-')) {
+      throw new UserError(`bench:mcu: unknown option ${argv[i]} (usage: node dist/bench/mcu.js [model.ir.json] [--images <n>])`);
+    } else {
+      irPath = argv[i];
+    }
+  }
+  return { irPath: irPath ?? DEFAULT_IR, images };
+}
+
+function emptyRow(board: Board, path: 'portable' | 'dsp'): McuBenchRow {
+  return {
+    board: board.name, core: board.cpu, path,
+    flashBytes: null, ramBytes: null, deployFlashBytes: null, deployRamBytes: null, deployCodeBytes: null, deployStackBytes: null,
+    instructionsPerInference: null, instructionsMin: null, instructionsMax: null, instructionsPerMac: null,
+    mismatches: null, accuracy: null,
+  };
+}
+
+async function benchOne(
+  board: Board, path: 'portable' | 'dsp', cDir: string, workDir: string,
+  data: { images: Uint8Array; labels: Uint8Array; count: number; reference: { logits: Int8Array } },
+  numClasses: number, macs: number,
+): Promise<McuBenchRow> {
+  const row = emptyRow(board, path);
+  const portable = path === 'portable';
+  try {
+    const footprint = await buildFootprint({ board, modelDir: cDir, outDir: join(workDir, 'footprint'), portable });
+    row.deployFlashBytes = footprint.sizes.flashBytes;
+    row.deployRamBytes = footprint.sizes.ramBytes;
+    row.deployCodeBytes = footprint.sizes.codeBytes;
+    row.deployStackBytes = footprint.sizes.stackBytes;
+
+    const harness = await buildFirmware({ board, modelDir: cDir, outDir: join(workDir, 'harness'), portable });
+    row.flashBytes = harness.sizes.flash.used;
+    row.ramBytes = harness.sizes.ram.used;
+
+    const run = await runHarness({
+      board, elf: harness.elf, images: data.images, workDir: join(workDir, 'run'), timeoutMs: 60_000 + data.count * 200,
+    });
+    const instructions = Array.from(run.instructions);
+    const mean = instructions.reduce((a, b) => a + b, 0) / instructions.length;
+    row.instructionsPerInference = mean;
+    row.instructionsMin = Math.min(...instructions);
+    row.instructionsMax = Math.max(...instructions);
+    row.instructionsPerMac = mean / macs;
+    let mismatches = 0;
+    let correct = 0;
+    for (let i = 0; i < data.count; i++) {
+      const at = i * numClasses;
+      for (let k = 0; k < numClasses; k++) {
+        if (run.logits[at + k] !== data.reference.logits[at + k]) {
+          mismatches++;
+          break;
+        }
+      }
+      if (run.classes[i] === data.labels[i]) correct++;
+    }
+    row.mismatches = mismatches;
+    row.accuracy = correct / data.count;
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    row.error = err.message.split('\n')[0];
+    log.warn(`${board.name} (${path}): ${row.error}`);
+  }
+  return row;
+}
+
+const num = (n: number | null, digits = 0) => (n === null ? '-' : digits ? n.toFixed(digits) : String(Math.round(n)));
+
+export function formatMcuTable(report: McuBenchReport): string {
+  const header = ['board', 'core', 'path', 'flash', 'RAM', 'deploy flash', 'deploy RAM', 'deploy code', 'instr/inference', 'instr/MAC', 'bit-exact'];
+  const rows = report.rows.map((r) => [
+    r.board, r.core, r.path, num(r.flashBytes), num(r.ramBytes), num(r.deployFlashBytes), num(r.deployRamBytes), num(r.deployCodeBytes),
+    num(r.instructionsPerInference), num(r.instructionsPerMac, 2),
+    r.error ? `error: ${r.error}` : r.mismatches === 0 ? 'yes' : `NO (${r.mismatches}/${report.images})`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (c === header.length - 1 ? 0 : r[c].length))));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [
+    `${report.model} (${report.ir}): ${report.macs} MACs, ${report.images} MNIST test images, -Os; sizes in bytes`,
+    '(flash/RAM: harness firmware for verification; deploy: footprint firmware, what a product flashes; code = flash - weights)',
+    '',
+    line(header),
+    line(header.map((_, c) => '-'.repeat(c === header.length - 1 ? header[c].length : widths[c]))),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { irPath, images } = parseArgs(process.argv.slice(2));
+  if (!existsSync(irPath)) {
+    throw new UserError(
+      `bench:mcu: no IR at ${irPath}. Create it with \`npx tinyforge train configs/default.json\` then ` +
+        '`npx tinyforge quantize configs/default.json` (or `npx tinyforge run configs/default.json`), ' +
+        'or pass the path of a model.ir.json.',
+    );
+  }
+  const ir = loadIr(irPath);
+  const input = ir.tensors.find((t) => t.id === ir.input.tensor)!;
+  if (tensorSize(input) !== 28 * 28) {
+    throw new UserError(`${irPath}: /input/tensor: expected a 28x28x1 MNIST input, found shape ${JSON.stringify(input.shape)}`);
+  }
+  const macs = modelMacs(ir);
+  const test = loadDataset({ name: 'mnist', dir: null, trainLimit: null, testLimit: images }).test;
+  const count = Math.min(images, test.count);
+  const data = {
+    images: test.images.subarray(0, count * 784),
+    labels: test.labels.subarray(0, count),
+    count,
+    reference: evaluateReference(ir, test.images.subarray(0, count * 784), test.labels.subarray(0, count)),
+  };
+
+  const workRoot = resolve(OUT_DIR, 'mcu');
+  const cDir = join(workRoot, 'c');
+  const lib = generateLibrary(ir);
+  writeLibrary(cDir, lib);
+
+  const boards = listBoards().map((name) => loadBoard(name)).filter((b) => b.kind === 'qemu');
+  const rows: McuBenchRow[] = [];
+  for (const board of boards) {
+    for (const path of board.dsp ? (['portable', 'dsp'] as const) : (['portable'] as const)) {
+      log.info(`bench:mcu: ${board.name} (${board.cpu}, ${path} kernels)`);
+      rows.push(await benchOne(board, path, cDir, join(workRoot, `${board.name}-${path}`), data, ir.output.numClasses, macs));
+    }
+  }
+  const report: McuBenchReport = {
+    ir: irPath, model: ir.name, images: count, macs, weightsBytes: lib.weightsBytes, optimization: '-Os',
+    createdAt: new Date().toISOString(), rows,
+  };
+  const jsonPath = join(OUT_DIR, 'mcu.json');
+  writeJsonAtomic(jsonPath, report);
+  console.log(formatMcuTable(report));
+  console.log(`\nwritten: ${jsonPath}`);
+  if (rows.some((r) => r.error || (r.mismatches ?? 0) > 0)) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (err) {
+  if (err instanceof UserError) {
+    console.error(err.message);
+    process.exitCode = err.exitCode;
+  } else {
+    throw err;
+  }
+}
