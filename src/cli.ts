@@ -128,13 +128,17 @@ program
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
     const { config, paths } = openRun(file);
-    const { build, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
+    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
       outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
     });
     const { flash, ram } = build.sizes;
-    console.log(JSON.stringify({ board: build.board.name, kernelPath, elf: build.elf, bin: build.bin, hex: build.hex, flash, ram }, null, 2));
+    console.log(JSON.stringify({
+      board: build.board.name, kernelPath,
+      deployable: { elf: footprint.elf, hex: footprint.hex, ...footprint.sizes },
+      verification: { elf: build.elf, bin: build.bin, hex: build.hex, flash, ram },
+    }, null, 2));
   });
 
 function floatAccuracyOf(paths: ReturnType<typeof runPaths>): number | null {
