@@ -173,14 +173,16 @@ program
 
 program
   .command('flash')
-  .description('write the firmware to a connected board with OpenOCD')
+  .description('write the deployable firmware (model + startup, linked at the chip\'s addresses) to a connected board with OpenOCD')
   .argument('<config>', 'config file')
   .option('--dry-run', 'print the OpenOCD command instead of running it')
   .action(async (file: string, opts: { dryRun?: boolean }) => {
     const { config, paths } = openRun(file);
     const board = loadBoard(config.target.board);
     const outDir = join(paths.firmwareDir, 'hardware');
-    const hex = join(outDir, 'firmware.hex');
+    // The deployable image (no semihosting: the harness firmware would stop at its first
+    // semihosting call without a debugger attached). A debugger reads footprint_class.
+    const hex = join(outDir, 'footprint', 'footprint.hex');
     const command = flashCommand(board, hex);
     if (opts.dryRun) {
       console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
