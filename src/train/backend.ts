@@ -1,7 +1,7 @@
 // Chooses and starts the tfjs backend training runs on:
 //   tensorflow  @tensorflow/tfjs-node (native libtensorflow), an optional dependency
 //   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), plus our gradient fill-ins
-//   cpu         pure JavaScript, always available, ~10x slower than wasm for our CNNs
+//   cpu         pure JavaScript, always available; ~40x slower than wasm on the benchmark CNN
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -82,8 +82,9 @@ let wasmPathsSet = false;
 /**
  * Why `threads` > 1 is declined: tfjs-backend-wasm 4.x never picks its threaded build under
  * Node (tfjs issue #3830; forced, its worker loader hands Node a blob: URL and fails with
- * ERR_WORKER_PATH). Working around that does start a thread pool, but measured, the pool sat
- * idle: the 4.22 Conv2D kernels run XNNPACK without it (scripts/wasm-speed-experiment.ts).
+ * ERR_WORKER_PATH). Working around that does start a thread pool, but measured, its threads
+ * stayed idle (per-thread CPU time): the kernels give it no work. See
+ * scripts/wasm-speed-experiment.ts --threads=N.
  */
 const THREADS_DECLINED = 'wasm threads are unavailable under Node in tfjs-backend-wasm 4.x; running single-threaded';
 
@@ -156,8 +157,8 @@ export async function initBackend(pref: BackendPreference, opts: BackendOptions 
 }
 
 /**
- * Backends that can start here, fastest first. Leaves the active backend as it found it
- * (starting one makes it active, so the original is restored afterwards).
+ * Backends that can start here, fastest first. Starting one makes it active, so the one active
+ * before is restored afterwards (if none was, the last one started stays active).
  */
 export async function listAvailableBackends(): Promise<BackendName[]> {
   // engine().backendName, not tf.getBackend(): the latter would start a default backend itself.
