@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLibrary, writeLibrary } from '../src/codegen/generate.js';
+import { resolveLayers } from '../src/codegen/layers.js';
 import { IR_VERSION, tensorSize, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding } from '../src/ir/types.js';
 import { quantizeMultiplier } from '../src/quantize/multiplier.js';
 import {
@@ -26,6 +27,14 @@ const KERNELS = resolve(HERE, '../templates/kernels');
 const HOST_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 /** Compile flags that run the DSP path on the host through the C model of the intrinsics. */
 const DSP_EMULATION = ['-D__ARM_FEATURE_DSP=1', `-I${join(FIXTURES, 'acle')}`];
+/** The Cortex-M0 requantization (64-bit product from 16-bit halves) on the host. */
+const NO_LONG_MULTIPLY = ['-DTINYFORGE_NO_LONG_MULTIPLY'];
+/** Host builds every model is checked with. */
+const HOST_VARIANTS: [string, string[]][] = [
+  ['portable', []],
+  ['dsp', DSP_EMULATION],
+  ['portable-mul32', NO_LONG_MULTIPLY],
+];
 
 const work = mkdtempSync(join(tmpdir(), 'tinyforge-codegen-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -35,6 +44,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // tails), asymmetric kernels, strides and explicit padding, depth multiplier 3, requantization
 // multipliers > 1 (positive shifts, the left-shift path), ReLU6-style clamps, a non-global
 // average pool with partial windows, two fully connected layers (36 and 13 inputs).
+
+interface WeightedOptions {
+  reals?: Record<number, number>;
+  zeroPoint?: number;
+}
 
 class HandBuilder {
   readonly tensors: IrTensor[] = [];
@@ -55,10 +69,23 @@ class HandBuilder {
     return t;
   }
 
-  /** Weights, bias and requantization; `boosted` channels get a real multiplier > 1. */
-  private weighted(input: IrTensor, outName: string, outShape: number[], channels: number, taps: number, boosted: number[], clampWidth?: number) {
+  /**
+   * Weights, bias and requantization; `boosted` channels get a real multiplier > 1, `reals` sets
+   * the real multiplier of some channels (e.g. in [0.5, 1) for shift 0, [0.25, 0.5) for shift -1),
+   * `zeroPoint` the output zero point.
+   */
+  private weighted(
+    input: IrTensor,
+    outName: string,
+    outShape: number[],
+    channels: number,
+    taps: number,
+    boosted: number[],
+    clampWidth?: number,
+    opts: WeightedOptions = {},
+  ) {
     const rng = this.rng;
-    const out = this.tensor(outName, outShape, rng.uniform(0.05, 0.15), rng.int(-30, 30));
+    const out = this.tensor(outName, outShape, rng.uniform(0.05, 0.15), opts.zeroPoint ?? rng.int(-30, 30));
     const weights = new Int8Array(channels * taps);
     const multiplier = new Int32Array(channels);
     const shift = new Int32Array(channels);
@@ -67,12 +94,12 @@ class HandBuilder {
     const perChannel: number[][] = Array.from({ length: channels }, () => []);
     for (let c = 0; c < channels; c++) {
       const boost = boosted.includes(c);
-      const real = boost ? rng.uniform(1.2, 3.5) : (rng.uniform(0.3, 3) * 40) / (Math.sqrt(taps) * 70 * 70);
+      const real = opts.reals?.[c] ?? (boost ? rng.uniform(1.2, 3.5) : (rng.uniform(0.3, 3) * 40) / (Math.sqrt(taps) * 70 * 70));
       weightScale[c] = (real * out.scale) / input.scale;
       const q = quantizeMultiplier(real);
       multiplier[c] = q.multiplier;
       shift[c] = q.shift;
-      const range = boost ? 2 : 127;
+      const range = boost || real >= 0.25 ? 2 : 127;
       for (let i = 0; i < taps; i++) perChannel[c]!.push(rng.int(-range, range));
       const reach = Math.round(30 / real);
       bias[c] = rng.int(-reach, reach);
@@ -81,13 +108,13 @@ class HandBuilder {
     return { out, weights, perChannel, bias, requant: { multiplier, shift, weightScale }, clamp };
   }
 
-  conv(name: string, outC: number, kernel: [number, number], stride: [number, number], padding: Padding, boosted: number[], clampWidth?: number): void {
+  conv(name: string, outC: number, kernel: [number, number], stride: [number, number], padding: Padding, boosted: number[], clampWidth?: number, opts?: WeightedOptions): void {
     const input = this.current;
     const [h, w, c] = input.shape as [number, number, number];
     const oh = Math.floor((h + padding.top + padding.bottom - kernel[0]) / stride[0]) + 1;
     const ow = Math.floor((w + padding.left + padding.right - kernel[1]) / stride[1]) + 1;
     const taps = kernel[0] * kernel[1] * c;
-    const L = this.weighted(input, name, [oh, ow, outC], outC, taps, boosted, clampWidth);
+    const L = this.weighted(input, name, [oh, ow, outC], outC, taps, boosted, clampWidth, opts);
     L.perChannel.forEach((ws, oc) => L.weights.set(ws, oc * taps)); // OHWI
     this.ops.push({ kind: 'conv2d', name, input: input.id, output: L.out.id, kernel, stride, padding, weights: L.weights, bias: L.bias, requant: L.requant, clamp: L.clamp });
   }
@@ -120,10 +147,10 @@ class HandBuilder {
     this.ops.push({ kind: 'reshape', name, input: input.id, output: out.id });
   }
 
-  fc(name: string, units: number, boosted: number[], clampWidth?: number): void {
+  fc(name: string, units: number, boosted: number[], clampWidth?: number, opts?: WeightedOptions): void {
     const input = this.current;
     const n = tensorSize(input);
-    const L = this.weighted(input, name, [units], units, n, boosted, clampWidth);
+    const L = this.weighted(input, name, [units], units, n, boosted, clampWidth, opts);
     L.perChannel.forEach((ws, o) => L.weights.set(ws, o * n));
     this.ops.push({ kind: 'fully_connected', name, input: input.id, output: L.out.id, weights: L.weights, bias: L.bias, requant: L.requant, clamp: L.clamp });
   }
@@ -162,14 +189,40 @@ function handIr(): IrModel {
   return b.build('hand-made');
 }
 
+/**
+ * The paths of the kernels that the other IRs may miss: a 1-channel input (K = 9, not a
+ * multiple of 4: zero-padded weight rows), odd output channel counts (1, 3, 5: the zero row
+ * pairing the last channel), odd pixel counts (25, 9: the last pixel runs as both columns), a
+ * 5x5 window on a 5x5 input with padding 2 (taps in the padding at every border, every window
+ * but the centre one), stride 2, a 1x1 convolution, asymmetric padding, an input zero point of
+ * 127 (input offset -127) and -128 (+128), requantization shifts > 0, = 0 and = -1 (the fused
+ * rounding's e = 1 case), max pooling with padding and a clamp, fully connected layers of 12 and
+ * 7 inputs with 7 and 5 outputs, depthwise with depth multiplier 2.
+ */
+function kernelsIr(): IrModel {
+  const b = new HandBuilder([5, 5, 1]);
+  const same1 = { top: 1, bottom: 1, left: 1, right: 1 };
+  b.conv('c1 in_c 1', 3, [3, 3], [1, 1], same1, [], undefined, { reals: { 0: 0.7, 1: 0.3 }, zeroPoint: 127 }); // [5, 5, 3]
+  b.conv('c2 5x5 s2', 4, [5, 5], [2, 2], { top: 2, bottom: 2, left: 2, right: 2 }, [3], undefined, { reals: { 1: 0.4 } }); // [3, 3, 4]
+  b.conv('c3 1x1', 5, [1, 1], [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, [0], 80); // [3, 3, 5]
+  b.conv('c4 out 1', 1, [2, 2], [1, 1], { top: 0, bottom: 1, left: 1, right: 0 }, [], undefined, { zeroPoint: -128 }); // [3, 3, 1]
+  b.depthwise('dw m2', 2, [3, 3], [1, 1], same1); // [3, 3, 2]
+  b.conv('c5 3x1 s2', 6, [3, 1], [2, 1], { top: 1, bottom: 1, left: 0, right: 0 }, [5]); // [2, 3, 6]
+  b.pool('max_pool2d', 'max', [2, 2], [1, 1], { top: 0, bottom: 1, left: 0, right: 1 }, { min: -60, max: 90 }); // [2, 3, 6]
+  b.reshape('flatten'); // [36]
+  b.fc('f1', 7, [2], 100, { reals: { 0: 0.6, 1: 0.45 } });
+  b.fc('f2', 5, []);
+  return b.build('kernels');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host build and run.
 
-async function buildHost(lib: ReturnType<typeof generateLibrary>, label: string, extra: string[] = []): Promise<string> {
+async function buildHost(lib: ReturnType<typeof generateLibrary>, label: string, extra: string[] = [], variant = 'portable'): Promise<string> {
   const dir = join(work, label);
   writeLibrary(dir, lib);
   const sources = Object.keys(lib.files).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
-  const exe = join(dir, `host_driver${extra.length ? '_dsp' : ''}`);
+  const exe = join(dir, `host_driver_${variant}`);
   await execa('gcc', [...HOST_FLAGS, ...extra, `-I${dir}`, join(FIXTURES, 'host_driver.c'), ...sources, '-o', exe]);
   return exe;
 }
@@ -237,11 +290,8 @@ async function checkBitExact(ir: IrModel, label: string, count: number): Promise
   const inputs = randomInputs(ir, count, 99);
   const rng = new SeededRandom(7);
   const pixels = Array.from({ length: 40 }, () => Uint8Array.from({ length: inputs[0]!.length }, () => rng.int(0, 255)));
-  for (const [variant, flags] of [
-    ['portable', []],
-    ['dsp', DSP_EMULATION],
-  ] as const) {
-    const exe = await buildHost(lib, label, [...flags]);
+  for (const [variant, flags] of HOST_VARIANTS) {
+    const exe = await buildHost(lib, label, [...flags], variant);
     const s8 = await runHost(exe, 's8', concat(inputs), numClasses);
     expectSameAsReference(ir, inputs, s8, `${label} ${variant} model_predict`);
     // The DSP build really took the SMLAD path (every test model has conv2d and fully_connected).
@@ -261,6 +311,17 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
     const shifts = ir.ops.flatMap((op) => ('requant' in op ? [...op.requant.shift] : []));
     expect(Math.max(...shifts)).toBeGreaterThan(0);
     await checkBitExact(ir, 'hand', 400);
+  });
+
+  it('kernel paths IR (1-channel input, odd channel and pixel counts, padding at every border, stride 2, 1x1, shifts 0 and -1)', async () => {
+    const ir = kernelsIr();
+    const shifts = new Set(ir.ops.flatMap((op) => ('requant' in op ? [...op.requant.shift] : [])));
+    for (const s of [0, -1]) expect(shifts.has(s), `shift ${s} present`).toBe(true);
+    expect([...shifts].some((s) => s > 0)).toBe(true);
+    const zeroPoints = ir.ops.map((op) => ir.tensors[op.input]!.zeroPoint);
+    expect(zeroPoints).toContain(127);
+    expect(zeroPoints).toContain(-128);
+    await checkBitExact(ir, 'kernels', 400);
   });
 
   for (const seed of [1, 2, 3, 4, 5]) {
@@ -290,24 +351,37 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
 });
 
 describe('kernel helpers', () => {
-  it('tinyforge_dot_s8: portable and DSP path (SXTB16/SXTAB16/SMLAD modelled in C) equal a plain loop', async () => {
-    for (const [variant, flags] of [
-      ['portable', []],
-      ['dsp', DSP_EMULATION],
-    ] as const) {
-      const exe = join(work, `dot_${variant}`);
-      await execa('gcc', [...HOST_FLAGS, ...flags, `-I${KERNELS}`, join(FIXTURES, 'dot_driver.c'), join(KERNELS, 'tinyforge_dot.c'), '-o', exe]);
-      const { stdout } = await execa(exe);
-      expect(stdout).toMatch(/^ok 10880 smlad=/);
-      const smlad = Number(/smlad=(\d+)/.exec(stdout)![1]);
-      if (variant === 'dsp') expect(smlad).toBeGreaterThan(0);
-      else expect(smlad).toBe(0);
+  it('conv2d weights: OHWI rows zero-padded to 4 taps, channel pairs interleaved; bias with the input offset folded in', () => {
+    const ir = kernelsIr();
+    const layers = resolveLayers(ir);
+    for (const L of layers) {
+      if (L.family !== 'conv' && L.family !== 'fc') continue;
+      const op = L.op;
+      const inZp = L.input.zeroPoint;
+      const channels = L.family === 'fc' ? L.outN : L.outShape.c;
+      const k = op.weights.length / channels;
+      for (let c = 0; c < channels; c++) {
+        const row = op.weights.subarray(c * k, (c + 1) * k);
+        const sum = row.reduce((a, v) => a + v, 0);
+        const expectedBias = L.kind === 'depthwise_conv2d' ? op.bias[c]! : op.bias[c]! - inZp * sum;
+        expect(L.kernelBias[c], `${op.name} channel ${c} bias`).toBe(expectedBias);
+      }
+      if (L.kind !== 'conv2d') continue;
+      const kp = Math.ceil(k / 4) * 4;
+      const w = L.kernelWeights;
+      expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * kp);
+      for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
+        for (let t = 0; t < kp; t++) {
+          // Pair c >> 1, group t >> 2: row c & 1 at +4, tap t & 3.
+          const at = (c >> 1) * 2 * kp + (t >> 2) * 8 + (c & 1) * 4 + (t & 3);
+          const expected = c < channels && t < k ? op.weights[c * k + t]! : 0;
+          expect(w[at], `${op.name} channel ${c} tap ${t}`).toBe(expected);
+        }
+      }
     }
   });
 
-  it('tinyforge_requant.h equals the reference fixed-point functions (edge cases and random)', async () => {
-    const exe = join(work, 'requant');
-    await execa('gcc', [...HOST_FLAGS, `-I${KERNELS}`, join(FIXTURES, 'requant_driver.c'), '-o', exe]);
+  it('tinyforge_requant.h equals the reference fixed-point functions (edge cases and random), with and without a long multiply', async () => {
     const rng = new SeededRandom(31);
     const MIN = -2147483648;
     const MAX = 2147483647;
@@ -315,13 +389,15 @@ describe('kernel helpers', () => {
     const lines: string[] = [];
     const expected: number[] = [];
     const i32 = (): number => (rng.next() < 0.2 ? rng.pick(edge) : rng.int(MIN, MAX));
-    for (const a of edge) for (const b of edge) {
+    // The second operand of SRDHM is always a multiplier, in [0, 2^31 - 1] (the IR validator's range).
+    const mult = (): number => (rng.next() < 0.2 ? rng.pick([0, 1, 65535, 65536, 1073741824, MAX - 1, MAX]) : rng.int(1073741824, MAX));
+    for (const a of edge) for (const b of edge.filter((v) => v >= 0)) {
       lines.push(`s ${a} ${b}`);
       expected.push(saturatingRoundingDoublingHighMul(a, b));
     }
     for (let k = 0; k < 3000; k++) {
       const a = i32();
-      const b = i32();
+      const b = mult();
       lines.push(`s ${a} ${b}`);
       expected.push(saturatingRoundingDoublingHighMul(a, b));
     }
@@ -333,20 +409,50 @@ describe('kernel helpers', () => {
         expected.push(roundingDivideByPOT(x, e));
       }
     }
-    for (let k = 0; k < 4000; k++) {
-      const shift = rng.int(-31, 30);
-      const m = rng.int(1073741824, MAX);
-      // Keep x * 2^shift inside int32 (the generator guarantees it for real layers).
+    // Keep x * 2^shift inside int32 (the generator guarantees it for real layers).
+    const scaled = (shift: number): number => {
       const limit = shift > 0 ? Math.floor(MAX / 2 ** shift) : MAX;
-      const x = rng.next() < 0.1 ? rng.pick([-limit, limit, 0, 1, -1]) : rng.int(-limit, limit);
+      return rng.next() < 0.1 ? rng.pick([-limit, limit, 0, 1, -1, -(2 ** 30), 2 ** 30]) : rng.int(-limit, limit);
+    };
+    for (let k = 0; k < 6000; k++) {
+      // Every right shift often (the fused rounding), left shifts and 0 too.
+      const shift = k < 3100 ? -(k % 31) - 1 : rng.int(-31, 30);
+      const m = mult();
+      const x = scaled(shift);
       lines.push(`m ${x} ${m} ${shift}`);
       expected.push(multiplyByQuantizedMultiplier(x, m, shift));
     }
-    const { stdout } = await execa(exe, { input: lines.join('\n') + '\n' });
-    const got = stdout.trim().split('\n').map(Number);
-    expect(got.length).toBe(expected.length);
-    const bad = got.findIndex((v, i) => v !== expected[i]);
-    expect(bad, bad >= 0 ? `${lines[bad]}: C ${got[bad]}, reference ${expected[bad]}` : '').toBe(-1);
+    // Ties of the final rounding: with m = 2^30, SRDHM(x, m) = x / 2 for an even x, so
+    // x = (2j + 1) * 2^e gives exactly (2j + 1) * 2^(e - 1), half-way between two multiples of 2^e.
+    for (let e = 1; e <= 17; e++) {
+      for (let k = 0; k < 20; k++) {
+        const x = (rng.int(-5000, 5000) * 2 + 1) * 2 ** e;
+        lines.push(`m ${x} 1073741824 ${-e}`);
+        expected.push(multiplyByQuantizedMultiplier(x, 1073741824, -e));
+      }
+    }
+    for (let k = 0; k < 3000; k++) {
+      const shift = rng.int(-31, 30);
+      const m = mult();
+      const [a, b] = [scaled(shift), scaled(shift)];
+      const min = rng.int(-128, 127);
+      const max = rng.int(min, 127);
+      const offset = rng.int(-128, 127);
+      const q = (acc: number): number => Math.min(max, Math.max(min, multiplyByQuantizedMultiplier(acc, m, shift) + offset));
+      lines.push(`q ${a} ${m} ${shift} ${offset} ${min} ${max}`);
+      expected.push(q(a));
+      lines.push(`p ${a} ${b} ${m} ${shift} ${offset} ${min} ${max}`);
+      expected.push(q(a), q(b));
+    }
+    for (const [variant, flags] of [['long', []], ['mul32', NO_LONG_MULTIPLY]] as const) {
+      const exe = join(work, `requant_${variant}`);
+      await execa('gcc', [...HOST_FLAGS, ...flags, `-I${KERNELS}`, join(FIXTURES, 'requant_driver.c'), '-o', exe]);
+      const { stdout } = await execa(exe, { input: lines.join('\n') + '\n' });
+      const got = stdout.trim().split(/\s+/).map(Number);
+      expect(got.length, variant).toBe(expected.length);
+      const bad = got.findIndex((v, i) => v !== expected[i]);
+      expect(bad, bad >= 0 ? `${variant}: result ${bad}: C ${got[bad]}, reference ${expected[bad]}` : '').toBe(-1);
+    }
   });
 });
 
@@ -375,9 +481,13 @@ describe('cross-compilation with arm-none-eabi-gcc', () => {
     expect(Object.keys(lib.files)).toContain('tinyforge_depthwise_conv2d.c');
     for (const [name, flags, dsp] of targets) {
       const dir = await crossCompile(lib, `arm-${name}`, flags);
-      const { stdout } = await execa('arm-none-eabi-objdump', ['-d', join(dir, 'tinyforge_dot.o')]);
-      expect(/\bsmlad\b/.test(stdout), `${name}: SMLAD in tinyforge_dot.o`).toBe(dsp);
-      expect(/\bsxtab16\b/.test(stdout), `${name}: SXTAB16 in tinyforge_dot.o`).toBe(dsp);
+      for (const kernel of ['tinyforge_conv2d', 'tinyforge_fully_connected']) {
+        const { stdout } = await execa('arm-none-eabi-objdump', ['-d', join(dir, `${kernel}.o`)]);
+        expect(/\bsmlad\b/.test(stdout), `${name}: SMLAD in ${kernel}.o`).toBe(dsp);
+        expect(/\bsxtb16\b/.test(stdout), `${name}: SXTB16 in ${kernel}.o`).toBe(dsp);
+      }
+      const { stdout: pool } = await execa('arm-none-eabi-objdump', ['-d', join(dir, 'tinyforge_max_pool2d.o')]);
+      expect(/\bssub8\b/.test(pool) && /\bsel\b/.test(pool), `${name}: SSUB8/SEL in tinyforge_max_pool2d.o`).toBe(dsp);
     }
   });
 
@@ -402,20 +512,24 @@ describe('cross-compilation with arm-none-eabi-gcc', () => {
   });
 });
 
-describe('on target in QEMU: real SXTAB16/SMLAD (Cortex-M4) and portable (Cortex-M3) equal the reference', () => {
-  const machines: [string, string[], boolean][] = [
-    ['mps2-an386', ['-mcpu=cortex-m4', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'], true],
-    ['mps2-an385', ['-mcpu=cortex-m3'], false],
+describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portable (Cortex-M3, Cortex-M0 code) equal the reference', () => {
+  // Cortex-M0 code (ARMv6-M: no long multiply, so the 16-bit-halves product) runs on the
+  // Cortex-M3 machine, which executes every ARMv6-M instruction.
+  const machines: [string, string, string[], boolean][] = [
+    ['mps2-an386', 'cortex-m4', ['-mcpu=cortex-m4', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'], true],
+    ['mps2-an385', 'cortex-m3', ['-mcpu=cortex-m3'], false],
+    ['mps2-an385', 'cortex-m0', ['-mcpu=cortex-m0'], false],
   ];
-  for (const [machine, flags, dsp] of machines) {
-    it(`${machine} (${flags[0]!.slice(6)}${dsp ? ', DSP path' : ''})`, async () => {
+  for (const [machine, cpu, flags, dsp] of machines) {
+    it(`${machine} (${cpu}${dsp ? ', DSP path' : ''})`, async () => {
       const cases: [string, IrModel, number][] = [
         ['hand', handIr(), 150],
+        ['kernels', kernelsIr(), 150],
         ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40],
       ];
       for (const [label, ir, count] of cases) {
         const lib = generateLibrary(ir);
-        const dir = join(work, `qemu-${machine}-${label}`);
+        const dir = join(work, `qemu-${cpu}-${label}`);
         writeLibrary(dir, lib);
         const elf = join(dir, 'model.elf');
         const sources = Object.keys(lib.files).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
@@ -424,9 +538,14 @@ describe('on target in QEMU: real SXTAB16/SMLAD (Cortex-M4) and portable (Cortex
           '--specs=rdimon.specs', '-T', join(FIXTURES, 'qemu/link.ld'), '-Wl,--no-warn-rwx-segments',
           join(FIXTURES, 'qemu/startup.c'), join(FIXTURES, 'host_driver.c'), ...sources, '-o', elf,
         ]);
-        const { stdout: disassembly } = await execa('arm-none-eabi-objdump', ['--disassemble=tinyforge_dot_s8', elf]);
-        expect(disassembly).toContain('<tinyforge_dot_s8>:');
-        expect(/\bsmlad\b/.test(disassembly), `${machine}: SMLAD in tinyforge_dot_s8`).toBe(dsp);
+        const { stdout: disassembly } = await execa('arm-none-eabi-objdump', ['-d', elf]);
+        expect(disassembly).toContain('<tinyforge_conv2d>:');
+        // The model's functions (one block per symbol in objdump's output).
+        const model = disassembly.split(/\n\n/).filter((block) => /^[0-9a-f]+ <(tinyforge|model)_\w*(\.\w+)*>:/m.test(block)).join('\n');
+        expect(/\bsmlad\b/.test(model), `${cpu}: SMLAD in the model's code`).toBe(dsp);
+        expect(/\bssub8\b/.test(model), `${cpu}: SSUB8 in the model's code`).toBe(dsp);
+        // No libgcc 64-bit multiply on any core: the requantization forms its products inline.
+        expect(model, `${cpu}: call of __muldi3`).not.toMatch(/\bbl\s+[0-9a-f]+ <__(muldi3|aeabi_lmul)>/);
         const inputs = randomInputs(ir, count, 4242);
         const inFile = join(dir, 'inputs.bin');
         const outFile = join(dir, 'outputs.bin');
@@ -436,7 +555,7 @@ describe('on target in QEMU: real SXTAB16/SMLAD (Cortex-M4) and portable (Cortex
           ['-M', machine, '-nographic', '-monitor', 'none', '-semihosting-config', 'enable=on,target=native', '-kernel', elf, '-append', `s8 ${inFile} ${outFile}`],
           { timeout: 120_000, reject: false },
         );
-        expect(run.exitCode, `${machine} ${label}: ${run.stdout} ${run.stderr}`).toBe(0);
+        expect(run.exitCode, `${cpu} ${label}: ${run.stdout} ${run.stderr}`).toBe(0);
         expect(run.stdout).toContain(`${count} inputs`);
         const file = readFileSync(outFile);
         const raw = new Int8Array(file.buffer, file.byteOffset, file.length);
@@ -445,7 +564,7 @@ describe('on target in QEMU: real SXTAB16/SMLAD (Cortex-M4) and portable (Cortex
           logits: inputs.map((_, k) => raw.slice(k * (n + 1), k * (n + 1) + n)),
           classes: inputs.map((_, k) => raw[k * (n + 1) + n]! & 0xff),
         };
-        expectSameAsReference(ir, inputs, got, `${machine} ${label}`);
+        expectSameAsReference(ir, inputs, got, `${cpu} ${label}`);
       }
     });
   }
@@ -459,7 +578,7 @@ describe('generated sources', () => {
     expect(names).toEqual(
       [
         'README.md', 'model.c', 'model.h', 'model_weights.c', 'model_weights.h',
-        'tinyforge_avg_pool2d.c', 'tinyforge_conv2d.c', 'tinyforge_dot.c', 'tinyforge_fully_connected.c',
+        'tinyforge_avg_pool2d.c', 'tinyforge_conv2d.c', 'tinyforge_dsp.h', 'tinyforge_fully_connected.c',
         'tinyforge_kernels.h', 'tinyforge_max_pool2d.c', 'tinyforge_requant.h',
       ].sort(),
     );
@@ -479,15 +598,26 @@ describe('generated sources', () => {
     const taps = (n: number) => 3 * n - 2; // valid taps along one axis of a 3-wide 'same' window
     const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
     expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
-    // Weights: int8 weights + 3 int32 arrays per layer.
-    const counts = ir.ops.flatMap((op) => ('weights' in op ? [op.weights.length + 12 * op.bias.length] : []));
+    // Weights: int8 weights (conv2d rows padded to whole groups of 4 taps: 3x3x1 -> 12) + 3 int32
+    // arrays per layer.
+    const counts = ir.ops.flatMap((op) => {
+      if (!('weights' in op)) return [];
+      const k = op.weights.length / op.bias.length;
+      const kernelWeights = op.kind === 'conv2d' ? Math.ceil(op.bias.length / 2) * 2 * Math.ceil(k / 4) * 4 : op.weights.length;
+      return [kernelWeights + 12 * op.bias.length];
+    });
     expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));
     // One kernel call per layer that computes something.
     const calls = lib.files['model.c']!.match(/^\s+tinyforge_\w+\(&model_\w+_params, &model_arena\[\d+\], &model_arena\[\d+\]\);$/gm) ?? [];
     expect(calls.length).toBe(ir.ops.filter((op) => op.kind !== 'reshape').length);
-    // Exactly one static arena, aligned.
-    expect(lib.files['model.c']!.match(/static int8_t \w+\[/g)).toEqual(['static int8_t model_arena[']);
-    expect(lib.files['model.c']).toContain('static int8_t model_arena[MODEL_ARENA_SIZE] MODEL_ALIGN4;');
+    // Exactly one static arena, declared as int32 words (4-byte aligned, valid for int32 scratch).
+    expect(lib.files['model.c']!.match(/static (int8_t|int16_t|int32_t|uint8_t) \w+\[/g)).toEqual(['static int32_t model_arena_words[']);
+    expect(lib.files['model.c']).toContain('static int32_t model_arena_words[MODEL_ARENA_SIZE / 4];');
+    expect(lib.arenaBytes % 4).toBe(0);
+    // Each conv2d's scratch is the planned one, inside the arena.
+    const scratch = [...lib.files['model.c']!.matchAll(/\.im2col = &model_arena\[(\d+)\]/g)].map((m) => Number(m[1]));
+    expect(scratch.length).toBe(ir.ops.filter((op) => op.kind === 'conv2d').length);
+    for (const off of scratch) expect(off % 4).toBe(0);
   });
 
   it('contain no float, no malloc, and include only <stdint.h>, <string.h> (and <arm_acle.h> on the DSP path)', () => {
@@ -499,27 +629,47 @@ describe('generated sources', () => {
       for (const m of code.matchAll(/#include\s+([<"][^>"]+[>"])/g)) {
         const inc = m[1]!;
         if (inc.startsWith('"')) expect(Object.keys(lib.files), `${name} includes ${inc}`).toContain(inc.slice(1, -1));
-        else expect(['<stdint.h>', '<string.h>', ...(name === 'tinyforge_dot.c' ? ['<arm_acle.h>'] : [])], `${name} includes ${inc}`).toContain(inc);
+        else expect(['<stdint.h>', '<string.h>', ...(name === 'tinyforge_dsp.h' ? ['<arm_acle.h>'] : [])], `${name} includes ${inc}`).toContain(inc);
       }
     }
     // <arm_acle.h> only behind the DSP feature test.
-    const dot = lib.files['tinyforge_dot.c']!;
-    const guard = dot.indexOf('#if defined(__ARM_FEATURE_DSP)');
+    const dsp = lib.files['tinyforge_dsp.h']!;
+    const guard = dsp.indexOf('#if defined(__ARM_FEATURE_DSP)');
     expect(guard).toBeGreaterThan(0);
-    expect(dot.indexOf('#include <arm_acle.h>')).toBeGreaterThan(guard);
-    expect(dot).toContain('!defined(TINYFORGE_PORTABLE)');
+    expect(dsp.indexOf('#include <arm_acle.h>')).toBeGreaterThan(guard);
+    expect(dsp).toContain('!defined(TINYFORGE_PORTABLE)');
+    // Kernels use intrinsics only where tinyforge_dsp.h has selected the DSP path.
+    for (const [name, text] of Object.entries(lib.files)) {
+      if (!name.endsWith('.c')) continue;
+      const code = text.replace(/\/\*[^]*?\*\//g, '');
+      const lines = code.split('\n');
+      let depth = 0;
+      let inDsp = 0;
+      for (const line of lines) {
+        if (/^#if/.test(line)) {
+          depth++;
+          if (line.includes('TINYFORGE_DSP')) inDsp = depth;
+        } else if (/^#else/.test(line) && inDsp === depth) inDsp = -depth;
+        else if (/^#endif/.test(line)) {
+          if (Math.abs(inDsp) === depth) inDsp = 0;
+          depth--;
+        }
+        if (/__(smlad|sxtb16|sxtab16|ssub8|sel)\(/.test(line)) expect(inDsp, `${name}: ${line.trim()} outside #if defined(TINYFORGE_DSP)`).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('format weights 16 per line, const, named model_<layer>_*', () => {
     const lib = generateLibrary(handIr());
     const w = lib.files['model_weights.c']!;
-    expect(w).toMatch(/^const int8_t model_conv_1_weights\[120\] = \{$/m);
+    // conv 1: 5 channels (one zero row added) x 3*2*4 = 24 taps.
+    expect(w).toMatch(/^const int8_t model_conv_1_weights\[144\] = \{$/m);
     expect(w).toMatch(/^const int32_t model_fc1_bias\[13\] = \{$/m);
     expect(w).toMatch(/^const int32_t model_l1x1_shift\[6\] = \{$/m);
-    const body = /model_conv_1_weights\[120\] = \{\n([^}]*)\};/.exec(w)![1]!.trim().split('\n');
-    expect(body.length).toBe(Math.ceil(120 / 16));
+    const body = /model_conv_1_weights\[144\] = \{\n([^}]*)\};/.exec(w)![1]!.trim().split('\n');
+    expect(body.length).toBe(Math.ceil(144 / 16));
     expect(body[0]!.split(',').filter((s) => s.trim() !== '').length).toBe(16);
-    expect(lib.files['model_weights.h']).toContain('extern const int8_t model_conv_1_weights[120];');
+    expect(lib.files['model_weights.h']).toContain('extern const int8_t model_conv_1_weights[144];');
   });
 
   it('are deterministic', () => {
@@ -537,6 +687,24 @@ describe('errors and file handling', () => {
     expect(() => generateLibrary(ir)).toThrow(/logits.*channel 3.*overflow/);
   });
 
+  it('refuses an IR whose accumulator could overflow only with the input offset folded into the bias', () => {
+    // Weights all 1 and an input zero point zp <= 0: the plain bound |bias| + xMax * n (xMax =
+    // 127 - zp) is exactly INT32_MAX, but the folded bias is bias - zp * n and its partial sums can
+    // reach it + 128 * n = bias + (xMax + 1) * n.
+    const ir = randomIr(1, { architecture: 'mnist-cnn' });
+    const fc = ir.ops.find((op) => op.kind === 'fully_connected')!;
+    if (fc.kind !== 'fully_connected') throw new Error('unreachable');
+    const n = fc.weights.length / fc.bias.length;
+    const zp = ir.tensors.find((t) => t.id === fc.input)!.zeroPoint;
+    expect(zp).toBeLessThanOrEqual(0);
+    fc.weights.fill(1, 0, n);
+    expect(fc.requant.shift[0]).toBeLessThanOrEqual(0);
+    fc.bias[0] = 2147483647 - (127 - zp) * n;
+    expect(() => generateLibrary(ir)).toThrow(/logits.*channel 0.*folded/);
+    fc.bias[0] -= 1 * n; // now the folded partial sums fit too
+    expect(() => generateLibrary(ir)).not.toThrow();
+  });
+
   it('refuses an IR that fails validation', () => {
     const ir = randomIr(2);
     ir.tensors[1]!.shape = [1, 2, 3];
@@ -548,6 +716,8 @@ describe('errors and file handling', () => {
     writeLibrary(dir, generateLibrary(randomIr(1)));
     expect(existsSync(join(dir, 'tinyforge_depthwise_conv2d.c'))).toBe(true);
     writeFileSync(join(dir, 'main.c'), 'int main(void) { return 0; }\n');
+    // A kernel file earlier versions generated (and no longer exists) is removed too.
+    writeFileSync(join(dir, 'tinyforge_dot.c'), '/* old */\n');
     const mnist = generateLibrary(randomIr(1, { architecture: 'mnist-cnn' }));
     writeLibrary(dir, mnist);
     const present = readdirSync(dir).sort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALIGN, alignUp, planArena, type ArenaPlan } from '../src/codegen/planner.js';
+import { ALIGN, alignUp, planArena, scratchBytes, type ArenaPlan } from '../src/codegen/planner.js';
 import { tensorSize, type IrModel, type IrOp, type IrTensor } from '../src/ir/types.js';
 import { randomIr, SeededRandom } from './helpers/random-ir.js';
 
@@ -26,8 +26,9 @@ function chain(sizes: number[]): IrModel {
 /**
  * Independent check of a plan: liveness recomputed here from the op list (a tensor is live from
  * the op writing it, or from the start for the input, to the last op reading it, or to the end
- * for the output; a reshape's output shares its input's bytes), then at every op no two distinct
- * live buffers may share a byte, and every offset is aligned and inside the arena.
+ * for the output; a reshape's output shares its input's bytes; an op's scratch is live during
+ * that op only), then at every op no two distinct live buffers may share a byte, and every
+ * offset is aligned and inside the arena.
  */
 function checkPlan(ir: IrModel, plan: ArenaPlan): void {
   const size = new Map(ir.tensors.map((t) => [t.id, tensorSize(t)]));
@@ -49,6 +50,10 @@ function checkPlan(ir: IrModel, plan: ArenaPlan): void {
   for (const op of ir.ops) {
     if (op.kind === 'reshape') expect(plan.offsets.get(op.output), `${op.name} aliases its input`).toBe(plan.offsets.get(op.input));
   }
+  for (const [i, sc] of plan.scratch) {
+    expect(sc.offset % ALIGN, `scratch of op ${i} aligned`).toBe(0);
+    expect(sc.offset + sc.bytes, `scratch of op ${i} inside the arena`).toBeLessThanOrEqual(plan.arenaBytes);
+  }
   for (let time = -1; time <= n; time++) {
     // Live tensors, grouped by buffer (a reshape and its input are one buffer).
     const live = [...plan.offsets.keys()].filter((t) => {
@@ -66,16 +71,28 @@ function checkPlan(ir: IrModel, plan: ArenaPlan): void {
         expect(disjoint, `tensors ${a} [${oa}, +${size.get(a)}) and ${b} [${ob}, +${size.get(b)}) both live at ${time}`).toBe(true);
       }
     }
+    const sc = plan.scratch.get(time);
+    if (sc) {
+      for (const a of live) {
+        const oa = plan.offsets.get(a)!;
+        const disjoint = oa + size.get(a)! <= sc.offset || sc.offset + sc.bytes <= oa;
+        expect(disjoint, `tensor ${a} [${oa}, +${size.get(a)}) and the scratch of op ${time} [${sc.offset}, +${sc.bytes}) overlap`).toBe(true);
+      }
+    }
   }
   expect(plan.arenaBytes).toBeGreaterThanOrEqual(plan.lowerBoundBytes);
   expect(plan.lowerBoundBytes).toBeGreaterThanOrEqual(plan.exactLowerBoundBytes);
 }
 
-/** The bound as the brief states it, for chains: the largest input + output of a single op. */
+/** The bound for chains: the largest input + output + scratch of a single op. */
 function largestOpFootprint(ir: IrModel, round: (n: number) => number): number {
   const size = new Map(ir.tensors.map((t) => [t.id, tensorSize(t)]));
   return Math.max(
-    ...ir.ops.map((op) => (op.kind === 'reshape' ? round(size.get(op.input)!) : round(size.get(op.input)!) + round(size.get(op.output)!))),
+    ...ir.ops.map((op) =>
+      op.kind === 'reshape'
+        ? round(size.get(op.input)!)
+        : round(size.get(op.input)!) + round(size.get(op.output)!) + round(scratchBytes(ir, op)),
+    ),
   );
 }
 
@@ -124,7 +141,7 @@ describe('planArena on chains', () => {
     expect(plan.arenaBytes).toBe(300);
   });
 
-  it('equals the largest single-op input + output on every random chain IR', () => {
+  it('equals the largest single-op input + output + scratch on every random chain IR', () => {
     const irs = [
       ...Array.from({ length: 40 }, (_, s) => randomIr(s + 1)),
       randomIr(1, { architecture: 'mnist-cnn' }),
@@ -147,10 +164,51 @@ describe('planArena on chains', () => {
     }
   });
 
-  it('the MNIST CNN needs 28x28x8 + 14x14x8 bytes', () => {
+  it('the MNIST CNN needs 28x28x8 + 14x14x8 bytes: the conv2d scratch fits beside the other tensors', () => {
     const ir = randomIr(3, { architecture: 'mnist-cnn' });
     const plan = planArena(ir);
+    checkPlan(ir, plan);
     expect(plan.arenaBytes).toBe(28 * 28 * 8 + 14 * 14 * 8);
+    // 5 * Kp bytes per conv2d (Kp = 3 * 3 * in_c rounded up to 4): 60, 360, 720.
+    expect([...plan.scratch.values()].map((s) => s.bytes)).toEqual([5 * 12, 5 * 72, 5 * 144]);
+  });
+});
+
+describe('planArena with scratch', () => {
+  it('gives each conv2d its im2col scratch, live during that op only', () => {
+    // Every conv2d of the random IRs; pools, depthwise, fully connected and reshape need none.
+    for (const ir of [randomIr(1), randomIr(2), randomIr(7)]) {
+      const plan = planArena(ir);
+      checkPlan(ir, plan);
+      ir.ops.forEach((op, i) => {
+        const input = ir.tensors.find((t) => t.id === op.input)!;
+        const expected = op.kind === 'conv2d' ? 5 * alignUp(op.kernel[0] * op.kernel[1] * input.shape[2]!, 4) : 0;
+        expect(plan.scratch.get(i)?.bytes ?? 0, `${ir.name} ${op.name}`).toBe(expected);
+      });
+    }
+  });
+
+  it('grows the arena when the scratch does not fit beside the largest layer, and counts it in the bound', () => {
+    // A 1x1 input to a conv with a big kernel: tensors of a few bytes, scratch of 5 * 9 * 8 bytes.
+    const ir = randomIr(5, { inputShape: [1, 1, 8] });
+    const plan = planArena(ir);
+    checkPlan(ir, plan);
+    const conv = ir.ops.findIndex((op) => op.kind === 'conv2d');
+    const sc = plan.scratch.get(conv)!;
+    expect(sc.bytes).toBeGreaterThan(0);
+    expect(plan.lowerBoundBytes).toBe(largestOpFootprint(ir, alignUp));
+    expect(plan.arenaBytes).toBe(plan.lowerBoundBytes);
+    // Without the scratch the largest layer would need far less.
+    const noScratch = Math.max(...ir.ops.map((op) => alignUp(tensorSize(ir.tensors[op.input]!)) + alignUp(tensorSize(ir.tensors[op.output]!))));
+    expect(plan.arenaBytes).toBeGreaterThan(noScratch);
+  });
+
+  it('is checked: a scratch overlapping a live tensor is rejected (so the tests above can fail)', () => {
+    const ir = randomIr(3, { architecture: 'mnist-cnn' });
+    const plan = planArena(ir);
+    const conv = ir.ops.findIndex((op) => op.kind === 'conv2d');
+    const broken: ArenaPlan = { ...plan, scratch: new Map([[conv, { offset: plan.offsets.get(ir.ops[conv]!.output)!, bytes: 60 }]]) };
+    expect(() => checkPlan(ir, broken)).toThrow(/scratch of op/);
   });
 });
 

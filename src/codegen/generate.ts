@@ -31,6 +31,9 @@ export interface GeneratedLibrary {
 /** The generated files that do not depend on the model. */
 const FIXED_FILES = ['model.h', 'model.c', 'model_weights.h', 'model_weights.c', 'README.md'] as const;
 
+/** Files earlier versions generated and this one no longer does: removed by writeLibrary. */
+const RETIRED_FILES = ['tinyforge_dot.c'] as const;
+
 /** Kernel source per op kind (reshape needs none). */
 const KERNEL_FILE: Record<Exclude<OpKind, 'reshape'>, string> = {
   conv2d: 'tinyforge_conv2d.c',
@@ -42,24 +45,24 @@ const KERNEL_FILE: Record<Exclude<OpKind, 'reshape'>, string> = {
 
 const FILE_DESCRIPTIONS: Record<string, string> = {
   'model.h': 'the API: `model_predict`, `model_predict_u8` and the model constants (input shape, classes, arena size, ...)',
-  'model.c': 'the activation arena (one static array) and the predict functions: one kernel call per layer',
+  'model.c': 'the activation arena (one static array, also holding the convolutions\' im2col scratch) and the predict functions: one kernel call per layer',
   'model_weights.h': 'declarations of the constant arrays (internal)',
-  'model_weights.c': 'int8 weights, int32 biases and requantization multipliers/shifts, all `const` (flash)',
+  'model_weights.c': 'int8 weights (conv2d: in the kernel\'s layout), int32 biases (conv2d, fully connected: input offset folded in) and requantization multipliers/shifts, all `const` (flash)',
   'README.md': 'this file',
   'tinyforge_kernels.h': 'kernel prototypes and parameter blocks (internal)',
-  'tinyforge_requant.h': 'fixed-point requantization helpers (gemmlowp rounding), static inline (internal)',
-  'tinyforge_dot.c': 'int8 dot product used by conv2d and fully_connected: portable and DSP (SMLAD) paths',
-  'tinyforge_conv2d.c': 'conv2d kernel',
+  'tinyforge_requant.h': 'fixed-point requantization (gemmlowp rounding, the two roundings fused), static inline (internal)',
+  'tinyforge_dsp.h': 'DSP path selection (`__ARM_FEATURE_DSP`, `TINYFORGE_PORTABLE`) and word access helpers (internal)',
+  'tinyforge_conv2d.c': 'conv2d kernel: im2col of two pixels, 2 channels x 2 pixels per pass, portable and DSP (SMLAD) paths',
   'tinyforge_depthwise_conv2d.c': 'depthwise conv2d kernel',
-  'tinyforge_fully_connected.c': 'fully connected kernel',
-  'tinyforge_max_pool2d.c': 'max pooling kernel',
+  'tinyforge_fully_connected.c': 'fully connected kernel: 2 outputs per pass, portable and DSP (SMLAD) paths',
+  'tinyforge_max_pool2d.c': 'max pooling kernel, portable and DSP (SSUB8/SEL) paths',
   'tinyforge_avg_pool2d.c': 'average pooling kernel',
 };
 
 /** Every file name a generation may write (used to clean up stale ones). */
 export function allGeneratedFileNames(): string[] {
   const kernels = existsSync(kernelsDir()) ? readdirSync(kernelsDir()) : [];
-  return [...FIXED_FILES, ...kernels];
+  return [...FIXED_FILES, ...RETIRED_FILES, ...kernels];
 }
 
 let compiled: Map<string, Handlebars.TemplateDelegate> | undefined;
@@ -199,7 +202,11 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     const outC = L.family === 'fc' ? L.outN : L.outShape.c;
     let layout: string;
     if (L.family === 'fc') layout = `[out, in] = ${shapeText([L.outN, L.inN])}`;
-    else if (L.kind === 'conv2d') layout = `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}`;
+    else if (L.kind === 'conv2d') {
+      layout =
+        `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
+        `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps (see tinyforge_conv2d.c)`;
+    }
     else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
     const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
       type,
@@ -209,9 +216,18 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
       describe,
       bytes: values.length * (type === 'int8_t' ? 1 : 4),
     });
+    const folded = L.kind !== 'depthwise_conv2d';
     const arrays = [
-      arr('int8_t', 'weights', op.weights, 16, `weights, ${layout}`),
-      arr('int32_t', 'bias', op.bias, 8, `bias [${outC}], int32 (scale = input scale * weight scale[c])`),
+      arr('int8_t', 'weights', L.family === 'conv' ? L.kernelWeights : op.weights, 16, `weights, ${layout}`),
+      arr(
+        'int32_t',
+        'bias',
+        L.kernelBias,
+        8,
+        folded
+          ? `bias [${outC}], int32 (scale = input scale * weight scale[c]), input offset folded in: bias[c] + (${L.inputOffset}) * sum(weights[c])`
+          : `bias [${outC}], int32 (scale = input scale * weight scale[c])`,
+      ),
       arr('int32_t', 'multiplier', op.requant.multiplier, 6, `requantization multipliers [${outC}], Q31`),
       arr('int32_t', 'shift', op.requant.shift, 16, `requantization shifts [${outC}], positive = left`),
     ];
@@ -224,7 +240,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     ];
     const act = clampText(L.clamp.min, L.clamp.max, L.output.zeroPoint);
     const offsets: [string, number][] = [
-      ['input_offset', L.inputOffset],
+      ...(L.family === 'fc' ? [] : [['input_offset', L.inputOffset] as [string, number]]),
       ['output_offset', L.outputOffset],
     ];
     const clamp: [string, number][] = [
@@ -247,6 +263,8 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     }
 
     const { inShape: s, outShape: o, kernel, stride, padding: p } = L;
+    const scratch = plan.scratch.get(i);
+    if ((L.kind === 'conv2d') !== (scratch !== undefined)) throw new Error(`codegen: op ${i}: scratch plan does not match the kernel`);
     const geometry: [string, number][][] = [
       [['in_h', s.h], ['in_w', s.w], ['in_c', s.c]],
       [['out_h', o.h], ['out_w', o.w], ['out_c', o.c]],
@@ -269,6 +287,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
           offsets,
           clamp,
           ...data.map((d) => [d]),
+          ...(scratch ? [[['im2col', `&model_arena[${scratch.offset}]`] as [string, string]]] : []),
         ],
       ),
       calls: [call(`tinyforge_${L.kind}`)],
@@ -288,6 +307,12 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     const to = b.last >= ir.ops.length ? 'output' : `op ${b.last}`;
     return `[${String(off).padStart(width)}, ${String(off + b.bytes).padStart(width)})  ${names.join(' = ')}, live ${from} .. ${to}`;
   });
+  for (const [opIndex, sc] of [...plan.scratch].sort((a, b) => a[0] - b[0])) {
+    placement.push(
+      `[${String(sc.offset).padStart(width)}, ${String(sc.offset + sc.bytes).padStart(width)})  ` +
+        `im2col scratch of ${commentSafe(ir.ops[opIndex]!.name)}, live op ${opIndex} only`,
+    );
+  }
 
   const weightsBytes = weightLayers.reduce((s, l) => s + l.arrays.reduce((a, x) => a + x.bytes, 0), 0);
   const macs = layers.reduce((s, l) => s + l.macs, 0);
@@ -299,7 +324,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
   const kinds = new Set(layers.map((l) => l.kind));
   const kernelFiles = ['tinyforge_kernels.h'];
   if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected')) kernelFiles.push('tinyforge_requant.h');
-  if (kinds.has('conv2d') || kinds.has('fully_connected')) kernelFiles.push('tinyforge_dot.c');
+  if (kinds.has('conv2d') || kinds.has('fully_connected') || kinds.has('max_pool2d')) kernelFiles.push('tinyforge_dsp.h');
   for (const [kind, file] of Object.entries(KERNEL_FILE)) if (kinds.has(kind as OpKind)) kernelFiles.push(file);
 
   const fileList = [...FIXED_FILES, ...kernelFiles];

@@ -7,6 +7,11 @@
 //  - shifts are in [-31, 30] and no int32 accumulator (partial sums and the left shift of
 //    MultiplyByQuantizedMultiplier included) can overflow for any int8 input, so the C has no
 //    undefined behaviour and the DSP path (which reorders additions) equals the portable one.
+//
+// conv2d and fully_connected get their input offset folded into the bias here: the kernels
+// compute bias' + sum(x * w) with bias' = bias + input_offset * sum(w) (sum over the whole
+// window; conv2d's im2col pads with the input zero point, whose taps then cancel exactly). The
+// result is the same integer; only the partial sums differ, and they are checked too.
 import type {
   AvgPool2DOp,
   Clamp,
@@ -57,6 +62,10 @@ export interface ConvLayer extends LayerBase, WindowGeometry {
   inputOffset: number;
   outputOffset: number;
   clamp: Clamp;
+  /** The bias array the kernel takes: conv2d: bias + inputOffset * sum(w) per channel; depthwise: the IR bias. */
+  kernelBias: Int32Array;
+  /** The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI); depthwise: the IR weights. */
+  kernelWeights: Int8Array;
 }
 
 export interface FcLayer extends LayerBase {
@@ -68,6 +77,8 @@ export interface FcLayer extends LayerBase {
   inputOffset: number;
   outputOffset: number;
   clamp: Clamp;
+  /** bias + inputOffset * sum(w) per output: the bias array the kernel takes. */
+  kernelBias: Int32Array;
 }
 
 export interface PoolLayer extends LayerBase, WindowGeometry {
@@ -164,6 +175,10 @@ function checkLength(ir: IrModel, where: string, what: string, found: number, ex
  * Accumulator bound: |bias[c]| + max|x + input_offset| * sum|w[c]| must fit int32, and so must
  * that bound times 2^shift for a positive shift (MultiplyByQuantizedMultiplier multiplies
  * before the high multiply).
+ *
+ * With `fold`, returns the folded bias bias[c] + input_offset * sum(w[c]) and also checks the
+ * partial sums of the folded form: |folded| + 128 * sum|w[c]| must fit int32 (x is a raw int8,
+ * |x| <= 128). Without, returns the bias unchanged.
  */
 function checkAccumulators(
   ir: IrModel,
@@ -174,20 +189,34 @@ function checkAccumulators(
   bias: Int32Array,
   requant: Requant,
   inputZeroPoint: number,
-): void {
+  fold: boolean,
+): Int32Array {
   checkLength(ir, where, 'bias', bias.length, channels);
   checkLength(ir, where, 'requant.multiplier', requant.multiplier.length, channels);
   checkLength(ir, where, 'requant.shift', requant.shift.length, channels);
   const xMax = Math.max(Math.abs(-128 - inputZeroPoint), Math.abs(127 - inputZeroPoint));
+  const folded = new Int32Array(channels);
   for (let c = 0; c < channels; c++) {
     const shift = requant.shift[c]!;
     if (shift < -31 || shift > 30) fail(ir, where, `channel ${c}: shift ${shift} outside [-31, 30]`);
     let sumAbs = 0;
+    let sum = 0;
     for (const i of weightIndex(c)) {
       const w = weights[i]!;
       if (w === -128) fail(ir, where, `channel ${c}: weight -128 (int8 weights must be in [-127, 127])`);
       sumAbs += Math.abs(w);
+      sum += w;
     }
+    const foldedBias = fold ? bias[c]! - inputZeroPoint * sum : bias[c]!;
+    if (fold && Math.abs(foldedBias) + 128 * sumAbs > INT32_MAX) {
+      fail(
+        ir,
+        where,
+        `channel ${c}: with the input offset folded into the bias (${foldedBias}), a partial sum of the int32 ` +
+          `accumulator could overflow (|bias'| + 128 * sum|w| = ${Math.abs(foldedBias) + 128 * sumAbs})`,
+      );
+    }
+    folded[c] = foldedBias;
     const bound = (Math.abs(bias[c]!) + xMax * sumAbs) * 2 ** Math.max(shift, 0);
     if (bound > INT32_MAX) {
       fail(
@@ -198,6 +227,34 @@ function checkAccumulators(
       );
     }
   }
+  return folded;
+}
+
+/**
+ * conv2d's weight layout. OHWI rows of K = kernel_h * kernel_w * in_c taps, padded with zero
+ * weights to Kp = K rounded up to a multiple of 4 taps (and an odd channel count with one zero
+ * row), so that the kernel only ever handles whole groups of four taps of two channels; then
+ * each pair of output channels (2j, 2j + 1) interleaved every four taps (4 bytes of row 2j,
+ * 4 bytes of row 2j + 1, ...) so that the kernel walks both rows with one pointer, which keeps
+ * its inner loop within the registers of a Cortex-M. Pair j occupies bytes [2j * Kp, (2j + 2) * Kp).
+ * A zero weight adds nothing whatever the input value it meets, so the padding changes no result.
+ */
+export function conv2dKernelWeights(weights: Int8Array, channels: number, k: number): Int8Array {
+  const kp = Math.ceil(k / 4) * 4;
+  const pairs = Math.ceil(channels / 2);
+  const out = new Int8Array(pairs * 2 * kp);
+  for (let j = 0; j < pairs; j++) {
+    for (let g = 0; g < kp / 4; g++) {
+      for (let r = 0; r < 2; r++) {
+        const c = 2 * j + r;
+        for (let i = 0; i < 4; i++) {
+          const t = 4 * g + i;
+          if (c < channels && t < k) out[2 * j * kp + 8 * g + 4 * r + i] = weights[c * k + t]!;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function range(start: number, count: number, step = 1): number[] {
@@ -265,10 +322,11 @@ export function resolveLayers(ir: IrModel): Layer[] {
         const cols = axisTaps(ir, where, 'column', outShape.w, op.stride[1], op.padding.left, kw, inShape.w);
         let depthMultiplier = 1;
         let macs: number;
+        let kernelBias: Int32Array;
         if (op.kind === 'conv2d') {
           checkLength(ir, where, 'weights', op.weights.length, outShape.c * kh * kw * inShape.c);
           const per = kh * kw * inShape.c;
-          checkAccumulators(ir, where, outShape.c, (c) => range(c * per, per), op.weights, op.bias, op.requant, input.zeroPoint);
+          kernelBias = checkAccumulators(ir, where, outShape.c, (c) => range(c * per, per), op.weights, op.bias, op.requant, input.zeroPoint, true);
           macs = rows * cols * inShape.c * outShape.c;
         } else {
           depthMultiplier = op.depthMultiplier;
@@ -276,7 +334,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
             fail(ir, where, `output channels ${outShape.c} != input channels ${inShape.c} * depthMultiplier ${depthMultiplier}`);
           }
           checkLength(ir, where, 'weights', op.weights.length, kh * kw * outShape.c);
-          checkAccumulators(ir, where, outShape.c, (c) => range(c, kh * kw, outShape.c), op.weights, op.bias, op.requant, input.zeroPoint);
+          kernelBias = checkAccumulators(ir, where, outShape.c, (c) => range(c, kh * kw, outShape.c), op.weights, op.bias, op.requant, input.zeroPoint, false);
           macs = rows * cols * outShape.c;
         }
         for (const v of [kh, kw, ...op.stride, op.padding.top, op.padding.left, depthMultiplier]) {
@@ -292,6 +350,8 @@ export function resolveLayers(ir: IrModel): Layer[] {
           inputOffset: -input.zeroPoint,
           outputOffset: output.zeroPoint,
           clamp: op.clamp,
+          kernelBias,
+          kernelWeights: op.kind === 'conv2d' ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c) : op.weights,
           macs,
         };
       }
@@ -300,7 +360,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
         const outN = tensorSize(output);
         checkClamp(ir, where, op.clamp);
         checkLength(ir, where, 'weights', op.weights.length, inN * outN);
-        checkAccumulators(ir, where, outN, (c) => range(c * inN, inN), op.weights, op.bias, op.requant, input.zeroPoint);
+        const kernelBias = checkAccumulators(ir, where, outN, (c) => range(c * inN, inN), op.weights, op.bias, op.requant, input.zeroPoint, true);
         return {
           ...base,
           family: 'fc',
@@ -311,6 +371,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
           inputOffset: -input.zeroPoint,
           outputOffset: output.zeroPoint,
           clamp: op.clamp,
+          kernelBias,
           macs: inN * outN,
         };
       }

@@ -16,13 +16,17 @@
 // feature map with C % 4 == 0) rounding costs nothing; otherwise it costs at most 3 bytes per
 // live tensor, and `exactLowerBoundBytes` gives the unrounded figure.
 //
+// Scratch: a kernel may need working memory while it runs (conv2d's im2col columns, see
+// scratchBytes). It is planned like a tensor that is live during that op only, so it shares bytes
+// with every tensor not live at that op, and counts towards the lower bound at that op.
+//
 // Placement: for a chain (every buffer overlaps in time only with its predecessor and its
 // successor, which is what a sequential CNN gives) buffers alternate between the two ends of
 // the arena (ping-pong), which reaches the lower bound exactly. For anything else, and as a
 // cross-check, two greedy strategies (largest first, and in order of definition, each putting a
 // buffer into the best-fitting gap among the buffers it overlaps in time) are run and the
 // smallest valid plan wins.
-import type { IrModel } from '../ir/types.js';
+import type { IrModel, IrOp } from '../ir/types.js';
 import { tensorSize } from '../ir/types.js';
 
 export const ALIGN = 4;
@@ -38,11 +42,30 @@ export interface ArenaPlan {
   exactLowerBoundBytes: number;
   /** Which strategy produced the plan. */
   strategy: 'ping-pong' | 'greedy-by-size' | 'greedy-by-time';
+  /** Op index -> the scratch memory of that op (ops that need none are absent). */
+  scratch: Map<number, { offset: number; bytes: number }>;
+}
+
+/**
+ * Bytes of working memory the op's kernel needs while it runs. conv2d works on two output pixels
+ * at a time: their im2col columns, Kp values each (K = kernel_h * kernel_w * in_c rounded up to
+ * a multiple of 4), on the DSP path both as int16 (SMLAD takes pairs of int16), 4 * Kp bytes,
+ * plus Kp bytes where a column is first gathered as int8 (the portable path uses the first
+ * 2 * Kp bytes, two int8 columns). Every other kernel works directly on its input and output.
+ */
+export function scratchBytes(ir: IrModel, op: IrOp): number {
+  if (op.kind !== 'conv2d') return 0;
+  const input = ir.tensors.find((t) => t.id === op.input);
+  if (!input || input.shape.length !== 3) throw new Error(`planner: conv2d '${op.name}' needs an [H, W, C] input`);
+  return 5 * alignUp(op.kernel[0] * op.kernel[1] * input.shape[2]!, 4);
 }
 
 /** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */
 export interface Buffer {
+  /** Empty for a scratch buffer. */
   tensors: number[];
+  /** Set for the scratch memory of op `scratchOf` (live during that op only). */
+  scratchOf?: number;
   bytes: number;
   /** First time step the buffer is live; -1 = written by predict before the first op. */
   first: number;
@@ -110,6 +133,18 @@ export function overlapsInTime(a: Buffer, b: Buffer): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
+/** The scratch buffers of the ops that need one, live during their op only. */
+export function scratchBuffers(ir: IrModel): Buffer[] {
+  return ir.ops.flatMap((op, i) => {
+    const bytes = scratchBytes(ir, op);
+    return bytes > 0 ? [{ tensors: [], scratchOf: i, bytes, first: i, last: i }] : [];
+  });
+}
+
+function label(b: Buffer): string {
+  return b.scratchOf !== undefined ? `scratch of op ${b.scratchOf}` : `tensors ${b.tensors.join(',')}`;
+}
+
 function lowerBound(buffers: Buffer[], nOps: number, size: (b: Buffer) => number): number {
   let best = 0;
   for (let t = -1; t <= nOps; t++) {
@@ -130,15 +165,20 @@ function isChain(buffers: Buffer[]): boolean {
   return true;
 }
 
-function pingPong(buffers: Buffer[]): number[] {
-  let arena = 0;
-  for (let i = 0; i < buffers.length; i++) {
-    const here = alignUp(buffers[i]!.bytes);
-    const next = i + 1 < buffers.length ? alignUp(buffers[i + 1]!.bytes) : 0;
-    arena = Math.max(arena, here + next);
+/**
+ * Chain placement: even buffers at the bottom, odd ones flush against the (aligned) top, and the
+ * scratch of an op right above the even buffer live at that op. In a chain at most two
+ * consecutive buffers are live at any time (one even, one odd), so with the arena as large as the
+ * largest sum live at one time (the lower bound) everything fits.
+ */
+function pingPong(buffers: Buffer[], scratch: Buffer[], nOps: number): number[] {
+  const arena = lowerBound([...buffers, ...scratch], nOps, (b) => alignUp(b.bytes));
+  const offsets = buffers.map((b, i) => (i % 2 === 0 ? 0 : arena - alignUp(b.bytes)));
+  for (const s of scratch) {
+    const even = buffers.findIndex((b, i) => i % 2 === 0 && b.first <= s.first && s.first <= b.last);
+    offsets.push(even >= 0 ? alignUp(buffers[even]!.bytes) : 0);
   }
-  // Even buffers at the bottom, odd ones flush against the (aligned) top.
-  return buffers.map((b, i) => (i % 2 === 0 ? 0 : arena - alignUp(b.bytes)));
+  return offsets;
 }
 
 /** Place buffers in the given order, each in the best-fitting gap among placed overlapping ones. */
@@ -177,7 +217,7 @@ function extent(buffers: Buffer[], offsets: number[]): number {
 export function checkPlacement(buffers: Buffer[], offsets: number[]): void {
   for (let i = 0; i < buffers.length; i++) {
     if (offsets[i]! % ALIGN !== 0 || offsets[i]! < 0) {
-      throw new Error(`planner: bad offset ${offsets[i]} for tensors ${buffers[i]!.tensors.join(',')}`);
+      throw new Error(`planner: bad offset ${offsets[i]} for ${label(buffers[i]!)}`);
     }
     for (let j = i + 1; j < buffers.length; j++) {
       const a = buffers[i]!;
@@ -185,19 +225,22 @@ export function checkPlacement(buffers: Buffer[], offsets: number[]): void {
       if (a.bytes === 0 || b.bytes === 0 || !overlapsInTime(a, b)) continue;
       const disjoint = offsets[i]! + a.bytes <= offsets[j]! || offsets[j]! + b.bytes <= offsets[i]!;
       if (!disjoint) {
-        throw new Error(`planner: tensors ${a.tensors.join(',')} and ${b.tensors.join(',')} overlap`);
+        throw new Error(`planner: ${label(a)} and ${label(b)} overlap`);
       }
     }
   }
 }
 
 export function planArena(ir: IrModel): ArenaPlan {
-  const buffers = liveBuffers(ir);
+  const tensorBuffers = liveBuffers(ir);
+  const scratch = scratchBuffers(ir);
+  // Scratch buffers last, so that indices below tensorBuffers.length are tensor buffers.
+  const buffers = [...tensorBuffers, ...scratch];
   const lower = lowerBound(buffers, ir.ops.length, (b) => alignUp(b.bytes));
   const exact = lowerBound(buffers, ir.ops.length, (b) => b.bytes);
 
   const candidates: { strategy: ArenaPlan['strategy']; offsets: number[] }[] = [];
-  if (isChain(buffers)) candidates.push({ strategy: 'ping-pong', offsets: pingPong(buffers) });
+  if (isChain(tensorBuffers)) candidates.push({ strategy: 'ping-pong', offsets: pingPong(tensorBuffers, scratch, ir.ops.length) });
   const idx = buffers.map((_, i) => i);
   const bySize = [...idx].sort(
     (a, b) => buffers[b]!.bytes - buffers[a]!.bytes || buffers[a]!.first - buffers[b]!.first,
@@ -212,12 +255,17 @@ export function planArena(ir: IrModel): ArenaPlan {
     if (!best || bytes < best.bytes) best = { ...c, bytes };
   }
   const offsets = new Map<number, number>();
-  buffers.forEach((b, i) => b.tensors.forEach((t) => offsets.set(t, best!.offsets[i]!)));
+  const scratchPlan = new Map<number, { offset: number; bytes: number }>();
+  buffers.forEach((b, i) => {
+    b.tensors.forEach((t) => offsets.set(t, best!.offsets[i]!));
+    if (b.scratchOf !== undefined) scratchPlan.set(b.scratchOf, { offset: best!.offsets[i]!, bytes: b.bytes });
+  });
   return {
     offsets,
     arenaBytes: best!.bytes,
     lowerBoundBytes: lower,
     exactLowerBoundBytes: exact,
     strategy: best!.strategy,
+    scratch: scratchPlan,
   };
 }

@@ -2,12 +2,15 @@
  * tinyforge_kernels.h - int8 kernels used by the generated model (TFLite int8 semantics).
  *
  * Every kernel takes a const parameter block (shapes, strides, padding, zero points and the
- * layer's constant data) and two pointers into the activation arena. Feature maps are NHWC
- * with the batch dimension dropped: element (y, x, c) of an [H, W, C] map is at (y * W + x) * C + c.
- * Input and output must not overlap; the generated memory plan guarantees it.
+ * layer's constant data, and for conv2d its scratch space in the arena) and two pointers into
+ * the activation arena. Feature maps are NHWC with the batch dimension dropped: element
+ * (y, x, c) of an [H, W, C] map is at (y * W + x) * C + c. Input, output and scratch must not
+ * overlap; the generated memory plan guarantees it.
  *
  * Offsets follow CMSIS-NN: input_offset = -input_zero_point is added to every input value,
- * output_offset = output_zero_point is added after requantization.
+ * output_offset = output_zero_point is added after requantization. conv2d and fully_connected
+ * do not add it in their inner loops: their bias arrays hold bias + input_offset * sum(weights)
+ * (folded in by the generator), see tinyforge_conv2d.c.
  */
 #ifndef TINYFORGE_KERNELS_H
 #define TINYFORGE_KERNELS_H
@@ -18,20 +21,24 @@
 extern "C" {
 #endif
 
-/* 2D convolution. weights: OHWI [out_c, kernel_h, kernel_w, in_c]. */
+/* 2D convolution. weights: OHWI [out_c, kernel_h, kernel_w, in_c] in the kernel's layout: rows
+ * zero-padded to Kp taps, an odd out_c padded with a zero row, row pairs interleaved every four
+ * taps (see tinyforge_conv2d.c). */
 typedef struct {
     int16_t in_h, in_w, in_c;
     int16_t out_h, out_w, out_c;
     int16_t kernel_h, kernel_w;
     int16_t stride_h, stride_w;
     int16_t pad_top, pad_left;       /* bottom/right padding follow from the output size */
-    int16_t input_offset;            /* -input zero point, in [-127, 128] */
+    int16_t input_offset;            /* -input zero point, in [-127, 128]; -input_offset pads */
     int16_t output_offset;           /* output zero point */
     int16_t act_min, act_max;        /* fused activation clamp, int8 domain */
     const int8_t *weights;
-    const int32_t *bias;             /* [out_c] */
+    const int32_t *bias;             /* [out_c], input offset folded in: bias + input_offset * sum(w) */
     const int32_t *multiplier;       /* [out_c] Q31 */
     const int32_t *shift;            /* [out_c] positive = left */
+    int8_t *im2col;                  /* scratch in the arena, 4-aligned: 5 * Kp bytes,
+                                      * Kp = kernel_h * kernel_w * in_c rounded up to a multiple of 4 */
 } tinyforge_conv2d_params_t;
 
 /* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
@@ -55,11 +62,10 @@ typedef struct {
 /* Fully connected. weights: [out_n, in_n] row-major. */
 typedef struct {
     int16_t in_n, out_n;
-    int16_t input_offset;
     int16_t output_offset;
     int16_t act_min, act_max;
     const int8_t *weights;
-    const int32_t *bias;
+    const int32_t *bias;             /* [out_n], input offset folded in: bias + input_offset * sum(w) */
     const int32_t *multiplier;
     const int32_t *shift;
 } tinyforge_fully_connected_params_t;
@@ -73,12 +79,6 @@ typedef struct {
     int16_t pad_top, pad_left;
     int16_t act_min, act_max;
 } tinyforge_pool2d_params_t;
-
-/*
- * sum over i < n of (x[i] + x_offset) * w[i], added to acc. Shared by conv2d and
- * fully_connected; this is where the DSP path lives (tinyforge_dot.c).
- */
-int32_t tinyforge_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_offset, int32_t acc);
 
 void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,

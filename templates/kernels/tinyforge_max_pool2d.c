@@ -4,15 +4,74 @@
  *     output[oy][ox][c] = clamp(max over valid taps of input[iy][ix][c], act_min, act_max)
  *
  * Taps in the padding are ignored. Scale and zero point are unchanged, so no requantization.
+ *
+ * All channels of a tap are contiguous in NHWC, so each output pixel is built by streaming whole
+ * taps: the first valid tap is copied, every further one raises the output channel by channel,
+ * with no per-channel window bookkeeping. The clamp follows, skipped when it is [-128, 127].
+ * DSP path: four channels per step, SSUB8 (four signed byte differences, setting a GE flag per
+ * lane where the tap is >= the current maximum) then SEL (per lane, the tap where GE is set, the
+ * current maximum elsewhere), and the clamp the same way against act_min / act_max in all lanes.
  */
 #include <stdint.h>
+#include <string.h>
 
+#include "tinyforge_dsp.h"
 #include "tinyforge_kernels.h"
+
+/* out[c] = max(out[c], in[c]) for c < n. */
+static void tinyforge_max_s8(int8_t *out, const int8_t *in, int32_t n)
+{
+#if defined(TINYFORGE_DSP)
+    for (; n >= 4; n -= 4) {
+        const int32_t v = tinyforge_read32(in);
+        const int32_t m = tinyforge_read32(out);
+        (void)__ssub8(v, m);
+        tinyforge_write32(out, (int32_t)__sel((uint32_t)v, (uint32_t)m));
+        in += 4;
+        out += 4;
+    }
+#endif
+    for (; n > 0; n--) {
+        if (*in > *out) {
+            *out = *in;
+        }
+        in++;
+        out++;
+    }
+}
+
+/* out[c] = clamp(out[c], act_min, act_max) for c < n. */
+static void tinyforge_clamp_s8(int8_t *out, int32_t n, int32_t act_min, int32_t act_max)
+{
+#if defined(TINYFORGE_DSP)
+    /* The bounds in all four lanes. */
+    const int32_t min4 = (int32_t)(((uint32_t)act_min & 0xFFu) * 0x01010101u);
+    const int32_t max4 = (int32_t)(((uint32_t)act_max & 0xFFu) * 0x01010101u);
+    for (; n >= 4; n -= 4) {
+        int32_t v = tinyforge_read32(out);
+        (void)__ssub8(v, min4);
+        v = (int32_t)__sel((uint32_t)v, (uint32_t)min4);
+        (void)__ssub8(max4, v);
+        tinyforge_write32(out, (int32_t)__sel((uint32_t)v, (uint32_t)max4));
+        out += 4;
+    }
+#endif
+    for (; n > 0; n--) {
+        if (*out < act_min) {
+            *out = (int8_t)act_min;
+        }
+        if (*out > act_max) {
+            *out = (int8_t)act_max;
+        }
+        out++;
+    }
+}
 
 void tinyforge_max_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_w = p->in_w;
     const int32_t channels = p->channels;
+    const int clamped = (p->act_min > INT8_MIN) || (p->act_max < INT8_MAX);
 
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
@@ -24,25 +83,20 @@ void tinyforge_max_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *inpu
             const int32_t kx_start = (ix0 < 0) ? -ix0 : 0;
             const int32_t kx_end = (ix0 + p->pool_w > in_w) ? (in_w - ix0) : p->pool_w;
 
-            for (int32_t c = 0; c < channels; c++) {
-                int32_t max = INT8_MIN;
-                for (int32_t ky = ky_start; ky < ky_end; ky++) {
-                    const int8_t *in_row = input + ((iy0 + ky) * in_w + ix0 + kx_start) * channels + c;
-                    for (int32_t k = 0; k < kx_end - kx_start; k++) {
-                        const int32_t v = in_row[k * channels];
-                        if (v > max) {
-                            max = v;
-                        }
-                    }
+            /* The first valid tap (the generator guarantees one per window), then the others. */
+            memcpy(output, input + ((iy0 + ky_start) * in_w + ix0 + kx_start) * channels, (size_t)channels);
+            for (int32_t ky = ky_start; ky < ky_end; ky++) {
+                const int32_t skip = (ky == ky_start) ? 1 : 0;
+                const int8_t *tap = input + ((iy0 + ky) * in_w + ix0 + kx_start + skip) * channels;
+                for (int32_t kx = kx_start + skip; kx < kx_end; kx++) {
+                    tinyforge_max_s8(output, tap, channels);
+                    tap += channels;
                 }
-                if (max < p->act_min) {
-                    max = p->act_min;
-                }
-                if (max > p->act_max) {
-                    max = p->act_max;
-                }
-                *output++ = (int8_t)max;
             }
+            if (clamped) {
+                tinyforge_clamp_s8(output, channels, p->act_min, p->act_max);
+            }
+            output += channels;
         }
     }
 }

