@@ -202,39 +202,64 @@ export async function linkImage(request: LinkRequest): Promise<{ elf: string; ma
   return { elf, map, bin, hex };
 }
 
-export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
+/** What every firmware build (harness or footprint) starts from: board, tools, regions, dirs. */
+export interface BuildSetup {
+  board: Board;
+  target: 'qemu' | 'hardware';
+  modelDir: string;
+  outDir: string;
+  gcc: string;
+  flash: MemoryRegion;
+  ram: MemoryRegion;
+  objDir: string;
+}
+
+export function prepareBuild(options: Pick<BuildOptions, 'board' | 'modelDir' | 'outDir' | 'target'>): BuildSetup {
   const board = typeof options.board === 'string' ? loadBoard(options.board) : options.board;
   const target = options.target ?? 'qemu';
-  const modelDir = resolve(options.modelDir);
   const outDir = resolve(options.outDir);
-  const gcc = findTool('arm-none-eabi-gcc');
-
-  const flash = target === 'qemu' ? board.qemu.flash : board.flash;
-  const ram = target === 'qemu' ? board.qemu.ram : board.ram;
   const objDir = join(outDir, 'obj');
+  const gcc = findTool('arm-none-eabi-gcc');
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(join(objDir, 'model'), { recursive: true });
   mkdirSync(join(objDir, 'firmware'), { recursive: true });
+  return {
+    board, target, modelDir: resolve(options.modelDir), outDir, gcc, objDir,
+    flash: target === 'qemu' ? board.qemu.flash : board.flash,
+    ram: target === 'qemu' ? board.qemu.ram : board.ram,
+  };
+}
+
+/** Compiler flags shared by every firmware build; `extra` adds the build's defines and includes. */
+export function firmwareCflags(
+  setup: BuildSetup, options: Pick<BuildOptions, 'optimization' | 'portable' | 'extraCflags'>, extra: string[],
+): string[] {
+  return [
+    ...setup.board.cflags, ...WARNINGS, ...SECTIONS, options.optimization ?? '-Os', '-fstack-usage',
+    ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []), ...(options.extraCflags ?? []),
+    `-I${setup.modelDir}`, `-I${startupDir}`, ...extra,
+  ];
+}
+
+/** The firmware's own sources plus every .c of the model, each with its object path. */
+export function buildUnits(setup: BuildSetup, firmwareSources: string[]) {
+  return [
+    ...firmwareSources.map((source) => ({ source, group: 'firmware' })),
+    ...modelSources(setup.modelDir).map((source) => ({ source, group: 'model' })),
+  ].map((u) => ({ ...u, object: join(setup.objDir, u.group, basename(u.source, '.c') + '.o') }));
+}
+
+export async function buildFirmware(options: BuildOptions): Promise<BuildResult> {
+  const setup = prepareBuild(options);
+  const { board, target, modelDir, outDir, gcc, flash, ram } = setup;
   const linkerScript = join(outDir, 'memory.ld');
   writeFileAtomic(linkerScript, memoryScript(board, flash, ram, target));
 
-  const cflags = [
-    ...board.cflags,
-    ...WARNINGS,
-    ...SECTIONS,
-    options.optimization ?? '-Os',
-    '-fstack-usage',
-    ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []),
-    ...(options.extraCflags ?? []),
-    `-I${modelDir}`,
-    `-I${startupDir}`,
-    `-I${harnessDir}`,
-  ];
-  const units = [
-    ...['startup.c', 'faults.c', 'semihost.c', 'memcheck.c'].map((f) => ({ source: join(startupDir, f), group: 'firmware' })),
-    ...['harness.c', 'ticks.c'].map((f) => ({ source: join(harnessDir, f), group: 'firmware' })),
-    ...modelSources(modelDir).map((source) => ({ source, group: 'model' })),
-  ].map((u) => ({ ...u, object: join(objDir, u.group, basename(u.source, '.c') + '.o') }));
+  const cflags = firmwareCflags(setup, options, [`-I${harnessDir}`]);
+  const units = buildUnits(setup, [
+    ...['startup.c', 'faults.c', 'semihost.c', 'memcheck.c'].map((f) => join(startupDir, f)),
+    ...['harness.c', 'ticks.c'].map((f) => join(harnessDir, f)),
+  ]);
 
   log.debug(`build ${board.name} (${target}): ${gcc} ${cflags.join(' ')}`);
   await compileUnits(gcc, board, cflags, units);

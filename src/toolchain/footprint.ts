@@ -12,21 +12,19 @@
 // hardware's frame: 32 bytes, 104 with the FPU's state, and 4 of alignment; then the deepest
 // handler's own chain, 0 for the deployable image's loops), rounded up to 8 bytes. The test-only check variant (TINYFORGE_FOOTPRINT_CHECK) paints the stack and reports
 // how deep the inference really went, which test/footprint.test.ts compares with the bound.
-import { mkdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { loadBoard, type Board } from './boards.js';
 import {
-  SECTIONS, WARNINGS, compileUnits, declaredArena, exceptionFrameBytes, linkImage, memoryScript, modelSources,
+  buildUnits, compileUnits, declaredArena, exceptionFrameBytes, firmwareCflags, linkImage, memoryScript, prepareBuild,
   type Optimization,
 } from './build.js';
 import { footprintDir, linkerDir, startupDir } from './paths.js';
 import { describeOutcome, runQemu } from './qemu.js';
 import { measureFirmware, type FirmwareSizes } from './size.js';
 import { analyseStack, type StackAnalysis } from './stack.js';
-import { findTool } from './tools.js';
 
 export interface FootprintOptions {
   /** A board name (firmware/boards/<name>.json) or a loaded profile. */
@@ -94,45 +92,19 @@ export const UNBOUNDED_STACK_ALLOWANCE = 1024;
 const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 export async function buildFootprint(options: FootprintOptions): Promise<FootprintResult> {
-  const board = typeof options.board === 'string' ? loadBoard(options.board) : options.board;
-  const target = options.target ?? 'qemu';
+  const setup = prepareBuild(options);
+  const { board, target, modelDir, outDir, gcc, flash, ram } = setup;
   const variant = options.check ? 'check' : 'deploy';
-  const modelDir = resolve(options.modelDir);
-  const outDir = resolve(options.outDir);
-  const gcc = findTool('arm-none-eabi-gcc');
-
-  const flash = target === 'qemu' ? board.qemu.flash : board.flash;
-  const ram = target === 'qemu' ? board.qemu.ram : board.ram;
-  const objDir = join(outDir, 'obj');
-  rmSync(objDir, { recursive: true, force: true });
-  mkdirSync(join(objDir, 'model'), { recursive: true });
-  mkdirSync(join(objDir, 'firmware'), { recursive: true });
-
-  const cflags = [
-    ...board.cflags,
-    ...WARNINGS,
-    ...SECTIONS,
-    options.optimization ?? '-Os',
-    '-fstack-usage',
-    '-DTINYFORGE_FOOTPRINT',
-    ...(options.check ? ['-DTINYFORGE_FOOTPRINT_CHECK'] : []),
-    ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []),
-    ...(options.extraCflags ?? []),
-    `-I${modelDir}`,
-    `-I${startupDir}`,
-    `-I${footprintDir}`,
-  ];
-  const firmwareSources = [
+  const cflags = firmwareCflags(setup, options, [
+    '-DTINYFORGE_FOOTPRINT', ...(options.check ? ['-DTINYFORGE_FOOTPRINT_CHECK'] : []), `-I${footprintDir}`,
+  ]);
+  const units = buildUnits(setup, [
     join(startupDir, 'startup.c'),
     join(footprintDir, 'main.c'),
     ...(options.check
       ? [join(startupDir, 'faults.c'), join(startupDir, 'semihost.c'), join(startupDir, 'memcheck.c'), join(footprintDir, 'check.c')]
       : [join(footprintDir, 'halt.c')]),
-  ];
-  const units = [
-    ...firmwareSources.map((source) => ({ source, group: 'firmware' })),
-    ...modelSources(modelDir).map((source) => ({ source, group: 'model' })),
-  ].map((u) => ({ ...u, object: join(objDir, u.group, basename(u.source, '.c') + '.o') }));
+  ]);
   log.debug(`footprint ${board.name} (${variant}, ${target}): ${gcc} ${cflags.join(' ')}`);
   await compileUnits(gcc, board, cflags, units);
 

@@ -12,6 +12,7 @@
 //
 // Scales and zero points are random but plausible: real requantization multipliers in (0, 1),
 // chosen so that outputs spread over a few tens of int8 steps instead of all saturating.
+import { Rng } from '../../src/util/random.js';
 import { quantizeMultiplier } from '../../src/quantize/multiplier.js';
 import {
   IR_VERSION,
@@ -33,20 +34,17 @@ export interface RandomIrOptions {
   numClasses?: number;
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
+/** The project's seeded PRNG (src/util/random.ts) with the inclusive-range helpers tests want. */
 export class SeededRandom {
-  private state: number;
+  private readonly rng: Rng;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.rng = new Rng(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.rng.next();
   }
 
   /** Integer in [lo, hi], both included. */
