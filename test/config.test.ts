@@ -103,6 +103,14 @@ describe('config loading', () => {
     expect(configHash(d)).not.toBe(configHash(b));
   });
 
+  it('hashes do not depend on the order of keys in the files', () => {
+    const a = loadConfig(file('o1.json', '{"training": {"seed": 5, "epochs": 3}, "dataset": {"testLimit": 9, "name": "mnist"}}'));
+    const b = loadConfig(file('o2.json', '{"dataset": {"name": "mnist", "testLimit": 9}, "training": {"epochs": 3, "seed": 5}}'));
+    expect(JSON.stringify(a.training)).not.toBe(JSON.stringify(b.training));
+    expect(trainingHash(a)).toBe(trainingHash(b));
+    expect(configHash(a)).toBe(configHash(b));
+  });
+
   it('every shipped config loads', () => {
     for (const name of ['default', 'nano', 'lenet5', 'baseline-keras']) {
       const config = loadConfig(join('configs', `${name}.json`));
