@@ -46,7 +46,7 @@ function tradeOffPlot(results: SweepResults, axis: CostAxis): Plot {
     type: 'quantitative' as const,
     title: 'on-target accuracy',
     scale: { zero: false },
-    axis: { format: '.1%' },
+    axis: { format: '.2%' },
   };
   const title = `On-target accuracy vs ${axis.title}`;
   const front = paretoFront(results.finished, objective(axis.cost)).map(row);
@@ -68,9 +68,9 @@ function tradeOffPlot(results: SweepResults, axis: CostAxis): Plot {
           mark: { type: 'point', filled: true, size: 70 },
           encoding: { x, y, color: { field: 'architecture', type: 'nominal', title: 'architecture' } },
         },
-        // Name the points on the front: those are the ones a reader wants to look up.
+        // Name every point: with a handful of models a reader wants to look each one up.
         {
-          data: { values: front },
+          data: { values: results.finished.map(row) },
           mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 9 },
           encoding: { x, y, text: { field: 'point', type: 'nominal' } },
         },
@@ -97,7 +97,7 @@ function trainingCurves(results: SweepResults): Plot {
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
-        y: { field: 'valAccuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false }, axis: { format: '.1%' } },
+        y: { field: 'valAccuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false }, axis: { format: '.2%' } },
         color: { field: 'point', type: 'nominal', title: 'point', legend: { labelLimit: 400 } },
       },
     },
