@@ -1,32 +1,32 @@
 #!/usr/bin/env node
 // tinyforge's command line: each command loads a config and runs one stage (or, for `run`, all of
 // them). Stages live in src/pipeline; this file only parses options and reports errors.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { execa } from 'execa';
 import { loadConfig, trainingHash } from './config/load.js';
-import type { Config } from './config/types.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
+import type { Config } from './config/types.js';
+import { registerExperimentCommands } from './experiments/cli.js';
+import { loadIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot, runPaths } from './paths.js';
-import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
-import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
 import { generateStage } from './pipeline/generate-stage.js';
-import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
+import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
-import { registerExperimentCommands } from './experiments/cli.js';
-import { describeBudget } from './verify/budgets.js';
+import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
+import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
 import { flashCommand } from './toolchain/openocd.js';
 import { findTool } from './toolchain/tools.js';
-import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadIr } from './ir/io.js';
-import { loadModel } from './train/persist.js';
 import { initBackend } from './train/backend.js';
+import { loadModel } from './train/persist.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
+import { describeBudget } from './verify/budgets.js';
 
 const program = new Command();
 program
