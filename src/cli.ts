@@ -105,7 +105,7 @@ program
   .action(async (file: string, opts: { json?: boolean }) => {
     const { config, paths } = openRun(file);
     const { model } = await trainedModel(config, paths);
-    const evaluation = evaluateStage(config, paths, model, loadIr(paths.ir));
+    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, loadIr(paths.ir));
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
   });
 

@@ -12,7 +12,7 @@ import type { RunPaths } from '../paths.js';
 import { calibrate, forEachTapBatch, tapModel } from '../quantize/calibrate.js';
 import { readFloatGraph } from '../quantize/float-graph.js';
 import { quantizeGraph } from '../quantize/quantize.js';
-import { evaluateReference, pixelsToInput, runReferenceTrace } from '../reference/interpreter.js';
+import { evaluateReference, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { accuracyOf, predictClasses, toFloatImages, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
@@ -111,7 +111,10 @@ function layerErrors(ir: IrModel, model: tf.LayersModel, data: Dataset, images: 
   }));
 }
 
-export function evaluateStage(config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel): Evaluation {
+/** Also returns the reference's per-image results, which verify compares the firmware against. */
+export function evaluateStage(
+  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel,
+): Evaluation & { reference: ReferenceEvaluation } {
   const data = loadDataset(config.dataset);
   const floatPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]);
   const reference = evaluateReference(ir, data.test.images, data.test.labels);
@@ -130,7 +133,7 @@ export function evaluateStage(config: Config, paths: RunPaths, model: tf.LayersM
     layers: layerErrors(ir, model, data, layerErrorImages),
   };
   writeJsonAtomic(paths.evaluation, evaluation);
-  return evaluation;
+  return { ...evaluation, reference };
 }
 
 export function formatEvaluation(e: Evaluation): string {

@@ -31,7 +31,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   const evaluation = evaluateStage(config, paths, trained.model, ir);
   log.info(`int8 reference ${(evaluation.int8Accuracy * 100).toFixed(2)}%, float ${(evaluation.floatAccuracy * 100).toFixed(2)}%`);
   step(4, 'generate C and build firmware; 5: verify in QEMU');
-  const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy });
+  const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy, reference: evaluation.reference });
   step(5, `verified ${report.images} images on ${report.board}`);
 
   const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];

@@ -8,7 +8,7 @@ import type { IrModel } from '../ir/types.js';
 import { profileSpec } from '../models/profile.js';
 import { buildSpec } from '../models/zoo.js';
 import type { RunPaths } from '../paths.js';
-import { evaluateReference } from '../reference/interpreter.js';
+import { evaluateReference, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { loadBoard, type Board } from '../toolchain/boards.js';
 import { buildFirmware, type BuildResult } from '../toolchain/build.js';
 import { buildFootprint, type FootprintResult } from '../toolchain/footprint.js';
@@ -108,6 +108,8 @@ export interface VerifyOptions {
   /** Per QEMU process; default scales with the image count. */
   timeoutMs?: number;
   floatAccuracy?: number | null;
+  /** The reference's results on the same test set, when the caller already has them (run). */
+  reference?: ReferenceEvaluation;
 }
 
 export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -124,7 +126,11 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, 
     // Generous: about 1 ms per image per process is typical for a ~0.5 MMAC model.
     timeoutMs: opts.timeoutMs ?? 60_000 + count * 50,
   });
-  const reference = evaluateReference(ir, images, labels);
+  // The reference's results for these images: reused from the evaluate stage when it ran on them.
+  const full = opts.reference && opts.reference.predictions.length >= count ? opts.reference : evaluateReference(ir, images, labels);
+  const reference = { predictions: full.predictions.subarray(0, count), logits: full.logits.subarray(0, count * ir.output.numClasses) };
+  let referenceCorrect = 0;
+  for (let i = 0; i < count; i++) if (reference.predictions[i] === labels[i]) referenceCorrect++;
   const comparison = compareLogits({ classes: reference.predictions, logits: reference.logits }, onTarget, ir.output.numClasses);
 
   let correct = 0;
@@ -145,7 +151,7 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, 
     kernelPath,
     images: count,
     accuracy,
-    referenceAccuracy: reference.accuracy,
+    referenceAccuracy: count ? referenceCorrect / count : 0,
     floatAccuracy: opts.floatAccuracy ?? null,
     mismatches: comparison.mismatches,
     firstMismatches: comparison.first,
