@@ -1,22 +1,8 @@
-// Locating the package's templates/ folder: the code runs from dist/codegen/*.js after tsc and
-// from src/codegen/*.ts under vitest, so walk up from this module to the folder holding
-// package.json.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The package's templates/ folder (found from the package root, so it works from src/ and dist/).
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
 
-let cachedRoot: string | undefined;
-
-export function packageRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return (cachedRoot = dir);
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`codegen: no package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
+export { packageRoot };
 
 export function templatesDir(): string {
   return join(packageRoot(), 'templates');
