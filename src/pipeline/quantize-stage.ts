@@ -46,8 +46,10 @@ export function quantizeModel(config: Config, model: tf.LayersModel, data: Datas
   return ir;
 }
 
-export function quantizeStage(config: Config, paths: RunPaths, model: tf.LayersModel, metrics: TrainMetrics | null): IrModel {
-  const data = loadDataset(config.dataset);
+/** `data` is the config's dataset when the caller already loaded it (run loads it once). */
+export function quantizeStage(
+  config: Config, paths: RunPaths, model: tf.LayersModel, metrics: TrainMetrics | null, data = loadDataset(config.dataset),
+): IrModel {
   const ir = quantizeModel(config, model, data, metrics);
   saveIr(paths.ir, ir);
   log.info(`wrote ${paths.ir} (${ir.ops.length} ops, calibrated on ${ir.metadata.calibration.samples} training images)`);
@@ -113,9 +115,8 @@ function layerErrors(ir: IrModel, model: tf.LayersModel, data: Dataset, images: 
 
 /** Also returns the reference's per-image results, which verify compares the firmware against. */
 export function evaluateStage(
-  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel,
+  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset),
 ): Evaluation & { reference: ReferenceEvaluation } {
-  const data = loadDataset(config.dataset);
   const floatPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]);
   const reference = evaluateReference(ir, data.test.images, data.test.labels);
   let agree = 0;

@@ -2,6 +2,7 @@
 // generate, build, verify) ending in summary.json, the record experiments and reports read.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { configHash } from '../config/load.js';
+import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { Config } from '../config/types.js';
 import type { RunPaths } from '../paths.js';
 import { layerResources } from '../profile/resources.js';
@@ -24,14 +25,17 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   rmSync(summaryPath(paths), { force: true });
   const step = (n: number, what: string) => log.info(`[${n}/5] ${what}`);
   step(1, 'train');
-  const trained = await trainStage(config, paths, { force: opts.force });
+  // The IDX files are read and checked once per run, and only if some stage needs them.
+  let data: Dataset | undefined;
+  const dataset = () => (data ??= loadDataset(config.dataset));
+  const trained = await trainStage(config, paths, { force: opts.force, data: dataset });
   step(2, 'quantize');
-  const ir = quantizeStage(config, paths, trained.model, trained.metrics);
+  const ir = quantizeStage(config, paths, trained.model, trained.metrics, dataset());
   step(3, 'evaluate (float vs int8 reference)');
-  const evaluation = evaluateStage(config, paths, trained.model, ir);
+  const evaluation = evaluateStage(config, paths, trained.model, ir, dataset());
   log.info(`int8 reference ${(evaluation.int8Accuracy * 100).toFixed(2)}%, float ${(evaluation.floatAccuracy * 100).toFixed(2)}%`);
   step(4, 'generate C and build firmware; 5: verify in QEMU');
-  const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy, reference: evaluation.reference });
+  const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy, reference: evaluation.reference, data: dataset() });
   step(5, `verified ${report.images} images on ${report.board}`);
 
   const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { loadDataset } from '../data/datasets.js';
+import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { RunPaths } from '../paths.js';
 import { initBackend } from '../train/backend.js';
 import { loadModel, saveModel } from '../train/persist.js';
@@ -57,7 +57,9 @@ function copyTraining(fromRoot: string, toRoot: string): void {
   }
 }
 
-export async function trainStage(config: Config, paths: RunPaths, opts: { force?: boolean } = {}): Promise<TrainStageResult> {
+export async function trainStage(
+  config: Config, paths: RunPaths, opts: { force?: boolean; data?: () => Dataset } = {},
+): Promise<TrainStageResult> {
   const hash = trainingHash(config);
   const backend = await initBackend(config.training.backend);
   log.info(`backend: ${backend.name} (${backend.detail})`);
@@ -78,7 +80,7 @@ export async function trainStage(config: Config, paths: RunPaths, opts: { force?
   }
   // Until the new metrics.json lands, the directory holds no model that claims to be complete.
   rmSync(paths.trainMetrics, { force: true });
-  const data = loadDataset(config.dataset);
+  const data = opts.data ? opts.data() : loadDataset(config.dataset);
   const history: EpochRecord[] = [];
   const result = await trainModel(config, data, {
     backend: backend.name,

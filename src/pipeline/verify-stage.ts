@@ -3,7 +3,7 @@
 // instructions per inference, and check the config's budgets.
 import type { Config } from '../config/types.js';
 import type { GeneratedLibrary } from '../codegen/generate.js';
-import { loadDataset } from '../data/datasets.js';
+import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { IrModel } from '../ir/types.js';
 import { profileSpec } from '../models/profile.js';
 import { buildSpec } from '../models/zoo.js';
@@ -110,12 +110,14 @@ export interface VerifyOptions {
   floatAccuracy?: number | null;
   /** The reference's results on the same test set, when the caller already has them (run). */
   reference?: ReferenceEvaluation;
+  /** The config's dataset, when the caller already loaded it. */
+  data?: Dataset;
 }
 
 export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
-  const data = loadDataset(config.dataset);
+  const data = opts.data ?? loadDataset(config.dataset);
   const count = Math.min(opts.images ?? data.test.count, data.test.count);
   const images = data.test.images.subarray(0, count * 784);
   const labels = data.test.labels.subarray(0, count);
