@@ -31,7 +31,7 @@ export function frexp(x: number): { fraction: number; exponent: number } {
 }
 
 /** std::round: half away from zero (JS Math.round sends -2.5 to -2, std::round to -3). */
-function roundHalfAwayFromZero(v: number): number {
+export function roundHalfAwayFromZero(v: number): number {
   const magnitude = Math.abs(v);
   const whole = Math.floor(magnitude);
   // magnitude - whole is exact for doubles, so the .5 comparison sees the true fraction.

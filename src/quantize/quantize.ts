@@ -6,13 +6,9 @@
 import type { Clamp, IrMetadata, IrModel, IrOp, IrTensor, Requant } from '../ir/types.js';
 import { IR_VERSION } from '../ir/types.js';
 import { isWeighted, type FloatGraph, type FloatWeightedOp, type FusedActivation } from './float-graph.js';
-import { quantizeMultiplier } from './multiplier.js';
+import { quantizeMultiplier, roundHalfAwayFromZero as roundHalfAway } from './multiplier.js';
 import type { Range } from './calibrate.js';
 
-/** std::round: half away from zero (Math.round sends -2.5 to -2). */
-export function roundHalfAway(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
-}
 
 export interface ActivationQuant {
   scale: number;
