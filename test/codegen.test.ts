@@ -197,7 +197,8 @@ function handIr(): IrModel {
  * but the centre one), stride 2, a 1x1 convolution, asymmetric padding, an input zero point of
  * 127 (input offset -127) and -128 (+128), requantization shifts > 0, = 0 and = -1 (the fused
  * rounding's e = 1 case), max pooling with padding and a clamp, fully connected layers of 12 and
- * 7 inputs with 7 and 5 outputs, depthwise with depth multiplier 2.
+ * 7 inputs with 7 and 5 outputs, depthwise with depth multiplier 2, and with depth multiplier 1 on
+ * 6 channels (four at a time, then two left over) where every window reaches into the padding.
  */
 function kernelsIr(): IrModel {
   const b = new HandBuilder([5, 5, 1]);
@@ -208,6 +209,7 @@ function kernelsIr(): IrModel {
   b.conv('c4 out 1', 1, [2, 2], [1, 1], { top: 0, bottom: 1, left: 1, right: 0 }, [], undefined, { zeroPoint: -128 }); // [3, 3, 1]
   b.depthwise('dw m2', 2, [3, 3], [1, 1], same1); // [3, 3, 2]
   b.conv('c5 3x1 s2', 6, [3, 1], [2, 1], { top: 1, bottom: 1, left: 0, right: 0 }, [5]); // [2, 3, 6]
+  b.depthwise('dw m1', 1, [3, 3], [1, 1], same1); // [2, 3, 6]: channels 0-3 four at a time, 4-5 alone
   b.pool('max_pool2d', 'max', [2, 2], [1, 1], { top: 0, bottom: 1, left: 0, right: 1 }, { min: -60, max: 90 }); // [2, 3, 6]
   b.reshape('flatten'); // [36]
   b.fc('f1', 7, [2], 100, { reals: { 0: 0.6, 1: 0.45 } });
@@ -544,6 +546,9 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         const model = disassembly.split(/\n\n/).filter((block) => /^[0-9a-f]+ <(tinyforge|model)_\w*(\.\w+)*>:/m.test(block)).join('\n');
         expect(/\bsmlad\b/.test(model), `${cpu}: SMLAD in the model's code`).toBe(dsp);
         expect(/\bssub8\b/.test(model), `${cpu}: SSUB8 in the model's code`).toBe(dsp);
+        if (ir.ops.some((op) => op.kind === 'depthwise_conv2d' && op.depthMultiplier === 1)) {
+          expect(/\bsmlabb\b/.test(model) && /\bsxtab16\b/.test(model), `${cpu}: depthwise SMLABB/SXTAB16 in the model's code`).toBe(dsp);
+        }
         // No libgcc 64-bit multiply on any core: the requantization forms its products inline.
         expect(model, `${cpu}: call of __muldi3`).not.toMatch(/\bbl\s+[0-9a-f]+ <__(muldi3|aeabi_lmul)>/);
         const inputs = randomInputs(ir, count, 4242);

@@ -324,7 +324,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
   const kinds = new Set(layers.map((l) => l.kind));
   const kernelFiles = ['tinyforge_kernels.h'];
   if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected')) kernelFiles.push('tinyforge_requant.h');
-  if (kinds.has('conv2d') || kinds.has('fully_connected') || kinds.has('max_pool2d')) kernelFiles.push('tinyforge_dsp.h');
+  if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected') || kinds.has('max_pool2d')) kernelFiles.push('tinyforge_dsp.h');
   for (const [kind, file] of Object.entries(KERNEL_FILE)) if (kinds.has(kind as OpKind)) kernelFiles.push(file);
 
   const fileList = [...FIXED_FILES, ...kernelFiles];
