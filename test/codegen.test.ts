@@ -551,6 +551,10 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         }
         // No libgcc 64-bit multiply on any core: the requantization forms its products inline.
         expect(model, `${cpu}: call of __muldi3`).not.toMatch(/\bbl\s+[0-9a-f]+ <__(muldi3|aeabi_lmul)>/);
+        // Nor a libgcc division in the convolutions (Cortex-M0 has no divide instruction).
+        const convolutions = model.split(/\n(?=[0-9a-f]+ <)/).filter((block) => /^[0-9a-f]+ <tinyforge_(conv2d|depthwise_conv2d|dw)\w*>:/.test(block.trim()));
+        expect(convolutions.length).toBeGreaterThan(0);
+        expect(convolutions.join('\n'), `${cpu}: division call in a convolution`).not.toMatch(/\bbl\s+[0-9a-f]+ <__(aeabi_idiv|divsi3)\w*>/);
         const inputs = randomInputs(ir, count, 4242);
         const inFile = join(dir, 'inputs.bin');
         const outFile = join(dir, 'outputs.bin');

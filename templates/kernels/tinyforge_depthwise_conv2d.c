@@ -172,24 +172,39 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
             win.cols = kx_end - kx_start;
             const int32_t any = (win.rows > 0 && win.cols > 0);
 
-            int32_t c = 0;
-            for (; c < quad_c; c += 4) {
-                int32_t acc[4] = {bias[c], bias[c + 1], bias[c + 2], bias[c + 3]};
-                if (any) {
-                    tinyforge_dw_dot_4(x0 + c, w0 + c, &win, input_offset, acc);
+            /* Four channels at a time while they last, then one at a time; input channel ic
+             * feeds output channels ic * depth_multiplier + m (counted, not divided: a division
+             * is a library call on a Cortex-M0). One requantization loop for both, since on a
+             * Cortex-M0 each inlined copy of it costs a few hundred bytes. */
+            int32_t ic = 0;
+            int32_t m = 0;
+            for (int32_t c = 0; c < out_c;) {
+                int32_t acc[4];
+                int32_t n;
+                if (c < quad_c) {
+                    n = 4;
+                    acc[0] = bias[c];
+                    acc[1] = bias[c + 1];
+                    acc[2] = bias[c + 2];
+                    acc[3] = bias[c + 3];
+                    if (any) {
+                        tinyforge_dw_dot_4(x0 + c, w0 + c, &win, input_offset, acc);
+                    }
+                    ic += 4;
+                } else {
+                    n = 1;
+                    acc[0] = bias[c];
+                    if (any) {
+                        acc[0] = tinyforge_dw_dot_1(x0 + ic, w0 + c, &win, in_c, input_offset, acc[0]);
+                    }
+                    if (++m == depth_multiplier) {
+                        m = 0;
+                        ic++;
+                    }
                 }
-                for (int32_t j = 0; j < 4; j++) {
-                    *output++ = tinyforge_requantize(acc[j], multiplier[c + j], shift[c + j], output_offset, act_min,
-                                                     act_max);
+                for (int32_t j = 0; j < n; j++, c++) {
+                    *output++ = tinyforge_requantize(acc[j], multiplier[c], shift[c], output_offset, act_min, act_max);
                 }
-            }
-            /* Input channel ic feeds output channels c = ic * depth_multiplier + m. */
-            for (; c < out_c; c++) {
-                int32_t acc = bias[c];
-                if (any) {
-                    acc = tinyforge_dw_dot_1(x0 + c / depth_multiplier, w0 + c, &win, in_c, input_offset, acc);
-                }
-                *output++ = tinyforge_requantize(acc, multiplier[c], shift[c], output_offset, act_min, act_max);
             }
         }
     }
