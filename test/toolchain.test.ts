@@ -11,6 +11,7 @@ import { listBoards, loadBoard, parseBytes } from '../src/toolchain/boards.js';
 import { BudgetError, buildFirmware, memoryScript, type BuildResult } from '../src/toolchain/build.js';
 import { flashCommand } from '../src/toolchain/openocd.js';
 import { runHarness, splitRange } from '../src/toolchain/qemu.js';
+import { defaultHarnessTimeoutMs } from '../src/pipeline/verify-stage.js';
 import { parseLinkerMap, parseSectionHeaders } from '../src/toolchain/size.js';
 import { parseDisassembly, parseStackUsage, registerListBytes, worstCaseStack } from '../src/toolchain/stack.js';
 import { findTool, installHint } from '../src/toolchain/tools.js';
@@ -380,6 +381,13 @@ describe('harness range checks', () => {
     expect(splitRange(10, 2)).toEqual([{ offset: 0, count: 5 }, { offset: 5, count: 5 }]);
     expect(splitRange(7, 3)).toEqual([{ offset: 0, count: 3 }, { offset: 3, count: 2 }, { offset: 5, count: 2 }]);
     expect(splitRange(1, 4)).toEqual([{ offset: 0, count: 1 }]);
+  });
+
+  it('the default verification timeout grows with the model (50 ms per image, or 20 ns per MAC if more)', () => {
+    // The default model (510,912 MACs) keeps the floor; the Keras CNN (11,992,448) gets 240 ms.
+    expect(defaultHarnessTimeoutMs(10_000, 510_912)).toBe(60_000 + 10_000 * 50);
+    expect(defaultHarnessTimeoutMs(10_000, 11_992_448)).toBeCloseTo(60_000 + 10_000 * 239.84896, 3);
+    expect(defaultHarnessTimeoutMs(0, 11_992_448)).toBe(60_000);
   });
 
   it.each([

@@ -114,6 +114,18 @@ export interface VerifyOptions {
   data?: Dataset;
 }
 
+/**
+ * The QEMU timeout of a verification run (per process) when none is given: generous, since it is
+ * there to kill a hung firmware, not to time a slow one. Per image, 50 ms or 20 ns per MAC,
+ * whichever is more: QEMU runs roughly 350 million instructions/s here, so the default model
+ * (0.5 MMAC, 1.4-5 M instructions) takes 4-15 ms per image, and the Keras CNN (12 MMAC, ~27 M
+ * instructions on the M4) about 80 ms against its 240 ms. Each of the two processes runs half
+ * the images, which doubles the margin.
+ */
+export function defaultHarnessTimeoutMs(images: number, macs: number): number {
+  return 60_000 + images * Math.max(50, macs * 20e-6);
+}
+
 export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
@@ -122,11 +134,11 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, 
   const images = data.test.images.subarray(0, count * 784);
   const labels = data.test.labels.subarray(0, count);
 
+  const macs = profileSpec(buildSpec(config.model)).macs;
   log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
   const onTarget = await runHarness({
     board, elf: build.elf, images, workDir: paths.firmwareDir,
-    // Generous: about 1 ms per image per process is typical for a ~0.5 MMAC model.
-    timeoutMs: opts.timeoutMs ?? 60_000 + count * 50,
+    timeoutMs: opts.timeoutMs ?? defaultHarnessTimeoutMs(count, macs),
   });
   // The reference's results for these images: reused from the evaluate stage when it ran on them.
   const full = opts.reference && opts.reference.predictions.length >= count ? opts.reference : evaluateReference(ir, images, labels);
@@ -139,7 +151,6 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, 
   for (let i = 0; i < count; i++) if (onTarget.classes[i] === labels[i]) correct++;
   const instructions = Array.from(onTarget.instructions);
   const mean = instructions.reduce((a, b) => a + b, 0) / Math.max(count, 1);
-  const macs = profileSpec(buildSpec(config.model)).macs;
   const latencyMs = (mean / board.clockHz) * 1000;
   const s = build.sizes;
   const f = footprint.sizes;
