@@ -336,6 +336,16 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
     await checkBitExact(randomIr(11, { architecture: 'mnist-cnn' }), 'mnist', 200);
   });
 
+  it('a tensor of more than 32,767 elements (24x24x64, as in the Keras CNN): only each dimension is an int16 field', async () => {
+    const b = new HandBuilder([24, 24, 1]);
+    const none = { top: 0, bottom: 0, left: 0, right: 0 };
+    b.conv('wide', 64, [3, 3], [1, 1], { top: 1, bottom: 1, left: 1, right: 1 }, []); // [24, 24, 64]
+    b.pool('max_pool2d', 'pool', [2, 2], [2, 2], none); // [12, 12, 64]
+    b.reshape('flatten'); // [9216]
+    b.fc('logits', 10, []);
+    await checkBitExact(b.build('wide'), 'wide', 8);
+  });
+
   it('the comparison can fail: a wrong zero point in the generated C is caught', async () => {
     const ir = randomIr(1);
     const lib = generateLibrary(ir);
@@ -712,6 +722,14 @@ describe('errors and file handling', () => {
     expect(() => generateLibrary(ir)).toThrow(/logits.*channel 0.*folded/);
     fc.bias[0] -= 1 * n; // now the folded partial sums fit too
     expect(() => generateLibrary(ir)).not.toThrow();
+  });
+
+  it('refuses a fully connected layer whose size does not fit its int16 field, naming it', () => {
+    const b = new HandBuilder([24, 24, 1]);
+    b.conv('wide', 64, [1, 1], [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, []); // [24, 24, 64]: allowed
+    b.reshape('flatten'); // [36864]: allowed
+    b.fc('huge', 2, []); // in_n = 36864: not
+    expect(() => generateLibrary(b.build('huge'))).toThrow(/op 2 'huge' \(fully_connected\): in_n = 36864 is too large for its int16 field \(at most 32767\)/);
   });
 
   it('refuses an IR that fails validation', () => {

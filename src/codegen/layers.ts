@@ -104,6 +104,11 @@ function hwc(ir: IrModel, where: string, t: IrTensor): Hwc {
     fail(ir, where, `tensor '${t.name}' (id ${t.id}) must be [H, W, C], found shape [${t.shape.join(', ')}]`);
   }
   const [h, w, c] = t.shape as [number, number, number];
+  // Each dimension goes into an int16 field of the parameter blocks. The kernels index tensors
+  // with int32 arithmetic, so the element count may exceed 32,767 (the Keras CNN's 24x24x64).
+  for (const d of [h, w, c]) {
+    if (d > INT16_MAX) fail(ir, where, `tensor '${t.name}' has dimension ${d}, too large for the int16 shape fields (at most ${INT16_MAX})`);
+  }
   return { h, w, c };
 }
 
@@ -302,11 +307,6 @@ export function resolveLayers(ir: IrModel): Layer[] {
     written.add(op.output);
     checkZeroPoint(ir, where, input);
     checkZeroPoint(ir, where, output);
-    for (const t of [input, output]) {
-      for (const d of [...t.shape, tensorSize(t)]) {
-        if (d > INT16_MAX) fail(ir, where, `tensor '${t.name}' is too large for the int16 shape fields`);
-      }
-    }
     const base = { index, input, output };
 
     switch (op.kind) {
@@ -358,6 +358,9 @@ export function resolveLayers(ir: IrModel): Layer[] {
       case 'fully_connected': {
         const inN = tensorSize(input);
         const outN = tensorSize(output);
+        for (const [field, n] of [['in_n', inN], ['out_n', outN]] as const) {
+          if (n > INT16_MAX) fail(ir, where, `${field} = ${n} is too large for its int16 field (at most ${INT16_MAX})`);
+        }
         checkClamp(ir, where, op.clamp);
         checkLength(ir, where, 'weights', op.weights.length, inN * outN);
         const kernelBias = checkAccumulators(ir, where, outN, (c) => range(c * inN, inN), op.weights, op.bias, op.requant, input.zeroPoint, true);
