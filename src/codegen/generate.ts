@@ -10,7 +10,8 @@ import { validateIr } from '../ir/validate.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { commentSafe, formatArray, shapeText, uniqueIdentifiers } from './format.js';
 import { resolveLayers, type Layer } from './layers.js';
-import { kernelsDir, packageRoot, templatesDir } from './paths.js';
+import { packageRoot } from '../paths.js';
+import { kernelsDir, templatesDir } from './paths.js';
 import { liveBuffers, planArena } from './planner.js';
 
 export interface GenerateOptions {

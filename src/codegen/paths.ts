@@ -2,8 +2,6 @@
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 
-export { packageRoot };
-
 export function templatesDir(): string {
   return join(packageRoot(), 'templates');
 }
