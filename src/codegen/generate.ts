@@ -36,7 +36,7 @@ const FIXED_FILES = ['model.h', 'model.c', 'model_weights.h', 'model_weights.c',
 const RETIRED_FILES = ['tinyforge_dot.c'] as const;
 
 /** Kernel source per op kind (reshape needs none). */
-const KERNEL_FILE: Record<Exclude<OpKind, 'reshape'>, string> = {
+const KERNEL_FILE: Partial<Record<Exclude<OpKind, 'reshape'>, string>> = {
   conv2d: 'tinyforge_conv2d.c',
   depthwise_conv2d: 'tinyforge_depthwise_conv2d.c',
   fully_connected: 'tinyforge_fully_connected.c',
@@ -326,7 +326,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
   const kernelFiles = ['tinyforge_kernels.h'];
   if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected')) kernelFiles.push('tinyforge_requant.h');
   if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected') || kinds.has('max_pool2d')) kernelFiles.push('tinyforge_dsp.h');
-  for (const [kind, file] of Object.entries(KERNEL_FILE)) if (kinds.has(kind as OpKind)) kernelFiles.push(file);
+  for (const [kind, file] of Object.entries(KERNEL_FILE)) if (kinds.has(kind as Layer["kind"])) kernelFiles.push(file!);
 
   const fileList = [...FIXED_FILES, ...kernelFiles];
   const view = {
@@ -340,7 +340,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
       size: tensorSize(input),
       zeroPoint: input.zeroPoint,
       scale: scaleText(input.scale),
-      pixelOffsetSigned: signed(ir.input.pixelOffset),
+      pixelOffsetSigned: signed(ir.input.pixelOffset ?? input.zeroPoint),
       offset: plan.offsets.get(input.id),
     },
     output: {

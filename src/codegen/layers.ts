@@ -288,7 +288,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
     checkZeroPoint(ir, what, t);
     if (tensorSize(t) > INT16_MAX) fail(ir, what, `tensor has ${tensorSize(t)} elements (max ${INT16_MAX})`);
   }
-  const off = ir.input.pixelOffset;
+  const off = ir.input.pixelOffset ?? -128;
   if (!Number.isInteger(off) || off < -128 || 255 + off > 127) {
     fail(ir, 'input.pixelOffset', `pixel + pixelOffset must be int8 for every pixel 0..255, found ${off}`);
   }
@@ -400,8 +400,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
         return { ...base, family: 'reshape', kind: 'reshape', op, macs: 0 };
       }
       default: {
-        const unknown: never = op;
-        return fail(ir, `op ${index}`, `unknown op kind '${(unknown as IrOp).kind}'`);
+        return fail(ir, `op ${index}`, `op kind '${op.kind}' is not supported by the C generator yet`);
       }
     }
   });

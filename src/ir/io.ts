@@ -99,6 +99,8 @@ function opToJson(op: IrOp): object {
       };
     case 'reshape':
       return common;
+    default:
+      throw new Error(`IR writer: op kind '${op.kind}' is not implemented yet`);
   }
 }
 
@@ -193,6 +195,8 @@ function opFromJson(d: OpDoc): IrOp {
       };
     case 'reshape':
       return { kind: 'reshape', ...common };
+    default:
+      throw new Error(`IR reader: op kind '${d.kind}' is not implemented yet`);
   }
 }
 

@@ -12,13 +12,26 @@
 // In memory the weight data are typed arrays; src/ir/io.ts converts to and from the JSON
 // document (base64, little-endian), which is described by schema/ir.schema.json.
 
-export const IR_VERSION = 1;
+//
+// Version 2 (this one) makes the IR a graph: a tensor may feed several ops and an op may read
+// several tensors (ADD, CONCATENATION; see opInputs). It adds the ops that imported TFLite models
+// need, tensor element types (float32 only at the graph's edges, around QUANTIZE/DEQUANTIZE), and
+// inputs that are not pixels. Version-1 documents (every zoo model before it) still load: they
+// are version-2 chains whose input has a pixelOffset.
+export const IR_VERSION = 1; // becomes 2 when the graph validator and readers land
+/** Versions a reader accepts. */
+export const IR_VERSIONS_READ = [1] as const;
+
+/** Element type of a tensor. Activations are int8; float32 only at the graph's input or output. */
+export type IrDtype = 'int8' | 'float32';
 
 export interface IrTensor {
   id: number;
   name: string;
-  /** [H, W, C] for feature maps, [N] for vectors. */
+  /** [H, W, C] for feature maps, [N] for vectors; any rank >= 1 (the batch dimension dropped). */
   shape: number[];
+  /** Absent means int8. float32 tensors carry scale 1 and zero point 0 (unused). */
+  dtype?: IrDtype;
   scale: number;
   zeroPoint: number;
 }
@@ -110,9 +123,85 @@ export interface AvgPool2DOp extends OpBase {
   clamp: Clamp;
 }
 
-/** Flatten/reshape: NHWC row-major order means the bytes do not move. Same quantization. */
+/** Flatten/reshape (also TFLite's SQUEEZE): row-major order means the bytes do not move. Same quantization. */
 export interface ReshapeOp extends OpBase {
   kind: 'reshape';
+}
+
+/** One (Q31 multiplier, TFLite shift) pair, for ops with a single rescale per input or output. */
+export interface Rescale {
+  multiplier: number;
+  shift: number;
+}
+
+/**
+ * Elementwise int8 ADD of `input` and `input2` (same shape; TFLite's broadcasting is not
+ * supported), TFLite's arithmetic: each input is offset by -zeroPoint, shifted left by
+ * `leftShift` (20), rescaled to the common scale 2 * max(s1, s2) with its own multiplier (derived
+ * in double from the float32 scales, QuantizeMultiplierSmallerThanOneExp), the two summed, and the
+ * sum rescaled to the output, offset and clamped.
+ */
+export interface AddOp extends OpBase {
+  kind: 'add';
+  input2: number;
+  leftShift: number;
+  input1Rescale: Rescale;
+  input2Rescale: Rescale;
+  outputRescale: Rescale;
+  clamp: Clamp;
+}
+
+/** Concatenation of `inputs` (all of them; inputs[0] === input) along `axis` (of the IR shape). */
+export interface ConcatenationOp extends OpBase {
+  kind: 'concatenation';
+  inputs: number[];
+  axis: number;
+}
+
+/** Constant padding with the input's zero point: paddings[d] = [before, after] per IR dimension. */
+export interface PadOp extends OpBase {
+  kind: 'pad';
+  paddings: [number, number][];
+}
+
+/**
+ * Mean over `axes` of the IR shape (H and W of [H, W, C]), TFLite Micro's int8 arithmetic: the sum
+ * of (q - inZp) is rescaled by a multiplier that folds in 1/N (and the input/output scale ratio),
+ * then offset by the output zero point and clamped. It differs from AVG_POOL_2D over the same
+ * window (that one divides with rounding); `rescale` holds whatever TFLM's kernel derives.
+ */
+export interface MeanOp extends OpBase {
+  kind: 'mean';
+  axes: number[];
+  keepDims: boolean;
+  rescale: Rescale;
+}
+
+/**
+ * int8 softmax with TFLite's fixed-point exp (gemmlowp): the input differences from the row max
+ * are scaled by (inputMultiplier, inputLeftShift) from PreprocessSoftmaxScaling(beta, inputScale,
+ * kScaledDiffIntegerBits = 5); differences below diffMin give 0. Rows are the last dimension.
+ */
+export interface SoftmaxOp extends OpBase {
+  kind: 'softmax';
+  beta: number;
+  inputMultiplier: number;
+  inputLeftShift: number;
+  diffMin: number;
+}
+
+/**
+ * QUANTIZE: float32 -> int8 (q = round(x / scale) + zeroPoint, clamped), or int8 -> int8 with a
+ * different scale/zero point (`rescale` present: TFLite's Requantize).
+ */
+export interface QuantizeOp extends OpBase {
+  kind: 'quantize';
+  rescale?: Rescale;
+}
+
+/** DEQUANTIZE: int8 -> float32, x = scale * (q - zeroPoint) as TFLite computes it. */
+export interface DequantizeOp extends OpBase {
+  kind: 'dequantize';
 }
 
 export type IrOp =
@@ -121,23 +210,40 @@ export type IrOp =
   | FullyConnectedOp
   | MaxPool2DOp
   | AvgPool2DOp
-  | ReshapeOp;
+  | ReshapeOp
+  | AddOp
+  | ConcatenationOp
+  | PadOp
+  | MeanOp
+  | SoftmaxOp
+  | QuantizeOp
+  | DequantizeOp;
 
 export type OpKind = IrOp['kind'];
 
 export interface IrInput {
   tensor: number;
   /**
-   * How a 0..255 pixel becomes the int8 input: the float model sees pixel / 255, and the input
-   * tensor has scale 1/255 and zero point -128, so q = pixel + pixelOffset with pixelOffset = -128.
+   * For image models: how a 0..255 pixel becomes the int8 input: the float model sees pixel / 255,
+   * and the input tensor has scale 1/255 and zero point -128, so q = pixel + pixelOffset with
+   * pixelOffset = -128. Absent for models whose input is not pixels (imported models).
    */
-  pixelOffset: number;
+  pixelOffset?: number;
 }
 
 export interface IrOutput {
-  /** The int8 logits of the last layer; the predicted class is their argmax (first max wins). */
+  /** The last layer's output; for classifiers the predicted class is its argmax (first max wins). */
   tensor: number;
+  /** The output tensor's element count (the number of classes for classifiers). */
   numClasses: number;
+}
+
+/** Where an imported model came from. */
+export interface IrSource {
+  format: 'tflite';
+  /** The file as given (relative to the config, or as typed on the command line). */
+  file: string;
+  sha256: string;
 }
 
 export interface IrMetadata {
@@ -151,13 +257,18 @@ export interface IrMetadata {
   calibration: { method: string; samples: number; percentile?: number };
   createdAt: string;
   tinyforgeVersion: string;
+  /** Present for imported models. */
+  source?: IrSource;
 }
 
 export interface IrModel {
   irVersion: typeof IR_VERSION;
   name: string;
   tensors: IrTensor[];
-  /** Topologically ordered; each op reads one tensor and writes one. */
+  /**
+   * Topologically ordered: every tensor an op reads is the graph input or written by an earlier
+   * op; each op writes one tensor, written by no other op.
+   */
   ops: IrOp[];
   input: IrInput;
   output: IrOutput;
@@ -166,4 +277,21 @@ export interface IrModel {
 
 export function tensorSize(t: IrTensor): number {
   return t.shape.reduce((a, b) => a * b, 1);
+}
+
+/** Bytes per element of a tensor. */
+export function dtypeBytes(t: IrTensor): number {
+  return t.dtype === 'float32' ? 4 : 1;
+}
+
+/** Every tensor the op reads, in argument order. */
+export function opInputs(op: IrOp): number[] {
+  switch (op.kind) {
+    case 'add':
+      return [op.input, op.input2];
+    case 'concatenation':
+      return op.inputs;
+    default:
+      return [op.input];
+  }
 }

@@ -36,6 +36,8 @@ function prepareOp(op: IrOp, input: IrTensor, output: IrTensor): OpKernel {
       return prepareAvgPool2d(op, input, output);
     case 'reshape':
       return prepareReshape(op, input, output);
+    default:
+      throw new Error(`reference: op kind '${op.kind}' is not implemented yet`);
   }
 }
 
@@ -86,7 +88,7 @@ export function runReferenceTrace(ir: IrModel, input: Int8Array): Map<number, In
 /** 0..255 pixels -> the int8 input tensor: q = pixel + pixelOffset (-128). */
 export function pixelsToInput(ir: IrModel, pixels: Uint8Array): Int8Array {
   const out = new Int8Array(pixels.length);
-  const offset = ir.input.pixelOffset;
+  const offset = ir.input.pixelOffset ?? -128;
   for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] + offset;
   return out;
 }
@@ -124,7 +126,7 @@ export function evaluateReference(ir: IrModel, images: Uint8Array, labels: Uint8
   const numClasses = ir.output.numClasses;
   const predictions = new Uint8Array(n);
   const logits = new Int8Array(n * numClasses);
-  const offset = ir.input.pixelOffset;
+  const offset = ir.input.pixelOffset ?? -128;
   const input = plan.input;
   let correct = 0;
   for (let i = 0; i < n; i++) {
