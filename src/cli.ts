@@ -1,32 +1,42 @@
 #!/usr/bin/env node
 // tinyforge's command line: each command loads a config and runs one stage (or, for `run`, all of
-// them). Stages live in src/pipeline; this file only parses options and reports errors.
-import { existsSync, readFileSync } from 'node:fs';
+// them). Stages live in src/pipeline; option parsers in src/cli/options.ts; every outcome becomes
+// an exit status in src/cli/exit.ts (the table: docs/exit-codes.md).
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { execa } from 'execa';
-import { loadConfig, trainingHash } from './config/load.js';
+import { floatAccuracyOf, finishVerify, openRun, trainedModel } from './cli/context.js';
+import { jsonRequested, printJsonError, reportError } from './cli/exit.js';
+import { imageCount, timeoutMs } from './cli/options.js';
+import { loadConfig } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
-import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
-import { loadIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
-import { packageRoot, runPaths } from './paths.js';
+import { packageRoot } from './paths.js';
+import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
-import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
-import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
+import { trainStage } from './pipeline/train-stage.js';
+import { buildStage, verifyStage } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
 import { flashCommand } from './toolchain/openocd.js';
 import { findTool } from './toolchain/tools.js';
-import { initBackend } from './train/backend.js';
-import { loadModel } from './train/persist.js';
-import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
-import { UserError } from './util/errors.js';
-import { log, setLogFile, setLogLevel } from './util/log.js';
-import { describeBudget } from './verify/budgets.js';
+import { writeFileAtomic } from './util/atomic.js';
+import { EnvironmentError, ExitCode } from './util/errors.js';
+import { log, setLogLevel } from './util/log.js';
+
+const json = jsonRequested(process.argv);
+
+/** Ctrl-C: say so (and with --json, in one JSON object), and exit 130. The sweep handles its own. */
+function exitOnInterrupt(): void {
+  process.once('SIGINT', () => {
+    log.error('interrupted');
+    if (json) printJsonError({ code: ExitCode.interrupted, message: 'interrupted', file: null, field: null });
+    process.exit(ExitCode.interrupted);
+  });
+}
 
 const program = new Command();
 program
@@ -35,20 +45,14 @@ program
   .version('0.1.0')
   .option('-v, --verbose', 'print debug messages')
   .option('-q, --quiet', 'print warnings and errors only')
-  .hook('preAction', (cmd) => {
+  // Usage errors are thrown and reported like every other error (exit 2, one line, --json aware).
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
+  .hook('preAction', (cmd, action) => {
     const opts = cmd.opts();
     setLogLevel(opts.verbose ? 'debug' : opts.quiet ? 'warn' : 'info');
+    if (action.name() !== 'sweep') exitOnInterrupt();
   });
-
-/** Loads the config and starts mirroring the log into its output directory. */
-function openRun(file: string): { config: Config; paths: ReturnType<typeof runPaths> } {
-  const config = loadConfig(file);
-  const paths = runPaths(config.output.dir);
-  setLogFile(paths.log);
-  log.debug(`config ${config.path} -> ${config.output.dir}`);
-  writeJsonAtomic(paths.resolvedConfig, config);
-  return { config, paths };
-}
 
 program
   .command('profile')
@@ -73,20 +77,6 @@ program
     console.log(JSON.stringify(result.metrics, null, 2));
   });
 
-/** The trained model of a config, refusing one trained from different settings. */
-async function trainedModel(config: Config, paths: ReturnType<typeof runPaths>) {
-  await initBackend(config.training.backend);
-  const metrics = readTrainMetrics(paths);
-  if (!metrics) throw new UserError(`${paths.modelDir}: no trained model; run \`tinyforge train ${config.path}\` first`);
-  if (metrics.trainingHash !== trainingHash(config)) {
-    throw new UserError(
-      `${paths.trainMetrics}: the trained model comes from different dataset/model/training settings ` +
-        `(hash ${metrics.trainingHash}, config has ${trainingHash(config)}); run \`tinyforge train ${config.path}\``,
-    );
-  }
-  return { model: await loadModel(paths.modelDir), metrics };
-}
-
 program
   .command('quantize')
   .description('quantize the trained model to int8 and write model.ir.json beside it')
@@ -104,8 +94,9 @@ program
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
     const { config, paths } = openRun(file);
+    const ir = loadIrFor(config, paths);
     const { model } = await trainedModel(config, paths);
-    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, loadIr(paths.ir));
+    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, ir);
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
   });
 
@@ -114,8 +105,8 @@ program
   .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
   .argument('<config>', 'config file')
   .action((file: string) => {
-    const { paths } = openRun(file);
-    const lib = generateStage(paths, loadIr(paths.ir));
+    const { config, paths } = openRun(file);
+    const lib = generateStage(paths, loadIrFor(config, paths));
     console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
   });
@@ -128,7 +119,7 @@ program
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
     const { config, paths } = openRun(file);
-    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
+    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIrFor(config, paths), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
       outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
@@ -141,35 +132,26 @@ program
     }, null, 2));
   });
 
-function floatAccuracyOf(paths: ReturnType<typeof runPaths>): number | null {
-  if (existsSync(paths.evaluation)) return JSON.parse(readFileSync(paths.evaluation, 'utf8')).floatAccuracy;
-  return readTrainMetrics(paths)?.floatTestAccuracy ?? null;
-}
-
-/** Prints the report; a mismatch or an exceeded budget makes the process exit non-zero. */
-function finishVerify(report: VerifyReport, json: boolean | undefined): void {
-  if (json) console.log(JSON.stringify(report));
-  else console.log(formatVerifyReport(report));
-  const failed = report.budgets.filter((b) => !b.ok);
-  for (const b of failed) log.error(`budget exceeded: ${describeBudget(b)}`);
-  if (report.mismatches > 0) log.error(`${report.mismatches} images differ from the int8 reference`);
-  if (!report.ok) process.exitCode = 1;
-}
-
 program
   .command('verify')
   .description('run the test set on the board in QEMU: bit-exact check against the int8 reference, sizes, instructions, budgets')
   .argument('<config>', 'config file')
-  .option('--json', 'print the report as one JSON object on stdout (for CI)')
-  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
-  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .option('--json', 'print one JSON object on stdout (the report, or {ok: false, error}) for CI')
+  .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
-    const report = await verifyStage(config, paths, loadIr(paths.ir), {
-      images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
+    const report = await verifyStage(config, paths, loadIrFor(config, paths), {
+      images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(config, paths),
     });
     finishVerify(report, opts.json);
   });
+
+/** The last line OpenOCD printed that says what went wrong (it reports on stderr). */
+function openocdCause(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.filter((l) => /^Error/i.test(l)).pop() ?? lines.pop() ?? 'no output';
+}
 
 program
   .command('flash')
@@ -188,9 +170,14 @@ program
       console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
       return;
     }
-    await buildStage(config, paths, loadIr(paths.ir), { target: 'hardware', outDir });
-    findTool('openocd');
-    await execa(command[0], command.slice(1), { stdio: 'inherit', timeout: 120_000 });
+    const openocd = findTool('openocd');
+    await buildStage(config, paths, loadIrFor(config, paths), { target: 'hardware', outDir });
+    // OpenOCD's progress goes to the console as it comes, and is kept to say why it failed.
+    const result = await execa(openocd, command.slice(1), { stdin: 'ignore', stdout: 'inherit', stderr: ['pipe', 'inherit'], timeout: 120_000, reject: false });
+    if (result.failed) {
+      const how = result.timedOut ? 'timed out after 120 s' : `exit status ${result.exitCode ?? result.signal}`;
+      throw new EnvironmentError(`openocd could not flash board ${board.name} (${how}): ${openocdCause(String(result.stderr ?? ''))}; is the probe connected and powered?`);
+    }
   });
 
 program
@@ -198,9 +185,9 @@ program
   .description('the main job: train (or reuse), quantize, evaluate, generate, build and verify in QEMU')
   .argument('<config>', 'config file')
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
-  .option('--json', 'print the verify report as one JSON object on stdout')
-  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
-  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .option('--json', 'print one JSON object on stdout (the verify report, or {ok: false, error})')
+  .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
@@ -238,13 +225,8 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof UserError) {
-      log.error(err.message);
-      process.exitCode = err.exitCode;
-    } else {
-      log.error((err as Error).stack ?? String(err));
-      process.exitCode = 1;
-    }
+    // --help and --version end through exitOverride too, with status 0.
+    process.exitCode = err instanceof CommanderError && err.exitCode === 0 ? ExitCode.passed : reportError(err, json);
   }
 }
 

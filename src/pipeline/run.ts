@@ -9,6 +9,7 @@ import { layerResources } from '../profile/resources.js';
 import type { EpochRecord } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
+import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
 import type { RunSummary } from './summary.js';
 import { trainStage } from './train-stage.js';
@@ -23,6 +24,9 @@ export interface RunOptions extends VerifyOptions {
 export async function runPipeline(config: Config, paths: RunPaths, opts: RunOptions = {}): Promise<{ summary: RunSummary; report: VerifyReport }> {
   // The summary marks a finished run: remove a stale one first so an interrupted run never looks done.
   rmSync(summaryPath(paths), { force: true });
+  // Minutes of training must not come before a missing tool or a model that cannot fit the board.
+  checkToolchain();
+  checkBoardFit(config);
   const step = (n: number, what: string) => log.info(`[${n}/5] ${what}`);
   step(1, 'train');
   // The IDX files are read and checked once per run, and only if some stage needs them.
@@ -40,6 +44,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
 
   const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];
   const m = trained.metrics;
+  const layers = layerResources(ir);
   const summary: RunSummary = {
     config: config.name,
     configHash: configHash(config),
@@ -49,7 +54,8 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     board: report.board,
     kernelPath: report.kernelPath,
     params: m.params,
-    deployedParams: m.deployedParams,
+    // Measured on the IR that was verified (batch norm folded), like macs.
+    deployedParams: layers.reduce((sum, layer) => sum + layer.params, 0),
     macs: report.macs,
     floatAccuracy: evaluation.floatAccuracy,
     int8Accuracy: evaluation.int8Accuracy,
@@ -70,7 +76,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     samplesPerSecond: m.samplesPerSecond,
     epochsRun: m.epochsRun,
     backend: m.backend,
-    layers: layerResources(ir),
+    layers,
     history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
     budgets: report.budgets,
     finishedAt: new Date().toISOString(),

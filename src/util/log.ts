@@ -17,14 +17,33 @@ export function getLogLevel(): LogLevel {
   return consoleLevel;
 }
 
-/** From now on every message is also appended to `path`. */
+/**
+ * From now on every message is also appended to `path`. Throws (ENOTDIR, EROFS, EACCES...) when
+ * its directory cannot be created, before any log line depends on it.
+ */
 export function setLogFile(path: string | undefined): void {
-  logFile = path;
+  logFile = undefined;
   if (path) mkdirSync(dirname(path), { recursive: true });
+  logFile = path;
+}
+
+/**
+ * The log file is a copy of what the console shows: when it cannot be written (disk full,
+ * read-only), say so once on the console and go on, so that reporting an error never fails.
+ */
+function appendToLogFile(line: string): void {
+  if (!logFile) return;
+  try {
+    appendFileSync(logFile, line);
+  } catch (err) {
+    const failed = logFile;
+    logFile = undefined;
+    process.stderr.write(`warning: cannot write the log file ${failed} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); logging to the console only\n`);
+  }
 }
 
 function emit(level: Exclude<LogLevel, 'silent'>, message: string): void {
-  if (logFile) appendFileSync(logFile, `${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
+  appendToLogFile(`${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
   if (rank[level] >= rank[consoleLevel]) process.stderr.write(message + '\n');
 }
 
