@@ -47,7 +47,8 @@ export function classifyError(err: unknown): ErrorReport {
   if (err instanceof CommanderError) {
     // Bad options and arguments: commander's message names the option and the value.
     const option = /option '([^' ]+)/.exec(err.message)?.[1] ?? null;
-    return { code: ExitCode.badInput, message: err.message.replace(/^error: /, ''), file: null, field: option };
+    const message = err.code === 'commander.help' ? 'no command given (the commands are listed above)' : err.message.replace(/^error: /, '');
+    return { code: ExitCode.badInput, message, file: null, field: option };
   }
   const errno = err as NodeJS.ErrnoException;
   const known = typeof errno?.code === 'string' ? fileErrors[errno.code] : undefined;

@@ -10,7 +10,7 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: 
     const value = Number(trimmed);
     if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || value > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-      throw new InvalidArgumentError(`expected a whole number ${range}.`);
+      throw new InvalidArgumentError(`expected a whole number ${range}`);
     }
     return value;
   };

@@ -29,12 +29,70 @@ export function firstComment(text: string): number {
   return -1;
 }
 
-/** Offset of a JSON.parse SyntaxError (V8 says "... at position N" or "line L column C"), or -1. */
-function syntaxErrorOffset(text: string, message: string): number {
-  const position = /at position (\d+)/.exec(message);
-  if (position) return Number(position[1]);
-  if (/Unexpected end of JSON input/.test(message)) return text.length;
-  return -1;
+/**
+ * Offset of the first JSON syntax error in `text` (V8's messages give no position for most of
+ * them), found by a recognizer of the JSON grammar that only tracks where it is.
+ */
+export function syntaxErrorOffset(text: string): number {
+  let i = 0;
+  class Stop extends Error {}
+  const fail = (): never => {
+    throw new Stop();
+  };
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const expect = (c: string) => (text[i] === c ? i++ : fail());
+  const string = () => {
+    expect('"');
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      i += text[i] === '\\' ? 2 : 1;
+    }
+    expect('"');
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        space();
+        string();
+        space();
+        expect(':');
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else return void expect('}');
+      }
+    }
+    if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else return void expect(']');
+      }
+    }
+    if (c === '"') return string();
+    const literal = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+    if (!literal) fail();
+    i += literal![0].length;
+  };
+  try {
+    value();
+    space();
+    return i < text.length ? i : -1;
+  } catch (err) {
+    if (err instanceof Stop) return i;
+    throw err;
+  }
 }
 
 /** The first non-finite number (too large for a double) as [JSON pointer, value], or null. */
@@ -78,9 +136,13 @@ export function readJsonText(path: string, shown: string, what: string): unknown
     if (comment >= 0) {
       throw new UserError(`${shown}: ${at(comment)}: comments are not allowed in JSON; remove them (a "description" field can hold notes)`, undefined, { file: path });
     }
-    const message = (err as Error).message;
-    const offset = syntaxErrorOffset(text, message);
-    throw new UserError(`${shown}: not valid JSON${offset >= 0 ? ` at ${at(offset)}` : ''}: ${message}`, undefined, { file: path });
+    // V8's message quotes the text around the error over several lines: give the position instead.
+    const offset = syntaxErrorOffset(text);
+    const found = offset >= text.length ? 'the file ends too early' : `unexpected ${JSON.stringify(text.slice(offset, offset + 12))}`;
+    throw new UserError(
+      offset >= 0 ? `${shown}: not valid JSON at ${at(offset)}: ${found}` : `${shown}: not valid JSON: ${(err as Error).message.split('\n')[0]}`,
+      undefined, { file: path },
+    );
   }
   const huge = firstNonFinite(value);
   if (huge) {

@@ -1,7 +1,8 @@
 // Levelled logging to stderr, mirrored (at debug level, whatever the console level) into the
 // run's log file once an output directory is known.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirectory } from './atomic.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -23,7 +24,7 @@ export function getLogLevel(): LogLevel {
  */
 export function setLogFile(path: string | undefined): void {
   logFile = undefined;
-  if (path) mkdirSync(dirname(path), { recursive: true });
+  if (path) makeDirectory(dirname(path));
   logFile = path;
 }
 
