@@ -221,7 +221,15 @@ program
 
 registerExperimentCommands(program);
 
+/** An error outside the command's promise chain (an emitter's 'error', a stray rejection) ends the same way. */
+function exitOnStrayError(err: unknown): void {
+  process.exitCode = reportError(err, json);
+  process.exit();
+}
+
 async function main(): Promise<void> {
+  process.on('uncaughtException', exitOnStrayError);
+  process.on('unhandledRejection', exitOnStrayError);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { writeResults } from '../report/write.js';
 import { workerCount } from '../cli/options.js';
+import { ExitCode } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { runSweep } from './runner.js';
 import { shownPath } from './sweep-file.js';
@@ -20,7 +21,7 @@ export function registerExperimentCommands(program: Command): void {
         dryRun: opts.dryRun,
         only: opts.only?.split(',').map((s) => s.trim()).filter(Boolean),
       });
-      if (outcome.failures.length) process.exitCode = 1;
+      if (outcome.failures.length) process.exitCode = ExitCode.verificationFailed;
     });
 
   program

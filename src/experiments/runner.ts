@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { ExitCode, UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { expandSweep, finishedSummary, pointPaths, preparePoints, type SweepPoint } from './points.js';
 import { readSweepFile, shownPath } from './sweep-file.js';
@@ -48,7 +48,7 @@ export interface SweepOutcome {
 }
 
 /** Exit code of an interrupted sweep, as a shell reports a process ended by SIGINT. */
-export const interruptedExitCode = 130;
+export const interruptedExitCode = ExitCode.interrupted;
 
 function defaultCommand(): string[] {
   const cli = join(packageRoot(), 'dist', 'cli.js');
