@@ -4,9 +4,9 @@
 // an exit status in src/cli/exit.ts (the table: docs/exit-codes.md).
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { execa } from 'execa';
 import { floatAccuracyOf, finishVerify, openRun, trainedModel } from './cli/context.js';
 import { jsonRequested, printJsonError, reportError } from './cli/exit.js';
+import { flashConfig } from './cli/flash.js';
 import { imageCount, timeoutMs } from './cli/options.js';
 import { loadConfig } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
@@ -21,10 +21,8 @@ import { runPipeline } from './pipeline/run.js';
 import { trainStage } from './pipeline/train-stage.js';
 import { buildStage, verifyStage } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
-import { flashCommand } from './toolchain/openocd.js';
-import { findTool } from './toolchain/tools.js';
 import { writeFileAtomic } from './util/atomic.js';
-import { EnvironmentError, ExitCode } from './util/errors.js';
+import { ExitCode } from './util/errors.js';
 import { log, setLogLevel } from './util/log.js';
 
 const json = jsonRequested(process.argv);
@@ -147,38 +145,12 @@ program
     finishVerify(report, opts.json);
   });
 
-/** The last line OpenOCD printed that says what went wrong (it reports on stderr). */
-function openocdCause(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.filter((l) => /^Error/i.test(l)).pop() ?? lines.pop() ?? 'no output';
-}
-
 program
   .command('flash')
   .description('write the deployable firmware (model + startup, linked at the chip\'s addresses) to a connected board with OpenOCD')
   .argument('<config>', 'config file')
   .option('--dry-run', 'print the OpenOCD command instead of running it')
-  .action(async (file: string, opts: { dryRun?: boolean }) => {
-    const { config, paths } = openRun(file);
-    const board = loadBoard(config.target.board);
-    const outDir = join(paths.firmwareDir, 'hardware');
-    // The deployable image (no semihosting: the harness firmware would stop at its first
-    // semihosting call without a debugger attached). A debugger reads footprint_class.
-    const hex = join(outDir, 'footprint', 'footprint.hex');
-    const command = flashCommand(board, hex);
-    if (opts.dryRun) {
-      console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
-      return;
-    }
-    const openocd = findTool('openocd');
-    await buildStage(config, paths, loadIrFor(config, paths), { target: 'hardware', outDir });
-    // OpenOCD's progress goes to the console as it comes, and is kept to say why it failed.
-    const result = await execa(openocd, command.slice(1), { stdin: 'ignore', stdout: 'inherit', stderr: ['pipe', 'inherit'], timeout: 120_000, reject: false });
-    if (result.failed) {
-      const how = result.timedOut ? 'timed out after 120 s' : `exit status ${result.exitCode ?? result.signal}`;
-      throw new EnvironmentError(`openocd could not flash board ${board.name} (${how}): ${openocdCause(String(result.stderr ?? ''))}; is the probe connected and powered?`);
-    }
-  });
+  .action(flashConfig);
 
 program
   .command('run')

@@ -13,7 +13,7 @@ import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
 import type { RunSummary } from './summary.js';
 import { trainStage } from './train-stage.js';
-import { verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
+import { verifiedImageCount, verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
 
 export const summaryPath = (paths: RunPaths) => `${paths.root}/summary.json`;
 
@@ -32,6 +32,8 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   // The IDX files are read and checked once per run, and only if some stage needs them.
   let data: Dataset | undefined;
   const dataset = () => (data ??= loadDataset(config.dataset));
+  // --images beyond the test set is an error found now, not after training.
+  if (opts.images !== undefined) verifiedImageCount(opts.images, dataset().test.count, config.dataset.dir ?? config.dataset.name);
   const trained = await trainStage(config, paths, { force: opts.force, data: dataset });
   step(2, 'quantize');
   const ir = quantizeStage(config, paths, trained.model, trained.metrics, dataset());
