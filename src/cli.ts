@@ -26,6 +26,7 @@ import { loadModel } from './train/persist.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
+import { exitWithParent } from './util/parent-watch.js';
 import { describeBudget } from './verify/budgets.js';
 
 const program = new Command();
@@ -236,6 +237,7 @@ registerExperimentCommands(program);
 
 async function main(): Promise<void> {
   try {
+    exitWithParent();
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof UserError) {

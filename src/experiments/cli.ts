@@ -1,15 +1,35 @@
-// The `sweep` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
+// The `sweep`, `worker` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
 import type { Command } from 'commander';
 import { writeResults } from '../report/write.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { runSweep } from './runner.js';
+import { defaultPointCommand, runSweep } from './runner.js';
+import { runWorker } from './queue/worker.js';
 import { shownPath } from './sweep-file.js';
 
 function workerCount(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1) throw new UserError(`--workers: expected a whole number >= 1, found "${text}"`);
   return n;
+}
+
+function wholeNumber(option: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < min) throw new UserError(`${option}: expected a whole number >= ${min}, found "${text}"`);
+  return n;
+}
+
+function commandOf(text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((w) => typeof w === 'string')) {
+    throw new UserError(`--run-command: expected a JSON array of strings such as ["node", "dist/cli.js", "run"], found ${text}`);
+  }
+  return parsed;
 }
 
 export function registerExperimentCommands(program: Command): void {
@@ -20,13 +40,38 @@ export function registerExperimentCommands(program: Command): void {
     .option('-w, --workers <n>', 'points run at once (default: available cores)')
     .option('--dry-run', 'check the sweep and print the points that would run')
     .option('--only <names>', 'comma-separated point names to run (others are not started)')
-    .action(async (file: string, opts: { workers?: string; dryRun?: boolean; only?: string }) => {
+    .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
+    .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage; default: results/)')
+    .action(async (file: string, opts: { workers?: string; dryRun?: boolean; only?: string; queue?: string; artifacts?: string }) => {
+      if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
       const outcome = await runSweep(file, {
         workers: opts.workers === undefined ? undefined : workerCount(opts.workers),
         dryRun: opts.dryRun,
         only: opts.only?.split(',').map((s) => s.trim()).filter(Boolean),
+        queue: opts.queue,
+        artifacts: opts.artifacts,
       });
       if (outcome.failures.length) process.exitCode = 1;
+    });
+
+  program
+    .command('worker')
+    .description('take sweep points from a Redis queue and run them, until stopped (Ctrl-C hands the running point back)')
+    .requiredOption('--queue <url>', 'the Redis queue the sweep was submitted to (redis://host:port)')
+    .option('--artifacts <dir>', "where this machine sees the sweep's results root (default: the path the submitter gave)")
+    .option('-c, --concurrency <n>', 'points run at once by this worker', '1')
+    .option('--lock-ms <ms>', 'a point whose worker stops answering goes back to the queue after this long', '30000')
+    .option('--max-points <n>', 'exit after running this many points')
+    .option('--run-command <json>', 'JSON array: the command that runs one point, its config path appended (default: this tinyforge\'s `run --quiet`)')
+    .action(async (opts: { queue: string; artifacts?: string; concurrency: string; lockMs: string; maxPoints?: string; runCommand?: string }) => {
+      await runWorker({
+        queue: opts.queue,
+        artifacts: opts.artifacts,
+        concurrency: wholeNumber('--concurrency', opts.concurrency, 1),
+        lockMs: wholeNumber('--lock-ms', opts.lockMs, 500),
+        maxPoints: opts.maxPoints === undefined ? undefined : wholeNumber('--max-points', opts.maxPoints, 1),
+        command: opts.runCommand === undefined ? defaultPointCommand() : commandOf(opts.runCommand),
+      });
     });
 
   program
