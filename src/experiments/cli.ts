@@ -1,10 +1,11 @@
-// The `sweep`, `worker` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
+// The `sweep`, `search`, `worker` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
 import type { Command } from 'commander';
 import { writeResults } from '../report/write.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { defaultPointCommand, runSweep } from './runner.js';
 import { runWorker } from './queue/worker.js';
+import { runSearch } from './search/run.js';
 import { shownPath } from './sweep-file.js';
 
 function workerCount(text: string): number {
@@ -52,6 +53,24 @@ export function registerExperimentCommands(program: Command): void {
         artifacts: opts.artifacts,
       });
       if (outcome.failures.length) process.exitCode = 1;
+    });
+
+  program
+    .command('search')
+    .description("find the most accurate model of a search space that fits a board's budgets (successive halving), verified on target")
+    .argument('<search>', 'search file (see docs/experiments.md, configs/search/)')
+    .option('-w, --workers <n>', 'points run at once on this machine (default: available cores)')
+    .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
+    .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage)')
+    .action(async (file: string, opts: { workers?: string; queue?: string; artifacts?: string }) => {
+      if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
+      const outcome = await runSearch(file, {
+        workers: opts.workers === undefined ? undefined : workerCount(opts.workers),
+        queue: opts.queue,
+        artifacts: opts.artifacts,
+      });
+      console.log(shownPath(`${outcome.dir}/summary.md`));
+      if (!outcome.winner) process.exitCode = 1;
     });
 
   program
