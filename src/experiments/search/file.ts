@@ -83,7 +83,7 @@ export const searchSchema = {
 } as const;
 
 const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 ajv.addSchema(configSchema);
 const validateSearch = ajv.compile(searchSchema);
 
@@ -102,9 +102,12 @@ export function readSearchFile(file: string): SearchSpec {
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) fail(path, [`/: expected an object, found ${describeValue(data)}`]);
   const raw = data as JsonObject & { budgets?: JsonObject; halving?: JsonObject };
-  raw.budgets ??= {};
-  raw.halving ??= {};
   if (!validateSearch(raw)) fail(path, explainErrors(validateSearch.errors ?? [], raw));
+  // The schema's defaults, applied here (ajv's useDefaults would also fill `fixed` with config defaults).
+  const defaults = (node: { properties: Record<string, { default?: unknown }> }) =>
+    Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, v.default]));
+  raw.budgets = { ...defaults(searchSchema.properties.budgets), ...raw.budgets };
+  raw.halving = { ...defaults(searchSchema.properties.halving), ...raw.halving };
   const spec = raw as unknown as Omit<SearchSpec, 'space' | 'board' | 'file' | 'base'> & {
     space: Record<string, (string | number | boolean | null)[]>;
     board: string;
