@@ -24,6 +24,7 @@ import { listBoards, loadBoard } from './toolchain/boards.js';
 import { writeFileAtomic } from './util/atomic.js';
 import { ExitCode } from './util/errors.js';
 import { log, setLogLevel } from './util/log.js';
+import { exitWithParent } from './util/parent-watch.js';
 
 const json = jsonRequested(process.argv);
 
@@ -203,6 +204,7 @@ async function main(): Promise<void> {
   process.on('uncaughtException', exitOnStrayError);
   process.on('unhandledRejection', exitOnStrayError);
   try {
+    exitWithParent();
     await program.parseAsync(process.argv);
   } catch (err) {
     // --help and --version end through exitOverride too, with status 0.

@@ -1,11 +1,27 @@
-// The `sweep` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
-import type { Command } from 'commander';
+// The `sweep`, `search`, `worker` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
+import { InvalidArgumentError, type Command } from 'commander';
 import { writeResults } from '../report/write.js';
-import { workerCount } from '../cli/options.js';
-import { ExitCode } from '../util/errors.js';
+import { wholeNumber, workerCount } from '../cli/options.js';
+import { ExitCode, UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { runSweep } from './runner.js';
+import { defaultPointCommand, runSweep } from './runner.js';
+import { runWorker } from './queue/worker.js';
+import { runSearch } from './search/run.js';
 import { shownPath } from './sweep-file.js';
+
+/** --run-command: a JSON array of strings. */
+function commandOf(text: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((w) => typeof w === 'string')) {
+    throw new InvalidArgumentError('expected a JSON array of strings such as ["node", "dist/cli.js", "run"]');
+  }
+  return parsed;
+}
 
 export function registerExperimentCommands(program: Command): void {
   program
@@ -15,13 +31,56 @@ export function registerExperimentCommands(program: Command): void {
     .option('-w, --workers <n>', 'points run at once (default: available cores)', workerCount)
     .option('--dry-run', 'check the sweep and print the points that would run')
     .option('--only <names>', 'comma-separated point names to run (others are not started)')
-    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string }) => {
+    .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
+    .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage; default: results/)')
+    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string; queue?: string; artifacts?: string }) => {
+      if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
       const outcome = await runSweep(file, {
         workers: opts.workers,
         dryRun: opts.dryRun,
         only: opts.only?.split(',').map((s) => s.trim()).filter(Boolean),
+        queue: opts.queue,
+        artifacts: opts.artifacts,
       });
       if (outcome.failures.length) process.exitCode = ExitCode.verificationFailed;
+    });
+
+  program
+    .command('search')
+    .description("find the most accurate model of a search space that fits a board's budgets (successive halving), verified on target")
+    .argument('<search>', 'search file (see docs/experiments.md, configs/search/)')
+    .option('-w, --workers <n>', 'points run at once on this machine (default: available cores)', workerCount)
+    .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
+    .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage)')
+    .action(async (file: string, opts: { workers?: number; queue?: string; artifacts?: string }) => {
+      if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
+      const outcome = await runSearch(file, {
+        workers: opts.workers,
+        queue: opts.queue,
+        artifacts: opts.artifacts,
+      });
+      console.log(shownPath(`${outcome.dir}/summary.md`));
+      if (!outcome.winner) process.exitCode = ExitCode.verificationFailed;
+    });
+
+  program
+    .command('worker')
+    .description('take sweep points from a Redis queue and run them, until stopped (Ctrl-C hands the running point back)')
+    .requiredOption('--queue <url>', 'the Redis queue the sweep was submitted to (redis://host:port)')
+    .option('--artifacts <dir>', "where this machine sees the sweep's results root (default: the path the submitter gave)")
+    .option('-c, --concurrency <n>', 'points run at once by this worker', wholeNumber(1, 1024), 1)
+    .option('--lock-ms <ms>', 'a point whose worker stops answering goes back to the queue after this long', wholeNumber(500), 30000)
+    .option('--max-points <n>', 'exit after running this many points', wholeNumber(1))
+    .option('--run-command <json>', 'JSON array: the command that runs one point, its config path appended (default: this tinyforge\'s `run --quiet`)', commandOf)
+    .action(async (opts: { queue: string; artifacts?: string; concurrency: number; lockMs: number; maxPoints?: number; runCommand?: string[] }) => {
+      await runWorker({
+        queue: opts.queue,
+        artifacts: opts.artifacts,
+        concurrency: opts.concurrency,
+        lockMs: opts.lockMs,
+        maxPoints: opts.maxPoints,
+        command: opts.runCommand ?? defaultPointCommand(),
+      });
     });
 
   program

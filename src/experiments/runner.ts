@@ -12,7 +12,9 @@ import { log } from '../util/log.js';
 import { expandSweep, finishedSummary, pointPaths, preparePoints, type SweepPoint } from './points.js';
 import { readSweepFile, shownPath } from './sweep-file.js';
 import { runJobs, type JobExit } from './workers.js';
+import { runOnQueue, shownLog, type QueueOutcome, type QueuedPoint } from './queue/submit.js';
 import { writeResults } from '../report/write.js';
+import { loadConfig } from '../config/load.js';
 
 export interface RunSweepOptions {
   /** Points run at once; default os.availableParallelism(). */
@@ -25,6 +27,13 @@ export interface RunSweepOptions {
   only?: string[];
   /** Where results/<name>/ goes; default `results` in the working directory. */
   resultsRoot?: string;
+  /** Run the points on `tinyforge worker`s through this Redis queue instead of local processes. */
+  queue?: string;
+  /**
+   * With `queue`: the folder holding results/<name>/ as the workers see it (shared storage);
+   * default the results root, for workers on this machine or with it mounted at the same path.
+   */
+  artifacts?: string;
 }
 
 export type PointStatus = 'skipped' | 'done' | 'failed' | 'planned' | 'not selected';
@@ -50,7 +59,7 @@ export interface SweepOutcome {
 /** Exit code of an interrupted sweep, as a shell reports a process ended by SIGINT. */
 export const interruptedExitCode = ExitCode.interrupted;
 
-function defaultCommand(): string[] {
+export function defaultPointCommand(): string[] {
   const cli = join(packageRoot(), 'dist', 'cli.js');
   if (!existsSync(cli)) {
     throw new UserError(`${shownPath(cli)}: not found; build tinyforge first (npm run build)`);
@@ -81,6 +90,25 @@ function failureOf(exit: JobExit, point: SweepPoint, sweepDir: string): PointFai
     reason,
     log: relative(sweepDir, paths.workerLog),
     logTail: logTail(paths.workerLog),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** A point's config as a worker elsewhere needs it: resolved, so it needs none of this machine's files. */
+function shippedConfig(sweepDir: string, point: SweepPoint) {
+  const { description, dataset, model, training, quantization, target, budgets } = loadConfig(pointPaths(sweepDir, point.name).config);
+  return JSON.parse(JSON.stringify({ description, dataset, model, training, quantization, target, budgets }));
+}
+
+function queueFailureOf(outcome: QueueOutcome, sweepDir: string): PointFailure | null {
+  if (!outcome.failure) return null;
+  return {
+    point: outcome.name,
+    exitCode: null,
+    signal: null,
+    reason: outcome.failure.reason,
+    log: shownLog(sweepDir, outcome.name),
+    logTail: outcome.failure.logTail,
     finishedAt: new Date().toISOString(),
   };
 }
@@ -120,34 +148,46 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
     failures,
   });
 
-  const command = options.command ?? (options.dryRun ? ['tinyforge', 'run', '--quiet'] : defaultCommand());
+  const command = options.command ?? (options.dryRun || options.queue ? ['tinyforge', 'run', '--quiet'] : defaultPointCommand());
   if (options.dryRun) {
     log.info(`sweep ${spec.name}: ${manifest.points.length} point(s), ${toRun.length} to run, ${workers} worker(s); results in ${shownPath(dir)}`);
     for (const point of toRun) log.info(`  would run: ${[...command, pointPaths(dir, point.name).config].join(' ')}`);
     return outcome([]);
   }
 
-  log.info(`sweep ${spec.name}: running ${toRun.length} of ${manifest.points.length} point(s) with ${Math.min(workers, toRun.length)} worker(s)`);
   const byName = new Map(manifest.points.map((p) => [p.name, p]));
   const failures: PointFailure[] = [];
   let finished = 0;
-  const pool = await runJobs(
-    command,
-    toRun.map((p) => ({ name: p.name, args: [pointPaths(dir, p.name).config], logFile: pointPaths(dir, p.name).workerLog })),
-    workers,
-    (exit) => {
-      finished++;
-      const failure = failureOf(exit, byName.get(exit.name)!, dir);
-      if (failure) {
-        failures.push(failure);
-        status.set(exit.name, 'failed');
-        log.error(`[${finished}/${toRun.length}] ${exit.name} failed after ${exit.seconds.toFixed(1)} s: ${failure.reason} (see ${failure.log})`);
-      } else {
-        log.info(`[${finished}/${toRun.length}] ${exit.name} done in ${exit.seconds.toFixed(1)} s`);
-      }
-    },
-  );
-  if (pool.interrupted) {
+  const record = (name: string, failure: PointFailure | null, seconds?: number) => {
+    finished++;
+    const took = seconds === undefined ? '' : ` after ${seconds.toFixed(1)} s`;
+    if (failure) {
+      failures.push(failure);
+      status.set(name, 'failed');
+      log.error(`[${finished}/${toRun.length}] ${name} failed${took}: ${failure.reason} (see ${failure.log})`);
+    } else {
+      log.info(`[${finished}/${toRun.length}] ${name} done${took}`);
+    }
+  };
+  let interrupted: boolean;
+  if (options.queue) {
+    const artifacts = resolve(options.artifacts ?? options.resultsRoot ?? 'results');
+    log.info(`sweep ${spec.name}: ${toRun.length} of ${manifest.points.length} point(s) to the queue ${options.queue}; artifacts in ${shownPath(artifacts)}`);
+    const queued = toRun.map((p): QueuedPoint => ({ point: p, config: shippedConfig(dir, p) }));
+    ({ interrupted } = await runOnQueue(options.queue, spec.name, dir, artifacts, queued, (outcome) =>
+      record(outcome.name, queueFailureOf(outcome, dir)),
+    ));
+  } else {
+    log.info(`sweep ${spec.name}: running ${toRun.length} of ${manifest.points.length} point(s) with ${Math.min(workers, toRun.length)} worker(s)`);
+    const pool = await runJobs(
+      command,
+      toRun.map((p) => ({ name: p.name, args: [pointPaths(dir, p.name).config], logFile: pointPaths(dir, p.name).workerLog })),
+      workers,
+      (exit) => record(exit.name, failureOf(exit, byName.get(exit.name)!, dir), exit.seconds),
+    );
+    interrupted = pool.interrupted;
+  }
+  if (interrupted) {
     throw new UserError(
       `sweep ${spec.name} interrupted; ${finished} point(s) ended, the others were stopped. ` +
         'Rerun the same command to run what is left.',

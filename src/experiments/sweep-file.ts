@@ -92,6 +92,31 @@ function hasDottedPath(object: JsonObject, field: string): boolean {
   return true;
 }
 
+/**
+ * Checks that every key of a grid (`key` names it in messages: "grid", or a search's "space") is a
+ * config field, that each value suits that field, and that `fixed` does not override it.
+ */
+export function checkGrid(raw: Record<string, GridValue[]>, fixed: JsonObject, key: string, problems: string[]): GridField[] {
+  const grid: GridField[] = [];
+  for (const [field, values] of Object.entries(raw)) {
+    const pointer = `/${key}/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    const found = fieldSchema(field);
+    if ('problem' in found) {
+      problems.push(`${pointer}: ${found.problem}`);
+      continue;
+    }
+    const validateValue = ajv.compile(found.schema);
+    values.forEach((value, i) => {
+      if (!validateValue(value)) problems.push(...explainErrors(validateValue.errors ?? [], value, `${pointer}/${i}`));
+    });
+    if (hasDottedPath(fixed, field)) {
+      problems.push(`/fixed: sets "${field}", which the ${key} sweeps; "fixed" wins, so every point would get the same value`);
+    }
+    grid.push({ field, values });
+  }
+  return grid;
+}
+
 export function readSweepFile(file: string): SweepSpec {
   const path = resolve(file);
   const data = parseJsonFile(path);
@@ -129,26 +154,7 @@ export function readSweepFile(file: string): SweepSpec {
     if (key in fixed) problems.push(`/fixed/${key}: not allowed; the sweep sets each point's "${key}" itself`);
   }
 
-  let grid: GridField[] | null = null;
-  if (raw.grid !== undefined) {
-    grid = [];
-    for (const [field, values] of Object.entries(raw.grid)) {
-      const pointer = `/grid/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      const found = fieldSchema(field);
-      if ('problem' in found) {
-        problems.push(`${pointer}: ${found.problem}`);
-        continue;
-      }
-      const validateValue = ajv.compile(found.schema);
-      values.forEach((value, i) => {
-        if (!validateValue(value)) problems.push(...explainErrors(validateValue.errors ?? [], value, `${pointer}/${i}`));
-      });
-      if (hasDottedPath(fixed, field)) {
-        problems.push(`/fixed: sets "${field}", which the grid sweeps; "fixed" wins, so every point would get the same value`);
-      }
-      grid.push({ field, values });
-    }
-  }
+  const grid = raw.grid === undefined ? null : checkGrid(raw.grid, fixed, 'grid', problems);
   if (problems.length) fail(path, problems);
 
   return {
