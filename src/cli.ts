@@ -13,6 +13,7 @@ import { loadIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot, runPaths } from './paths.js';
+import { PACKAGE_KINDS, parsePackageKinds } from './codegen/packages.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
@@ -111,13 +112,14 @@ program
 
 program
   .command('generate')
-  .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
+  .description('write the C99 inference library (<prefix>.h, <prefix>.c, <prefix>_weights.c, kernels) to <out>/c, and package forms')
   .argument('<config>', 'config file')
-  .action((file: string) => {
-    const { paths } = openRun(file);
-    const lib = generateStage(paths, loadIr(paths.ir));
-    console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
-      arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
+  .option('--package <kinds>', `also write these package forms to <out>/packages/<kind>/, comma-separated: ${PACKAGE_KINDS.join(', ')} (adds to codegen.package)`)
+  .action((file: string, opts: { package?: string }) => {
+    const { config, paths } = openRun(file);
+    const lib = generateStage(config, paths, loadIr(paths.ir), { packages: parsePackageKinds(opts.package) });
+    console.log(JSON.stringify({ dir: paths.cDir, prefix: lib.prefix, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
+      arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes, packages: lib.packages }, null, 2));
   });
 
 program
