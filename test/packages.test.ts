@@ -27,9 +27,10 @@ import { runPaths } from '../src/paths.js';
 import { generateStage, type GenerateStageResult } from '../src/pipeline/generate-stage.js';
 import { argmax, pixelsToInput, runReference } from '../src/reference/interpreter.js';
 import { loadBoard } from '../src/toolchain/boards.js';
-import { memoryScript } from '../src/toolchain/build.js';
+import { buildFirmware, memoryScript } from '../src/toolchain/build.js';
+import { buildFootprint, footprintCheckImage, runFootprintCheck } from '../src/toolchain/footprint.js';
 import { linkerDir, startupDir } from '../src/toolchain/paths.js';
-import { runQemu } from '../src/toolchain/qemu.js';
+import { runHarness, runQemu } from '../src/toolchain/qemu.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'packages');
@@ -209,6 +210,23 @@ describe('two models in one program through their CMake packages', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout.trim().split(/\r?\n/)).toEqual(expectedAppOutput());
   }, 240_000);
+});
+
+describe('the verification path with a prefixed, external-arena library', () => {
+  it('the harness and footprint firmware run nano (external arena, fed by firmware_model.h) bit-exact', async () => {
+    const board = loadBoard('mps2-an386');
+    const nanoC = runPaths(join(scratch, 'nano', 'out')).cDir;
+    const build = await buildFirmware({ board, modelDir: nanoC, outDir: join(scratch, 'fw-nano') });
+    expect(build.stack.neededBytes).not.toBeNull();
+    const run = await runHarness({ board, elf: build.elf, images: test.images, workDir: join(scratch, 'fw-nano-run'), timeoutMs: 60_000, processes: 1 });
+    for (let i = 0; i < IMAGES; i++) {
+      expect(Array.from(run.logits.subarray(i * 10, (i + 1) * 10)), `image ${i}`).toEqual(Array.from(runReference(nano.ir, pixelsToInput(nano.ir, image(i)))));
+    }
+    const check = await buildFootprint({ board, modelDir: nanoC, outDir: join(scratch, 'fp-nano'), check: true });
+    const report = await runFootprintCheck({ board, elf: check.elf });
+    const pattern = footprintCheckImage(784);
+    expect(Array.from(report.logits)).toEqual(Array.from(runReference(nano.ir, pixelsToInput(nano.ir, pattern))));
+  }, 180_000);
 });
 
 /**
