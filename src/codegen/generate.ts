@@ -330,7 +330,7 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
         ],
       ),
       calls: scratch && external
-        ? ['{', `    tinyforge_conv2d_params_t params = ${pName};`, `    params.im2col = &${prefix}_arena[${scratch.offset}];`,
+        ? ['{ /* the im2col scratch lies in the caller\'s arena, known at run time */', `    tinyforge_conv2d_params_t params = ${pName};`, `    params.im2col = &${prefix}_arena[${scratch.offset}];`,
           `    ${call(`tinyforge_${L.kind}`).replace(`&${pName}`, '&params')}`, '}']
         : [call(`tinyforge_${L.kind}`)],
     });
@@ -371,8 +371,8 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
 
   const fileList = [...modelFiles(prefix), ...kernelFiles];
   const describeFile = (name: string): string => {
-    const suffix = name.startsWith(prefix) ? name.slice(prefix.length) : '';
-    return MODEL_FILE_DESCRIPTIONS[suffix]?.(prefix) ?? FILE_DESCRIPTIONS[name] ?? '';
+    const suffix = Object.keys(MODEL_FILE_DESCRIPTIONS).find((s) => name === `${prefix}${s}`);
+    return suffix ? MODEL_FILE_DESCRIPTIONS[suffix]!(prefix) : FILE_DESCRIPTIONS[name] ?? '';
   };
   const view = {
     // Every model-specific name in the templates is built from these two (several models link
