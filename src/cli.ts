@@ -14,6 +14,7 @@ import { registerExperimentCommands } from './experiments/cli.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot } from './paths.js';
+import { PACKAGE_KINDS, parsePackageKinds } from './codegen/packages.js';
 import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
@@ -101,13 +102,14 @@ program
 
 program
   .command('generate')
-  .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
+  .description('write the C99 inference library (<prefix>.h, <prefix>.c, <prefix>_weights.c, kernels) to <out>/c, and package forms')
   .argument('<config>', 'config file')
-  .action((file: string) => {
+  .option('--package <kinds>', `also write these package forms to <out>/packages/<kind>/, comma-separated: ${PACKAGE_KINDS.join(', ')} (adds to codegen.package)`)
+  .action((file: string, opts: { package?: string }) => {
     const { config, paths } = openRun(file);
-    const lib = generateStage(paths, loadIrFor(config, paths));
-    console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
-      arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
+    const lib = generateStage(config, paths, loadIrFor(config, paths), { packages: parsePackageKinds(opts.package) });
+    console.log(JSON.stringify({ dir: paths.cDir, prefix: lib.prefix, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
+      arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes, packages: lib.packages }, null, 2));
   });
 
 program

@@ -52,9 +52,9 @@ describe('tinyforge run, end to end on a small model', () => {
     expect(report.budgets.find((b: { name: string }) => b.name === 'minAccuracy').ok).toBe(true);
     expect(code).toBe(1);
     expect(stderr).toMatch(/budget exceeded: flashBytes: \d+ \(at most 4096\) EXCEEDED/);
-    // Every stage left its artifact.
+    // Every stage left its artifact (the library's prefix is the config's name).
     const out = join(dir, 'out', 'small');
-    for (const f of ['metrics.json', 'model.ir.json', 'evaluation.json', 'c/model.h', 'firmware/firmware.hex', 'verify.json', 'summary.json', 'run.log']) {
+    for (const f of ['metrics.json', 'model.ir.json', 'evaluation.json', 'c/small.h', 'firmware/firmware.hex', 'verify.json', 'summary.json', 'run.log']) {
       expect(existsSync(join(out, f))).toBe(true);
     }
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).onTargetAccuracy).toBe(report.accuracy);

@@ -266,7 +266,7 @@ describe('build and sizes', () => {
   });
 
   it('a directory without model.h is refused', async () => {
-    await expect(buildFirmware({ board: 'microbit', modelDir: scratch, outDir: join(scratch, 'none') })).rejects.toThrow(/expected model\.h/);
+    await expect(buildFirmware({ board: 'microbit', modelDir: scratch, outDir: join(scratch, 'none') })).rejects.toThrow(/expected <prefix>\.h defining <PREFIX>_ARENA_SIZE/);
   });
 
   it('passes -DTINYFORGE_PORTABLE only when asked', async () => {

@@ -11,7 +11,7 @@
  */
 #include <stdint.h>
 
-#include "model.h"
+#include "firmware_model.h"
 
 #if defined(TINYFORGE_FOOTPRINT_CHECK)
 #include "check.h"
@@ -21,10 +21,10 @@
  * and the empty asm statement in main (which "may read and write memory") stands in for that
  * driver: the compiler cannot assume the buffer still holds zeros, so the inference cannot be
  * folded away. Not static, so that it is visible in the map and to a debugger. */
-uint8_t footprint_image[MODEL_INPUT_SIZE];
+uint8_t footprint_image[FW_MODEL_INPUT_SIZE];
 
 /* The model's output: the logits, and the class in a volatile so the store is never dropped. */
-int8_t footprint_logits[MODEL_NUM_CLASSES];
+int8_t footprint_logits[FW_MODEL_NUM_CLASSES];
 volatile int32_t footprint_class = -1;
 
 int main(void)
@@ -33,11 +33,12 @@ int main(void)
     footprint_check_begin(footprint_image, sizeof footprint_image);
 #endif
     __asm__ volatile("" : : "r"(footprint_image) : "memory");
+    (void)fw_model_init(); /* hands an external-arena library its arena; nothing otherwise */
 
-    footprint_class = model_predict_u8(footprint_image, footprint_logits);
+    footprint_class = fw_model_predict_u8(footprint_image, footprint_logits);
 
 #if defined(TINYFORGE_FOOTPRINT_CHECK)
-    footprint_check_end(footprint_class, footprint_logits, MODEL_NUM_CLASSES);
+    footprint_check_end(footprint_class, footprint_logits, FW_MODEL_NUM_CLASSES);
 #endif
     return 0;
 }

@@ -4,11 +4,11 @@
  *
  * Command line (QEMU -append; SYS_GET_CMDLINE puts the image name first, which is skipped):
  *     in=<image file> out=<result file> offset=<first image> count=<number of images>
- * Image file: raw uint8 pixels, MODEL_INPUT_SIZE bytes per image, images back to back; the
+ * Image file: raw uint8 pixels, FW_MODEL_INPUT_SIZE bytes per image, images back to back; the
  *     harness reads images offset .. offset+count-1, one at a time (RAM stays small).
  * Result file: a 16-byte header, then one record per image, all little-endian:
- *     header  "TFH1", uint32 MODEL_INPUT_SIZE, uint32 MODEL_NUM_CLASSES, uint32 count
- *     record  uint8 class, int8 logits[MODEL_NUM_CLASSES], uint32 SysTick ticks of the inference
+ *     header  "TFH1", uint32 FW_MODEL_INPUT_SIZE, uint32 FW_MODEL_NUM_CLASSES, uint32 count
+ *     record  uint8 class, int8 logits[FW_MODEL_NUM_CLASSES], uint32 SysTick ticks of the inference
  * Exit status: 0, or one of firmware/startup/exit_codes.h (with a message on stderr).
  */
 #include <stdio.h>
@@ -16,12 +16,12 @@
 #include <string.h>
 
 #include "exit_codes.h"
-#include "model.h"
+#include "firmware_model.h"
 #include "semihost.h"
 #include "ticks.h"
 
 #define HEADER_SIZE 16
-#define RECORD_SIZE (1 + MODEL_NUM_CLASSES + 4)
+#define RECORD_SIZE (1 + FW_MODEL_NUM_CLASSES + 4)
 
 struct harness_args {
     const char *in;
@@ -32,7 +32,7 @@ struct harness_args {
 
 /* Static rather than on the stack: the stack is 2 KB on the smallest boards. */
 static char cmdline[512];
-static uint8_t pixels[MODEL_INPUT_SIZE];
+static uint8_t pixels[FW_MODEL_INPUT_SIZE];
 static uint8_t record[RECORD_SIZE];
 
 #define NO_IMAGE (-1L)
@@ -109,6 +109,8 @@ int main(void)
 {
     struct harness_args args = { 0 };
 
+    (void)fw_model_init(); /* hands an external-arena library its arena; nothing otherwise */
+
     int length = semihost_get_cmdline(cmdline, sizeof cmdline);
     if (length < 0 || !parse_args(cmdline, &args))
         fail(EXIT_USAGE, "usage: in=<images> out=<results> offset=<n> count=<n>", NO_IMAGE);
@@ -119,7 +121,7 @@ int main(void)
     /* Unbuffered: each image is one semihosting read straight into `pixels`, and stdio
      * allocates no buffer from the small heap. */
     setvbuf(in, NULL, _IONBF, 0);
-    if (fseek(in, (long)(args.offset * MODEL_INPUT_SIZE), SEEK_SET) != 0)
+    if (fseek(in, (long)(args.offset * FW_MODEL_INPUT_SIZE), SEEK_SET) != 0)
         fail(EXIT_READ_INPUT, "cannot seek to the first image", (long)args.offset);
 
     FILE *out = fopen(args.out, "wb");
@@ -128,8 +130,8 @@ int main(void)
     setvbuf(out, NULL, _IONBF, 0);
 
     uint8_t header[HEADER_SIZE] = { 'T', 'F', 'H', '1' };
-    put_u32(header + 4, MODEL_INPUT_SIZE);
-    put_u32(header + 8, MODEL_NUM_CLASSES);
+    put_u32(header + 4, FW_MODEL_INPUT_SIZE);
+    put_u32(header + 8, FW_MODEL_NUM_CLASSES);
     put_u32(header + 12, (uint32_t)args.count);
     if (fwrite(header, 1, sizeof header, out) != sizeof header)
         fail(EXIT_WRITE_OUTPUT, "cannot write the result file header", NO_IMAGE);
@@ -141,11 +143,11 @@ int main(void)
 
         int8_t *logits = (int8_t *)(record + 1);
         ticks_start();
-        int predicted = model_predict_u8(pixels, logits);
+        int predicted = fw_model_predict_u8(pixels, logits);
         uint32_t ticks = ticks_now();
 
         record[0] = (uint8_t)predicted;
-        put_u32(record + 1 + MODEL_NUM_CLASSES, ticks);
+        put_u32(record + 1 + FW_MODEL_NUM_CLASSES, ticks);
         if (fwrite(record, 1, sizeof record, out) != sizeof record)
             fail(EXIT_WRITE_OUTPUT, "cannot write a result", (long)image);
     }

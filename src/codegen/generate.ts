@@ -13,14 +13,31 @@ import { resolveLayers, type Layer } from './layers.js';
 import { packageRoot } from '../paths.js';
 import { kernelsDir, templatesDir } from './paths.js';
 import { liveBuffers, planArena } from './planner.js';
+import { DEFAULT_PREFIX, modelHash, prefixProblem } from './prefix.js';
+import { UserError } from '../util/errors.js';
 
 export interface GenerateOptions {
-  /* reserved */
+  /**
+   * Name prefix of every public symbol, macro, extern array and file of the model-specific part
+   * (default 'model': model.h, model_predict, MODEL_INPUT_SIZE). See prefix.ts.
+   */
+  prefix?: string;
+  /**
+   * 'static' (default): the arena is a static array in <prefix>.c. 'external': the application
+   * hands the library its buffer with <prefix>_set_arena (a shared RAM region, an RTOS block).
+   */
+  arena?: 'static' | 'external';
+  /** The model's own version, for <PREFIX>_MODEL_VERSION and the packages (default 1.0.0). */
+  modelVersion?: string;
 }
 
 export interface GeneratedLibrary {
   /** File name (no directories) -> contents. */
   files: Record<string, string>;
+  /** The name prefix: <prefix>.h is the API header. */
+  prefix: string;
+  /** The shared kernel files among `files` (tinyforge_*). */
+  kernelFiles: string[];
   arenaBytes: number;
   arenaLowerBoundBytes: number;
   /** Bytes of const data in model_weights.c. */
@@ -29,8 +46,10 @@ export interface GeneratedLibrary {
   macs: number;
 }
 
-/** The generated files that do not depend on the model. */
-const FIXED_FILES = ['model.h', 'model.c', 'model_weights.h', 'model_weights.c', 'README.md'] as const;
+/** The generated files other than the kernels: the model-specific part is named by the prefix. */
+function modelFiles(prefix: string): string[] {
+  return [`${prefix}.h`, `${prefix}.c`, `${prefix}_weights.h`, `${prefix}_weights.c`, 'README.md'];
+}
 
 /** Files earlier versions generated and this one no longer does: removed by writeLibrary. */
 const RETIRED_FILES = ['tinyforge_dot.c'] as const;
@@ -44,11 +63,14 @@ const KERNEL_FILE: Partial<Record<Exclude<OpKind, 'reshape'>, string>> = {
   avg_pool2d: 'tinyforge_avg_pool2d.c',
 };
 
+const MODEL_FILE_DESCRIPTIONS: Record<string, (p: string) => string> = {
+  '.h': (p) => `the API: \`${p}_predict\`, \`${p}_predict_u8\`, the float I/O helpers and the model constants (input shape, classes, scales, arena size, version, hash, ...)`,
+  '.c': () => 'the activation arena (also holding the convolutions\' im2col scratch) and the predict functions: one kernel call per layer',
+  '_weights.h': () => 'declarations of the constant arrays (internal)',
+  '_weights.c': () => 'int8 weights (conv2d: in the kernel\'s layout), int32 biases (conv2d, fully connected: input offset folded in) and requantization multipliers/shifts, all `const` (flash)',
+};
+
 const FILE_DESCRIPTIONS: Record<string, string> = {
-  'model.h': 'the API: `model_predict`, `model_predict_u8` and the model constants (input shape, classes, arena size, ...)',
-  'model.c': 'the activation arena (one static array, also holding the convolutions\' im2col scratch) and the predict functions: one kernel call per layer',
-  'model_weights.h': 'declarations of the constant arrays (internal)',
-  'model_weights.c': 'int8 weights (conv2d: in the kernel\'s layout), int32 biases (conv2d, fully connected: input offset folded in) and requantization multipliers/shifts, all `const` (flash)',
   'README.md': 'this file',
   'tinyforge_kernels.h': 'kernel prototypes and parameter blocks (internal)',
   'tinyforge_requant.h': 'fixed-point requantization (gemmlowp rounding, the two roundings fused), static inline (internal)',
@@ -63,7 +85,7 @@ const FILE_DESCRIPTIONS: Record<string, string> = {
 /** Every file name a generation may write (used to clean up stale ones). */
 export function allGeneratedFileNames(): string[] {
   const kernels = existsSync(kernelsDir()) ? readdirSync(kernelsDir()) : [];
-  return [...FIXED_FILES, ...RETIRED_FILES, ...kernels];
+  return [...modelFiles(DEFAULT_PREFIX), ...RETIRED_FILES, ...kernels];
 }
 
 let compiled: Map<string, Handlebars.TemplateDelegate> | undefined;
@@ -79,7 +101,7 @@ function template(name: string): Handlebars.TemplateDelegate {
   return t;
 }
 
-function tinyforgeVersion(ir: IrModel): string {
+export function tinyforgeVersion(ir: IrModel): string {
   try {
     const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
     if (pkg.version) return pkg.version;
@@ -93,6 +115,17 @@ function scaleText(scale: number): string {
   const inv = 1 / scale;
   const nice = Math.abs(inv - Math.round(inv)) < 1e-9 * inv ? ` (1/${Math.round(inv)})` : '';
   return `${Number(scale.toPrecision(9))}${nice}`;
+}
+
+/** A C float literal holding exactly the float32 nearest to `x` (9 significant digits round-trip). */
+function floatLiteral(x: number): string {
+  const text = String(Number(Math.fround(x).toPrecision(9)));
+  return `${/[.e]/.test(text) ? text : `${text}.0`}f`;
+}
+
+/** A C string literal's contents: printable ASCII (others become _), quotes, backslashes and ? (trigraphs) escaped. */
+function cString(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '_').replace(/[\\"?]/g, (c) => `\\${c}`);
 }
 
 function signed(n: number): string {
@@ -129,14 +162,18 @@ function initializer(type: string, name: string, fields: [string, string | numbe
   return `static const ${type} ${name} = {\n${lines.join('\n')}\n};`;
 }
 
-export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): GeneratedLibrary {
+export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): GeneratedLibrary {
   // The IR contract first (chain, shapes, requant consistency), then what the C relies on.
   validateIr(ir, `IR '${ir.name}'`);
+  const prefix = opts.prefix ?? DEFAULT_PREFIX;
+  const problem = prefixProblem(prefix);
+  if (problem) throw new UserError(`codegen prefix '${prefix}': expected ${problem}`);
+  const external = opts.arena === 'external';
   const layers = resolveLayers(ir);
   const plan = planArena(ir);
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const idents = uniqueIdentifiers(ir.ops.map((op) => op.name));
-  const at = (tensorId: number): string => `&model_arena[${plan.offsets.get(tensorId)}]`;
+  const at = (tensorId: number): string => `&${prefix}_arena[${plan.offsets.get(tensorId)}]`;
   const version = tinyforgeVersion(ir);
   const md = ir.metadata;
   const provenance = commentSafe(
@@ -153,7 +190,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     const id = idents[i]!;
     const name = commentSafe(L.op.name);
     const shapes = `${shapeText(L.input.shape)} -> ${shapeText(L.output.shape)}`;
-    const pName = `model_${id}_params`;
+    const pName = `${prefix}_${id}_params`;
     const push = (v: Omit<LayerView, 'brief'>): void => {
       layerViews.push({ ...v, brief: L.family === 'reshape' ? v.comment : `${name} (${L.kind}): ${shapes}` });
     };
@@ -211,7 +248,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
     const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
       type,
-      name: `model_${id}_${suffix}`,
+      name: `${prefix}_${id}_${suffix}`,
       length: values.length,
       body: formatArray(values, perLine),
       describe,
@@ -288,10 +325,14 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
           offsets,
           clamp,
           ...data.map((d) => [d]),
-          ...(scratch ? [[['im2col', `&model_arena[${scratch.offset}]`] as [string, string]]] : []),
+          // An external arena is known only at run time: its im2col pointer is set per call.
+          ...(scratch && !external ? [[['im2col', `&${prefix}_arena[${scratch.offset}]`] as [string, string]]] : []),
         ],
       ),
-      calls: [call(`tinyforge_${L.kind}`)],
+      calls: scratch && external
+        ? ['{ /* the im2col scratch lies in the caller\'s arena, known at run time */', `    tinyforge_conv2d_params_t params = ${pName};`, `    params.im2col = &${prefix}_arena[${scratch.offset}];`,
+          `    ${call(`tinyforge_${L.kind}`).replace(`&${pName}`, '&params')}`, '}']
+        : [call(`tinyforge_${L.kind}`)],
     });
   });
 
@@ -328,9 +369,23 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
   if (kinds.has('conv2d') || kinds.has('depthwise_conv2d') || kinds.has('fully_connected') || kinds.has('max_pool2d')) kernelFiles.push('tinyforge_dsp.h');
   for (const [kind, file] of Object.entries(KERNEL_FILE)) if (kinds.has(kind as Layer["kind"])) kernelFiles.push(file!);
 
-  const fileList = [...FIXED_FILES, ...kernelFiles];
+  const fileList = [...modelFiles(prefix), ...kernelFiles];
+  const describeFile = (name: string): string => {
+    const suffix = Object.keys(MODEL_FILE_DESCRIPTIONS).find((s) => name === `${prefix}${s}`);
+    return suffix ? MODEL_FILE_DESCRIPTIONS[suffix]!(prefix) : FILE_DESCRIPTIONS[name] ?? '';
+  };
   const view = {
-    model: { name: commentSafe(ir.name) },
+    // Every model-specific name in the templates is built from these two (several models link
+    // into one firmware); the kernels' tinyforge_ names are shared and carry no prefix.
+    prefix,
+    PREFIX: prefix.toUpperCase(),
+    arenaExternal: external,
+    model: {
+      name: commentSafe(ir.name),
+      nameString: cString(ir.name),
+      version: cString(opts.modelVersion ?? '1.0.0'),
+      hash: modelHash(ir),
+    },
     version,
     provenance,
     input: {
@@ -340,6 +395,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
       size: tensorSize(input),
       zeroPoint: input.zeroPoint,
       scale: scaleText(input.scale),
+      scaleFloat: floatLiteral(input.scale),
       pixelOffsetSigned: signed(ir.input.pixelOffset ?? input.zeroPoint),
       offset: plan.offsets.get(input.id),
     },
@@ -347,6 +403,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
       numClasses: ir.output.numClasses,
       zeroPoint: output.zeroPoint,
       scale: scaleText(output.scale),
+      scaleFloat: floatLiteral(output.scale),
       offset: plan.offsets.get(output.id),
     },
     arenaBytes: plan.arenaBytes,
@@ -362,20 +419,22 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     layers: layerViews,
     weightLayers,
     layerTable,
-    files: fileList.map((name) => ({ name, what: FILE_DESCRIPTIONS[name] ?? '' })),
+    files: fileList.map((name) => ({ name, what: describeFile(name) })),
   };
 
   const files: Record<string, string> = {
-    'model.h': template('model.h.hbs')(view),
-    'model.c': template('model.c.hbs')(view),
-    'model_weights.h': template('model_weights.h.hbs')(view),
-    'model_weights.c': template('model_weights.c.hbs')(view),
+    [`${prefix}.h`]: template('model.h.hbs')(view),
+    [`${prefix}.c`]: template('model.c.hbs')(view),
+    [`${prefix}_weights.h`]: template('model_weights.h.hbs')(view),
+    [`${prefix}_weights.c`]: template('model_weights.c.hbs')(view),
     'README.md': template('README.md.hbs')(view),
   };
   for (const k of kernelFiles) files[k] = readFileSync(join(kernelsDir(), k), 'utf8');
 
   return {
     files,
+    prefix,
+    kernelFiles,
     arenaBytes: plan.arenaBytes,
     arenaLowerBoundBytes: plan.lowerBoundBytes,
     weightsBytes,
@@ -385,11 +444,18 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
 
 /**
  * Writes the library into `dir` (each file atomically) and removes files a previous generation
- * left there that this one no longer produces (only names the generator can produce).
+ * left there that this one no longer produces (only names the generator can produce or wrote).
  */
 export function writeLibrary(dir: string, lib: Pick<GeneratedLibrary, 'files'>): void {
+  const manifest = join(dir, MANIFEST);
+  const previous = existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').filter((n) => n && !n.includes('/')) : [];
   for (const [name, text] of Object.entries(lib.files)) writeFileAtomic(join(dir, name), text);
-  for (const name of allGeneratedFileNames()) {
+  writeFileAtomic(manifest, Object.keys(lib.files).join('\n') + '\n');
+  for (const name of new Set([...allGeneratedFileNames(), ...previous])) {
     if (!(name in lib.files)) rmSync(join(dir, name), { force: true });
   }
 }
+
+/** The names of the files the last writeLibrary wrote into a directory (so that a later one,
+ * perhaps with another prefix, removes those it no longer writes). */
+const MANIFEST = '.tinyforge-files';

@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import { listBoards } from '../toolchain/boards.js';
 import { readJsonText } from './json-text.js';
 import { configSchema } from './schema.js';
+import { prefixFromName, prefixProblem } from '../codegen/prefix.js';
 import type { Config } from './types.js';
 
 // ajv ships CommonJS; under NodeNext its default export is the module object.
@@ -159,7 +160,10 @@ export function loadConfig(file: string): Config {
   const path = resolve(file);
   const merged = readChain(path, []);
   defaultsValidator(merged);
-  const resolved = merged as unknown as Omit<Config, 'name' | 'path'> & { output: { dir: string | null } };
+  const resolved = merged as unknown as Omit<Config, 'name' | 'path' | 'codegen'> & {
+    output: { dir: string | null };
+    codegen: Omit<Config['codegen'], 'prefix'> & { prefix: string | null };
+  };
   const boards = listBoards();
   if (!boards.includes(resolved.target.board)) {
     throw new UserError(
@@ -169,8 +173,14 @@ export function loadConfig(file: string): Config {
     );
   }
   const name = basename(path).replace(/\.json$/i, '');
+  const prefix = resolved.codegen.prefix;
+  const problem = prefix === null ? null : prefixProblem(prefix);
+  if (problem) {
+    throw new UserError(`${shown(path)}: invalid config\n  /codegen/prefix: expected ${problem}, found string ${JSON.stringify(prefix)}`);
+  }
   return {
     ...resolved,
+    codegen: { ...resolved.codegen, prefix: prefix ?? prefixFromName(name) },
     name,
     path,
     output: { dir: resolve(resolved.output.dir ?? `out/${name}`) },

@@ -169,6 +169,39 @@ export const configSchema = {
       },
       optimization: { enum: ['-Os', '-O2', '-O3'], default: '-Os' },
     }),
+    codegen: section('The generated C library and how it is packaged (docs/integration.md).', {
+      prefix: {
+        type: ['string', 'null'],
+        default: null,
+        description:
+          'Name prefix of every public symbol, macro, extern array and file of the model (kws: kws.h, kws_predict, KWS_INPUT_SIZE), so that several models link into one firmware. A lower-case C identifier, at most 32 characters; null = the config name as one ("kws-v2" -> kws_v2).',
+      },
+      arena: {
+        enum: ['static', 'external'],
+        default: 'static',
+        description:
+          'static: the activation arena is a static array in the library; external: the application gives its own buffer with <prefix>_set_arena.',
+      },
+      version: {
+        type: 'string',
+        pattern: '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$',
+        default: '1.0.0',
+        description: "The model's version (major.minor.patch): <PREFIX>_MODEL_VERSION and the packages' version.",
+      },
+      author: { type: 'string', default: 'tinyforge', description: "The packages' author/maintainer field." },
+      url: {
+        type: ['string', 'null'],
+        default: null,
+        description: "The model project's web page, for the packages' url field (the Arduino Library Manager requires one); null = left out.",
+      },
+      package: {
+        type: 'array',
+        items: { enum: ['cmake', 'zephyr', 'arduino', 'platformio', 'esp-idf'] },
+        uniqueItems: true,
+        default: [],
+        description: 'Package forms `tinyforge generate` also writes, each into <out>/packages/<kind>/ (or `--package`).',
+      },
+    }),
     budgets: section('Limits that `tinyforge verify` enforces (null = not checked).', {
       flashBytes: nullableInt('Maximum flash (text + data) of the firmware.'),
       ramBytes: nullableInt('Maximum RAM (data + bss + stack + heap).'),

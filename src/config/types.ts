@@ -99,6 +99,19 @@ export interface BudgetsConfig {
   maxLatencyMs: number | null;
 }
 
+export type PackageKind = 'cmake' | 'zephyr' | 'arduino' | 'platformio' | 'esp-idf';
+
+export interface CodegenConfig {
+  /** Resolved: the config's prefix, or its name as a C identifier (src/codegen/prefix.ts). */
+  prefix: string;
+  arena: 'static' | 'external';
+  /** The model's version, major.minor.patch. */
+  version: string;
+  author: string;
+  url: string | null;
+  package: PackageKind[];
+}
+
 export interface Config {
   /** Name of the config file without .json (the leaf of any extends chain). */
   name: string;
@@ -111,5 +124,6 @@ export interface Config {
   quantization: QuantizationConfig;
   target: TargetConfig;
   budgets: BudgetsConfig;
+  codegen: CodegenConfig;
   output: { dir: string };
 }

@@ -1,15 +1,81 @@
-// Generate stage: model.ir.json -> the C library in <out>/c (see docs/c-api.md).
-import { generateLibrary, writeLibrary, type GeneratedLibrary } from '../codegen/generate.js';
+// Generate stage: model.ir.json -> the C library in <out>/c (see docs/c-api.md), and the package
+// forms the config or the command line asks for in <out>/packages/<kind>/ (docs/integration.md).
+import { join } from 'node:path';
+import { generateLibrary, writeLibrary, tinyforgeVersion, type GeneratedLibrary } from '../codegen/generate.js';
+import { generatePackage, packageName, writePackage, type PackageSample } from '../codegen/packages.js';
+import { modelHash } from '../codegen/prefix.js';
+import type { Config, PackageKind } from '../config/types.js';
+import { loadDataset } from '../data/datasets.js';
 import type { IrModel } from '../ir/types.js';
 import type { RunPaths } from '../paths.js';
+import { argmax, pixelsToInput, runReference } from '../reference/interpreter.js';
+import { footprintCheckImage } from '../toolchain/footprint.js';
 import { log } from '../util/log.js';
 
-export function generateStage(paths: RunPaths, ir: IrModel): GeneratedLibrary {
-  const lib = generateLibrary(ir);
+export interface GenerateStageResult extends GeneratedLibrary {
+  /** Package folders written, by kind. */
+  packages: Partial<Record<PackageKind, string>>;
+}
+
+export function generateStage(
+  config: Config, paths: RunPaths, ir: IrModel, opts: { packages?: PackageKind[] } = {},
+): GenerateStageResult {
+  const { codegen } = config;
+  const lib = generateLibrary(ir, { prefix: codegen.prefix, arena: codegen.arena, modelVersion: codegen.version });
   writeLibrary(paths.cDir, lib);
   log.info(
-    `wrote ${Object.keys(lib.files).length} files to ${paths.cDir}: arena ${lib.arenaBytes} bytes ` +
+    `wrote ${Object.keys(lib.files).length} files to ${paths.cDir} (prefix ${lib.prefix}): arena ${lib.arenaBytes} bytes ` +
       `(lower bound ${lib.arenaLowerBoundBytes}), weights ${lib.weightsBytes} bytes`,
   );
-  return lib;
+  const kinds = [...new Set([...codegen.package, ...(opts.packages ?? [])])];
+  const packages: Partial<Record<PackageKind, string>> = {};
+  if (kinds.length === 0) return { ...lib, packages };
+
+  if (codegen.url === null && kinds.includes('arduino')) {
+    log.warn(`config ${config.name}: codegen.url is not set; the Arduino Library Manager requires library.properties' url field`);
+  }
+  const info = {
+    name: ir.name,
+    version: codegen.version,
+    tinyforgeVersion: tinyforgeVersion(ir),
+    hash: modelHash(ir),
+    author: codegen.author,
+    url: codegen.url,
+    portable: config.target.dsp === 'off',
+    optimization: config.target.optimization,
+    arenaExternal: codegen.arena === 'external',
+    arenaBytes: lib.arenaBytes,
+    weightsBytes: lib.weightsBytes,
+    macs: lib.macs,
+    sample: sampleInput(config, ir),
+  };
+  for (const kind of kinds) {
+    const dir = join(paths.root, 'packages', kind, packageName(lib.prefix));
+    writePackage(dir, generatePackage(kind, lib, info));
+    packages[kind] = dir;
+    log.info(`wrote the ${kind} package to ${dir}`);
+  }
+  return { ...lib, packages };
+}
+
+/**
+ * The example sketches' input: the first test image of the config's dataset, or, where the
+ * dataset cannot be read here, the fixed pattern of the footprint check; with the class the
+ * reference interpreter gives it.
+ */
+function sampleInput(config: Config, ir: IrModel): PackageSample {
+  const size = ir.tensors.find((t) => t.id === ir.input.tensor)!.shape.reduce((a, b) => a * b, 1);
+  let pixels: Uint8Array;
+  let what: string;
+  try {
+    const test = loadDataset({ ...config.dataset, trainLimit: 1, testLimit: 1 }).test;
+    if (test.images.length !== size) throw new Error(`images of ${test.images.length} bytes, the model takes ${size}`);
+    pixels = test.images.slice(0, size);
+    what = `the first ${config.dataset.name} test image (label ${test.labels[0]})`;
+  } catch (err) {
+    log.debug(`sample input: ${(err as Error).message}; using a fixed pattern`);
+    pixels = footprintCheckImage(size);
+    what = 'a fixed pseudo-random pattern (the dataset could not be read when the package was generated)';
+  }
+  return { pixels, expected: argmax(runReference(ir, pixelsToInput(ir, pixels))), what };
 }

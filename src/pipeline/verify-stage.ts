@@ -35,7 +35,7 @@ export async function buildStage(
   config: Config, paths: RunPaths, ir: IrModel, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
 ): Promise<BuildStageResult> {
   const board = loadBoard(config.target.board);
-  const lib = generateStage(paths, ir);
+  const lib = generateStage(config, paths, ir);
   const portable = opts.portable ?? config.target.dsp === 'off';
   const build = await buildFirmware({
     board, modelDir: paths.cDir, outDir: opts.outDir ?? paths.firmwareDir,

@@ -17,7 +17,7 @@ export type Optimization = '-O0' | '-O1' | '-O2' | '-O3' | '-Os' | '-Oz' | '-Ofa
 export interface BuildOptions {
   /** A board name (firmware/boards/<name>.json) or a loaded profile. */
   board: Board | string;
-  /** The generated C library: model.h and the .c files to compile (all of them). */
+  /** The generated C library: <prefix>.h and the .c files to compile (all of them). */
   modelDir: string;
   /** Receives firmware.{elf,bin,hex,map}, memory.ld and obj/. One build at a time per outDir. */
   outDir: string;
@@ -47,7 +47,7 @@ export interface BuildResult {
 
 /**
  * The harness's stack reservation against what the inference needs: the static worst case of
- * model_predict_u8 (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
+ * <prefix>_predict_u8 (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
  * plus the SysTick interrupt taken at the deepest point (the hardware's frame, then its handler).
  * The stdio side of the harness is not in it (newlib calls through function pointers); it was
  * measured instead (firmware/README.md) and stays well below every board's reservation.
@@ -104,10 +104,57 @@ export function memoryScript(
   ].join('\n');
 }
 
-export function modelSources(modelDir: string): string[] {
-  if (!existsSync(join(modelDir, 'model.h'))) {
-    throw new UserError(`model directory ${modelDir}: expected model.h (the generated model library) and its .c files`);
+/**
+ * The name prefix of the generated library in `modelDir`: the header `<prefix>.h` that defines
+ * `<PREFIX>_ARENA_SIZE` (model.h for the default prefix). Exactly one library per directory.
+ */
+export function libraryPrefix(modelDir: string): string {
+  const headers = existsSync(modelDir) ? readdirSync(modelDir).filter((f) => /^[a-z][a-z0-9_]*\.h$/.test(f)) : [];
+  const found = headers
+    .map((f) => f.slice(0, -2))
+    .filter((p) => new RegExp(`^#define\\s+${p.toUpperCase()}_ARENA_SIZE\\b`, 'm').test(readFileSync(join(modelDir, `${p}.h`), 'utf8')))
+    .sort();
+  if (found.length === 0) {
+    throw new UserError(`model directory ${modelDir}: expected <prefix>.h defining <PREFIX>_ARENA_SIZE (a generated model library) and its .c files`);
   }
+  if (found.length > 1) {
+    throw new UserError(`model directory ${modelDir}: holds several generated libraries (${found.map((p) => `${p}.h`).join(', ')}); expected one`);
+  }
+  return found[0]!;
+}
+
+/**
+ * The header the harness and footprint mains include (firmware_model.h, written into the build's
+ * object directory): the library's header, and its prefixed names under fixed ones.
+ */
+export function firmwareModelHeader(prefix: string): string {
+  const P = prefix.toUpperCase();
+  return [
+    `/* Written by tinyforge for each firmware build: the model library '${prefix}' under fixed names. */`,
+    '#ifndef FIRMWARE_MODEL_H',
+    '#define FIRMWARE_MODEL_H',
+    '',
+    `#include "${prefix}.h"`,
+    '',
+    `#define FW_MODEL_INPUT_SIZE ${P}_INPUT_SIZE`,
+    `#define FW_MODEL_NUM_CLASSES ${P}_NUM_CLASSES`,
+    `#define fw_model_predict_u8 ${prefix}_predict_u8`,
+    '',
+    '/* A library generated with an external arena gets a static one here. */',
+    `#if defined(${P}_ARENA_EXTERNAL)`,
+    `static int32_t fw_model_arena[${P}_ARENA_SIZE / 4];`,
+    `static inline int fw_model_init(void) { return ${prefix}_set_arena(fw_model_arena, sizeof fw_model_arena); }`,
+    '#else',
+    'static inline int fw_model_init(void) { return 0; }',
+    '#endif',
+    '',
+    '#endif',
+    '',
+  ].join('\n');
+}
+
+export function modelSources(modelDir: string): string[] {
+  libraryPrefix(modelDir);
   const sources = readdirSync(modelDir)
     .filter((f) => f.endsWith('.c'))
     .sort()
@@ -117,7 +164,9 @@ export function modelSources(modelDir: string): string[] {
 }
 
 export function declaredArena(modelDir: string): number | undefined {
-  const m = /#define\s+MODEL_ARENA_SIZE\s+\(?(\d+)/.exec(readFileSync(join(modelDir, 'model.h'), 'utf8'));
+  const prefix = libraryPrefix(modelDir);
+  const define = new RegExp(`#define\\s+${prefix.toUpperCase()}_ARENA_SIZE\\s+\\(?(\\d+)`);
+  const m = define.exec(readFileSync(join(modelDir, `${prefix}.h`), 'utf8'));
   return m ? Number(m[1]) : undefined;
 }
 
@@ -212,6 +261,8 @@ export interface BuildSetup {
   flash: MemoryRegion;
   ram: MemoryRegion;
   objDir: string;
+  /** The model library's name prefix (libraryPrefix). */
+  prefix: string;
 }
 
 export function prepareBuild(options: Pick<BuildOptions, 'board' | 'modelDir' | 'outDir' | 'target'>): BuildSetup {
@@ -220,11 +271,14 @@ export function prepareBuild(options: Pick<BuildOptions, 'board' | 'modelDir' | 
   const outDir = resolve(options.outDir);
   const objDir = join(outDir, 'obj');
   const gcc = findTool('arm-none-eabi-gcc');
+  const modelDir = resolve(options.modelDir);
+  const prefix = libraryPrefix(modelDir);
   rmSync(objDir, { recursive: true, force: true });
   mkdirSync(join(objDir, 'model'), { recursive: true });
   mkdirSync(join(objDir, 'firmware'), { recursive: true });
+  writeFileAtomic(join(objDir, 'include', 'firmware_model.h'), firmwareModelHeader(prefix));
   return {
-    board, target, modelDir: resolve(options.modelDir), outDir, gcc, objDir,
+    board, target, modelDir, outDir, gcc, objDir, prefix,
     flash: target === 'qemu' ? board.qemu.flash : board.flash,
     ram: target === 'qemu' ? board.qemu.ram : board.ram,
   };
@@ -237,7 +291,7 @@ export function firmwareCflags(
   return [
     ...setup.board.cflags, ...WARNINGS, ...SECTIONS, options.optimization ?? '-Os', '-fstack-usage',
     ...(options.portable ? ['-DTINYFORGE_PORTABLE'] : []), ...(options.extraCflags ?? []),
-    `-I${setup.modelDir}`, `-I${startupDir}`, ...extra,
+    `-I${setup.modelDir}`, `-I${join(setup.objDir, 'include')}`, `-I${startupDir}`, ...extra,
   ];
 }
 
@@ -287,7 +341,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     declaredArena: declaredArena(modelDir),
   });
   log.debug(`built ${elf}: flash ${sizes.flash.used}/${sizes.flash.capacity}, RAM ${sizes.ram.used}/${sizes.ram.capacity}`);
-  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')));
+  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')), setup.prefix);
   return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes, stack };
 }
 
@@ -296,11 +350,11 @@ export function exceptionFrameBytes(board: Board): number {
   return (board.cflags.includes('-mfloat-abi=hard') ? 104 : 32) + 4;
 }
 
-async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[]): Promise<HarnessStackCheck> {
+async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[], prefix: string): Promise<HarnessStackCheck> {
   // SysTick is the one exception of a normal run. A fault handler runs only once something has
   // already gone wrong; if its report overflows the stack, the core locks up and the run fails
   // as a crash anyway, so it does not count here.
-  const model = await analyseStack({ elf, stackUsageFiles, root: 'model_predict_u8', handlers: ['SysTick_Handler'] });
+  const model = await analyseStack({ elf, stackUsageFiles, root: `${prefix}_predict_u8`, handlers: ['SysTick_Handler'] });
   const frames = new Map<string, number>();
   for (const file of stackUsageFiles) {
     for (const e of parseStackUsage(readFileSync(file, 'utf8'))) frames.set(e.name, Math.max(e.bytes, frames.get(e.name) ?? 0));

@@ -206,6 +206,9 @@ export async function measureFirmware(inputs: SizeInputs): Promise<FirmwareSizes
       if (owner === 'weights' || owner === 'model') {
         if (/arena/i.test(c.inputSection)) ram.arena += c.size;
         else ram.modelData += c.size;
+      } else if (owner === 'harness' && /\bfw_model_arena\b/.test(c.inputSection)) {
+        // The buffer firmware_model.h gives a library generated with an external arena.
+        ram.arena += c.size;
       } else if (owner === 'harness') ram.harness += c.size;
       else if (owner === 'runtime') ram.runtime += c.size;
     }
