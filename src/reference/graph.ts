@@ -2,7 +2,7 @@
 // at the graph's float edges), and one step per op, its kernel prepared once (TFLite Micro's
 // Prepare) and bound to the buffers it reads and writes. Running the graph is calling the steps
 // in the IR's (topological) order; a tensor read by several ops is simply read several times.
-import { tensorSize, type IrInput, type IrModel, type IrOp, type IrTensor } from '../ir/types.js';
+import { graphInputs, tensorSize, type IrModel, type IrOp, type IrTensor } from '../ir/types.js';
 import { validateIr } from '../ir/validate.js';
 import { prepareAdd } from './ops/add.js';
 import { prepareAvgPool2d } from './ops/avg_pool2d.js';
@@ -32,11 +32,6 @@ export interface Plan {
 
 // Plans are cached per IrModel object: an IR is treated as immutable once it has been run.
 const plans = new WeakMap<IrModel, Plan>();
-
-// TEMP until imp-core's graphInputs() lands in src/ir/types.ts.
-function graphInputs(ir: IrModel): IrInput[] {
-  return [ir.input, ...((ir as { extraInputs?: IrInput[] }).extraInputs ?? [])];
-}
 
 /** The ops with one int8 input and one int8 output. */
 function prepareUnary(op: IrOp, input: IrTensor, output: IrTensor): OpKernel {
