@@ -205,12 +205,17 @@ describe('mean', () => {
     expect(foldMeanCount({ multiplier: 2 ** 30, shift: 5 }, 2 ** 40)).toEqual({ multiplier: 2 ** 22, shift: -27 });
   });
 
-  it('with the same quantization, divides the raw sum truncating toward zero', () => {
-    // [2,2,2] over H, W; channel 0 = 1, 2, 0, 0 (sum 3 -> 0.75 -> 0), channel 1 = -1, -2, -3, 0 (-1.5 -> -1)
-    const kernel = prepareMean(meanOp({ multiplier: 0, shift: 0 }), tensor(0, [2, 2, 2], 3, 0.5), tensor(1, [1, 1, 2], 3, 0.5));
+  it('with the same quantization, still rescales (rounding), not the truncating integer mean', () => {
+    // [2,2,2] over H, W, scale 0.5 and zero point 3 in and out: rescale = QuantizeMultiplier(1) =
+    // (2^30, 1), folded for N = 4 to (2^30, -1).
+    // channel 0: q = 1, 2, 0, 0: sum(q - 3) = -9 -> SRDHM -4.5 -> -4 (ties up) -> -2 -> q = 1
+    //   (a truncating mean of the raw q, 3 / 4, would give 0);
+    // channel 1: q = -1, -2, -3, 0: sum(q - 3) = -18 -> -9 -> -4.5 away from zero -> -5 -> q = -2
+    //   (truncation: -6 / 4 -> -1).
+    const kernel = prepareMean(meanOp(quantizeMultiplier(1)), tensor(0, [2, 2, 2], 3, 0.5), tensor(1, [1, 1, 2], 3, 0.5));
     const out = new Int8Array(2);
     kernel(Int8Array.from([1, -1, 2, -2, 0, -3, 0, 0]), out);
-    expect(Array.from(out)).toEqual([0, -1]);
+    expect(Array.from(out)).toEqual([1, -2]);
   });
 
   it('otherwise rounds twice: a mean of 0.25 becomes 1 (where AVG_POOL_2D gives 0)', () => {

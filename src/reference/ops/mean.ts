@@ -1,13 +1,14 @@
-// int8 MEAN over some axes (TFLite Micro's EvalIntegerMean), which takes one of two paths:
-//  - input and output with the same scale and zero point: reference_ops::Mean, the sum of the raw
-//    int8 values divided by the count with C's integer division (truncation toward zero);
-//  - otherwise reference_ops::QuantizedMeanOrSum: the sum of (q - inputZeroPoint) times a
-//    multiplier into which 1/count has been folded (see foldMeanCount: a truncating integer
-//    division of the multiplier), i.e. MultiplyByQuantizedMultiplier (double rounding) of the
-//    sum, plus the output zero point, clamped.
-// This differs from AVG_POOL_2D over the same window, which divides with rounding in the int8
-// domain. op.rescale is QuantizeMultiplier(inputScale / outputScale), as TFLite Micro's Prepare
-// derives it; the fold of 1/count happens here, as in TFLite Micro's Eval.
+// int8 MEAN over some axes (TFLite Micro's EvalIntegerMean -> reference_ops::QuantizedMeanOrSum):
+// the sum of (q - inputZeroPoint) times a multiplier into which 1/count has been folded (see
+// foldMeanCount: a truncating integer division of the multiplier), i.e. MultiplyByQuantizedMultiplier
+// (double rounding) of the sum, plus the output zero point, clamped. This rounds twice and differs
+// from AVG_POOL_2D over the same window, which divides with rounding in the int8 domain.
+// op.rescale is QuantizeMultiplier(inputScale / outputScale), as TFLite Micro's Prepare derives
+// it; the fold of 1/count happens here, as in TFLite Micro's Eval.
+//
+// This one path also serves an output with the input's own scale and zero point: the golden
+// outputs of TFLM 90b983c2 (conformance ops/mean_same_quant, 1536 values) equal it, and not the
+// truncating integer mean that some TFLM versions take for that case (which differs on 688).
 import { tensorSize, type IrTensor, type MeanOp, type Rescale } from '../../ir/types.js';
 import { multiplyByQuantizedMultiplier } from '../fixedpoint.js';
 import type { OpKernel } from './common.js';
@@ -50,7 +51,6 @@ export function prepareMean(op: MeanOp, input: IrTensor, output: IrTensor): OpKe
     throw new RangeError(`mean '${op.name}': reducing axes [${op.axes}] of [${input.shape}] gives ${outputs} values, output has ${tensorSize(output)}`);
   }
   const count = tensorSize(input) / outputs;
-  const sameQuantization = input.scale === output.scale && input.zeroPoint === output.zeroPoint;
   const { multiplier, shift } = foldMeanCount(op.rescale, count);
   const inputOffset = input.zeroPoint * count;
   const outputZeroPoint = output.zeroPoint;
@@ -60,12 +60,8 @@ export function prepareMean(op: MeanOp, input: IrTensor, output: IrTensor): OpKe
     sums.fill(0);
     for (let i = 0; i < inputData.length; i++) sums[targets[i]] += inputData[i];
     for (let o = 0; o < outputs; o++) {
-      if (sameQuantization) {
-        outputData[o] = Math.trunc(sums[o] / count);
-      } else {
-        const v = multiplyByQuantizedMultiplier((sums[o] - inputOffset) | 0, multiplier, shift) + outputZeroPoint;
-        outputData[o] = v < -128 ? -128 : v > 127 ? 127 : v;
-      }
+      const v = multiplyByQuantizedMultiplier((sums[o] - inputOffset) | 0, multiplier, shift) + outputZeroPoint;
+      outputData[o] = v < -128 ? -128 : v > 127 ? 127 : v;
     }
   };
 }
