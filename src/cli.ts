@@ -10,6 +10,7 @@ import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.j
 import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
 import { importTfliteFile } from './import/file.js';
+import { opsReferenceMarkdown } from './import/ops-doc.js';
 import { formatImportSummary, summarizeImport } from './import/summary.js';
 import { loadIr, saveIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
@@ -77,6 +78,20 @@ program
     const summary = summarizeImport(ir);
     if (opts.json) console.log(JSON.stringify({ ir: target, ...summary }, null, 2));
     else console.log(`${formatImportSummary(ir, summary)}\nwrote ${target}`);
+  });
+
+program
+  .command('ops')
+  .description('print the TFLite operators tinyforge imports, with their constraints (docs/ops.md)')
+  .option('--markdown [path]', 'write the reference (default docs/ops.md) instead of printing it')
+  .action((opts: { markdown?: string | boolean }) => {
+    if (!opts.markdown) {
+      process.stdout.write(opsReferenceMarkdown());
+      return;
+    }
+    const target = typeof opts.markdown === 'string' ? opts.markdown : join(packageRoot(), 'docs', 'ops.md');
+    writeFileAtomic(target, opsReferenceMarkdown());
+    console.log(target);
   });
 
 program
