@@ -310,15 +310,15 @@ describe('quantize and dequantize', () => {
     expect(Array.from(got)).toEqual([0, -6, -1, -3, 127, -128, -3, 127]);
   });
 
-  it('float32 -> int8 divides in double by the float32 scale', () => {
-    // scale = float32(0.1) = 0.100000001490116...; x = 0.35 (float32 0.3499999940...):
-    // x / scale = 3.4999999...: rounds to 3, where a decimal 0.35 / 0.1 = 3.5 would give 4.
+  it('float32 -> int8 divides in float32, as TFLite (not in double)', () => {
+    // scale = float32(0.1); x = 0.25 and float32(0.35) = 0.3499999940...: the float32 quotients are
+    // exactly 2.5 and 3.5 (-> 3 and 4), the double ones 2.49999996 and 3.49999989 (-> 2 and 3).
     const scale = Math.fround(0.1);
-    const kernel = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [1]), dtype: 'float32' }, tensor(1, [1], 0, scale));
-    const got = new Int8Array(1);
-    kernel(Float32Array.from([0.35]), got);
-    expect(Math.fround(0.35) / scale).toBeLessThan(3.5);
-    expect(got[0]).toBe(3);
+    const kernel = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [2]), dtype: 'float32' }, tensor(1, [2], 0, scale));
+    const got = new Int8Array(2);
+    kernel(Float32Array.from([0.25, 0.35]), got);
+    expect(0.25 / scale).toBeLessThan(2.5);
+    expect(Array.from(got)).toEqual([3, 4]);
   });
 
   it('int8 -> int8 requantizes with MultiplyByQuantizedMultiplier (ratios below and above 1)', () => {
