@@ -9,6 +9,7 @@ import { loadConfig, trainingHash } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
+import { writeExport } from './export/export.js';
 import { importTfliteFile } from './import/file.js';
 import { registerImportCommands } from './import/cli.js';
 import { formatImportSummary, summarizeImport } from './import/summary.js';
@@ -241,6 +242,16 @@ program
     }
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
+  });
+
+program
+  .command('export')
+  .description("write the config's int8 model as a .tflite file (per-channel weights, fused activations) for TFLite Micro or any TFLite runtime")
+  .argument('<config>', 'config file')
+  .requiredOption('--tflite <file>', 'the .tflite file to write')
+  .action((file: string, opts: { tflite: string }) => {
+    const { config, paths } = openRun(file);
+    console.log(writeExport(irOf(config, paths), opts.tflite, (path, data) => writeFileAtomic(path, data)));
   });
 
 program
