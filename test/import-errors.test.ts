@@ -208,3 +208,15 @@ describe.skipIf(!present)('tinyforge import on an unsupported file', () => {
     expect(existsSync(join(dir, 'out'))).toBe(false);
   }, 60_000);
 });
+
+describe.skipIf(!present)('valid files that need care', () => {
+  it('an op whose output nothing reads is left out of the IR', () => {
+    const bytes = edited('ops/add_residual', (s) => {
+      // A second consumer of the input whose output is not the graph output: a dead ADD.
+      const dead = s.tensors.push({ ...s.tensors[s.outputs[0]], name: 'dead' }) - 1;
+      s.operators.push({ ...s.operators[1], outputs: [dead] });
+    });
+    const ir = importTflite(bytes, { label: 'dead.tflite' });
+    expect(ir.ops.map((o) => o.kind)).toEqual(['conv2d', 'add']);
+  });
+});
