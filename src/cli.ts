@@ -4,19 +4,24 @@
 // an exit status in src/cli/exit.ts (the table: docs/exit-codes.md).
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { floatAccuracyOf, finishVerify, openRun, trainedModel } from './cli/context.js';
+import { finishImportedVerify, floatAccuracyOf, finishVerify, irOf, openRun, trainedModel } from './cli/context.js';
 import { jsonRequested, printJsonError, reportError } from './cli/exit.js';
 import { flashConfig } from './cli/flash.js';
 import { imageCount, timeoutMs } from './cli/options.js';
 import { loadConfig } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import { registerExperimentCommands } from './experiments/cli.js';
+import { writeExport } from './export/export.js';
+import { importTfliteFile } from './import/file.js';
+import { registerImportCommands } from './import/cli.js';
+import { formatImportSummary, summarizeImport } from './import/summary.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot } from './paths.js';
 import { PACKAGE_KINDS, parsePackageKinds } from './codegen/packages.js';
 import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
+import { importStage, refuseModelFile, verifyImportedStage } from './pipeline/imported-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import { trainStage } from './pipeline/train-stage.js';
@@ -61,6 +66,12 @@ program
   .option('--json', 'print the profile as JSON')
   .action((file: string, opts: { json?: boolean }) => {
     const config = loadConfig(file);
+    if (config.model.file !== null) {
+      const ir = importTfliteFile(config.model.file);
+      const summary = summarizeImport(ir);
+      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatImportSummary(ir, summary));
+      return;
+    }
     const profile = profileSpec(buildSpec(config.model));
     if (opts.json) console.log(JSON.stringify(profile, null, 2));
     else console.log(formatProfile(profile, `${config.name}: ${config.model.architecture}`));
@@ -73,6 +84,7 @@ program
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
   .action(async (file: string, opts: { force?: boolean }) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'train');
     const result = await trainStage(config, paths, opts);
     console.log(JSON.stringify(result.metrics, null, 2));
   });
@@ -83,6 +95,7 @@ program
   .argument('<config>', 'config file')
   .action(async (file: string) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'quantize');
     const { model, metrics } = await trainedModel(config, paths);
     quantizeStage(config, paths, model, metrics);
   });
@@ -94,6 +107,7 @@ program
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'evaluate');
     const ir = loadIrFor(config, paths);
     const { model } = await trainedModel(config, paths);
     const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, ir);
@@ -107,7 +121,7 @@ program
   .option('--package <kinds>', `also write these package forms to <out>/packages/<kind>/, comma-separated: ${PACKAGE_KINDS.join(', ')} (adds to codegen.package)`)
   .action((file: string, opts: { package?: string }) => {
     const { config, paths } = openRun(file);
-    const lib = generateStage(config, paths, loadIrFor(config, paths), { packages: parsePackageKinds(opts.package) });
+    const lib = generateStage(config, paths, irOf(config, paths), { packages: parsePackageKinds(opts.package) });
     console.log(JSON.stringify({ dir: paths.cDir, prefix: lib.prefix, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes, packages: lib.packages }, null, 2));
   });
@@ -120,7 +134,7 @@ program
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
     const { config, paths } = openRun(file);
-    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIrFor(config, paths), {
+    const { build, footprint, kernelPath } = await buildStage(config, paths, irOf(config, paths), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
       outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
@@ -142,6 +156,10 @@ program
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
+    if (config.model.file !== null) {
+      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout }), opts.json);
+      return;
+    }
     const report = await verifyStage(config, paths, loadIrFor(config, paths), {
       images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(config, paths),
     });
@@ -165,8 +183,25 @@ program
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
+    if (config.model.file !== null) {
+      log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
+      const ir = importStage(config, paths);
+      log.info('[2/2] generate C, build firmware, verify in QEMU against the reference');
+      finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout }), opts.json);
+      return;
+    }
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
+  });
+
+program
+  .command('export')
+  .description("write the config's int8 model as a .tflite file (per-channel weights, fused activations) for TFLite Micro or any TFLite runtime")
+  .argument('<config>', 'config file')
+  .requiredOption('--tflite <file>', 'the .tflite file to write')
+  .action((file: string, opts: { tflite: string }) => {
+    const { config, paths } = openRun(file);
+    console.log(writeExport(irOf(config, paths), opts.tflite, (path, data) => writeFileAtomic(path, data)));
   });
 
 program
@@ -195,6 +230,7 @@ program
   });
 
 registerExperimentCommands(program);
+registerImportCommands(program);
 
 /** An error outside the command's promise chain (an emitter's 'error', a stray rejection) ends the same way. */
 function exitOnStrayError(err: unknown): void {

@@ -3,7 +3,9 @@
 import { loadConfig, trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { runPaths, type RunPaths } from '../paths.js';
-import { floatAccuracyFor, trainMetricsFor } from '../pipeline/artifacts.js';
+import type { IrModel } from '../ir/types.js';
+import { floatAccuracyFor, loadIrFor, trainMetricsFor } from '../pipeline/artifacts.js';
+import { formatImportedVerifyReport, importStage, type ImportedVerifyReport } from '../pipeline/imported-stage.js';
 import { readTrainMetrics } from '../pipeline/train-stage.js';
 import { formatVerifyReport, type VerifyReport } from '../pipeline/verify-stage.js';
 import { initBackend } from '../train/backend.js';
@@ -34,6 +36,19 @@ export async function trainedModel(config: Config, paths: RunPaths) {
 /** The float accuracy shown beside a verification, when it belongs to the config's model. */
 export function floatAccuracyOf(config: Config, paths: RunPaths): number | null {
   return floatAccuracyFor(config, paths, readTrainMetrics(paths));
+}
+
+/** The config's IR: imported afresh from its model file, or the quantized one (checked to belong to the config). */
+export function irOf(config: Config, paths: RunPaths): IrModel {
+  return config.model.file !== null ? importStage(config, paths) : loadIrFor(config, paths);
+}
+
+/** The same as finishVerify for an imported model (bit-exactness and budgets, no accuracy). */
+export function finishImportedVerify(report: ImportedVerifyReport, json: boolean | undefined): void {
+  console.log(json ? JSON.stringify(report) : formatImportedVerifyReport(report));
+  for (const b of report.budgets.filter((x) => !x.ok)) log.error(`budget exceeded: ${describeBudget(b)}`);
+  if (report.mismatches > 0) log.error(`${report.mismatches} inputs differ from the int8 reference`);
+  if (!report.ok) process.exitCode = ExitCode.verificationFailed;
 }
 
 /** Prints the report; a mismatch or an exceeded budget makes the process exit 1. */

@@ -2,13 +2,12 @@
 // OpenOCD. Without a probe OpenOCD fails; that is one line naming the board and OpenOCD's error.
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { loadIrFor } from '../pipeline/artifacts.js';
 import { buildStage } from '../pipeline/verify-stage.js';
 import { loadBoard } from '../toolchain/boards.js';
 import { flashCommand } from '../toolchain/openocd.js';
 import { findTool } from '../toolchain/tools.js';
 import { EnvironmentError } from '../util/errors.js';
-import { openRun } from './context.js';
+import { irOf, openRun } from './context.js';
 
 /** The last line OpenOCD printed that says what went wrong (it reports on stderr). */
 export function openocdCause(stderr: string): string {
@@ -29,7 +28,7 @@ export async function flashConfig(file: string, opts: { dryRun?: boolean }): Pro
     return;
   }
   const openocd = findTool('openocd');
-  await buildStage(config, paths, loadIrFor(config, paths), { target: 'hardware', outDir });
+  await buildStage(config, paths, irOf(config, paths), { target: 'hardware', outDir });
   // OpenOCD's progress goes to the console as it comes, and is kept to say why it failed.
   const result = await execa(openocd, command.slice(1), {
     stdin: 'ignore', stdout: 'inherit', stderr: ['pipe', 'inherit'], timeout: 120_000, reject: false,
