@@ -77,6 +77,11 @@ describe('numeric options are parsed and range-checked before any work', () => {
     const r = await cli(['verify', small, '--images', '6', '--json']);
     expectOneLineError(r, 2, /--images 6: the test set has only 5 images/);
     expect(existsSync(join(dir, 'out', 'few-images', 'firmware'))).toBe(false);
+    // run finds it before training.
+    const before = await cli(['run', small, '--images', '6']);
+    expectOneLineError(before, 2, /--images 6: the test set has only 5 images/);
+    expect(before.stderr).not.toMatch(/training /);
+    expect(existsSync(join(dir, 'out', 'few-images', 'model'))).toBe(false);
   });
 });
 
