@@ -22,13 +22,14 @@ import { PACKAGE_KINDS, parsePackageKinds } from './codegen/packages.js';
 import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { importStage, refuseModelFile, verifyImportedStage } from './pipeline/imported-stage.js';
+import { checkBoardFit } from './pipeline/preflight.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import { trainStage } from './pipeline/train-stage.js';
 import { buildStage, verifyStage } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
 import { writeFileAtomic } from './util/atomic.js';
-import { ExitCode } from './util/errors.js';
+import { ExitCode, UserError } from './util/errors.js';
 import { log, setLogLevel } from './util/log.js';
 import { exitWithParent } from './util/parent-watch.js';
 
@@ -85,6 +86,13 @@ program
   .action(async (file: string, opts: { force?: boolean }) => {
     const { config, paths } = openRun(file);
     refuseModelFile(config, 'train');
+    // Training alone needs no board, but a float model that can never be deployed is worth a word first.
+    try {
+      checkBoardFit(config);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      log.warn(err.message);
+    }
     const result = await trainStage(config, paths, opts);
     console.log(JSON.stringify(result.metrics, null, 2));
   });

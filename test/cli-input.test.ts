@@ -77,6 +77,11 @@ describe('numeric options are parsed and range-checked before any work', () => {
     const r = await cli(['verify', small, '--images', '6', '--json']);
     expectOneLineError(r, 2, /--images 6: the test set has only 5 images/);
     expect(existsSync(join(dir, 'out', 'few-images', 'firmware'))).toBe(false);
+    // run finds it before training.
+    const before = await cli(['run', small, '--images', '6']);
+    expectOneLineError(before, 2, /--images 6: the test set has only 5 images/);
+    expect(before.stderr).not.toMatch(/training /);
+    expect(existsSync(join(dir, 'out', 'few-images', 'model'))).toBe(false);
   });
 });
 
@@ -205,6 +210,17 @@ describe('nothing to train on or to verify is refused', () => {
     const file = writeConfig(dir, 'no-train', { dataset: { trainLimit: 1, testLimit: 10 }, training: { validationSplit: 0.5 } });
     const r = await cli(['train', file]);
     expectOneLineError(r, 2, /no-train\.json: no images left to train on: 1 training image\(s\), all taken by training\.validationSplit 0\.5/);
+  });
+
+  it('train warns before training when the model cannot fit the board', async () => {
+    const file = writeConfig(dir, 'train-too-big', {
+      dataset: { trainLimit: 1, testLimit: 10 }, training: { validationSplit: 0.5 },
+      model: { architecture: 'keras-cnn' }, target: { board: 'microbit' },
+    });
+    const r = await cli(['train', file]);
+    expect(r.stderr).toMatch(/^warning: .*train-too-big\.json: model keras-cnn cannot fit board microbit/m);
+    // (and then stops on the empty training split, so nothing trains here)
+    expect(r.code).toBe(2);
   });
 
   it('an empty test set (an IDX file of 0 images) is never a pass', async () => {

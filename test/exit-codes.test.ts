@@ -12,7 +12,8 @@ import { generateLibrary, writeLibrary } from '../src/codegen/generate.js';
 import { firstComment, lineColumn, syntaxErrorOffset } from '../src/config/json-text.js';
 import { QemuTimeoutError } from '../src/toolchain/qemu.js';
 import { findTool } from '../src/toolchain/tools.js';
-import { BudgetError } from '../src/toolchain/build.js';
+import { loadBoard } from '../src/toolchain/boards.js';
+import { BudgetError, linkError } from '../src/toolchain/build.js';
 import { EnvironmentError, ExitCode, UserError } from '../src/util/errors.js';
 import { randomIr } from './helpers/random-ir.js';
 
@@ -27,6 +28,8 @@ describe('the exit-code table', () => {
     ['a bad option', new InvalidArgumentError('expected a whole number'), 2, /whole number/],
     ['an unknown option', new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"), 2, /^unknown option '--x'$/],
     ['a model too big for the board', new BudgetError('does not fit', 'microbit', 'FLASH', 10), 2, /does not fit/],
+    ['a link overflow', linkError(loadBoard('microbit'), "ld: region `FLASH' overflowed by 1024 bytes"), 2, /does not fit board microbit: FLASH \(262144 bytes\) overflowed by 1024 bytes/],
+    ['a linker failure', linkError(loadBoard('microbit'), 'ld: undefined reference to `model_predict\''), 3, /linking the firmware for board microbit failed/],
     ['a directory as a file', errno('EISDIR', 'read', '/tmp/a'), 2, /^\/tmp\/a: is a directory, expected a file \(EISDIR in read\)$/],
     ['an output dir that is a file', errno('ENOTDIR', 'mkdir', '/tmp/f/x'), 2, /^\/tmp\/f\/x: a part of this path is a file/],
     ['a missing tool', (() => { try { findTool('qemu-system-arm', '/nonexistent'); } catch (e) { return e; } })(), 3, /apt-get install qemu-system-arm/],

@@ -1,0 +1,34 @@
+// The board-fit check before training refuses only models that cannot fit: its estimates are
+// lower bounds of what the generated library measured, for every committed sweep point.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { checkBoardFit, estimateFit } from '../src/pipeline/preflight.js';
+
+const points = ['results/lightweight-vs-baselines', 'results/fashion-mnist'].flatMap((sweep) =>
+  existsSync(join(sweep, 'points'))
+    ? readdirSync(join(sweep, 'points')).map((name) => join(sweep, 'points', name)).filter((dir) => existsSync(join(dir, 'run', 'verify.json')))
+    : [],
+);
+
+describe('board fit from the model spec', () => {
+  it('finds the committed sweep points', () => expect(points.length).toBeGreaterThanOrEqual(8));
+
+  it.each(points)('%s: weights and arena estimates are at most what was measured', (dir) => {
+    const config = loadConfig(join(dir, `${dir.split('/').pop()}.json`));
+    const measured = JSON.parse(readFileSync(join(dir, 'run', 'verify.json'), 'utf8'));
+    const estimate = estimateFit(config);
+    expect(estimate.weightsBytes).toBeLessThanOrEqual(measured.weightsBytes);
+    expect(estimate.arenaBytes).toBeLessThanOrEqual(measured.arenaBytes);
+    expect(() => checkBoardFit(config)).not.toThrow();
+  });
+
+  it('refuses the Keras CNN on the micro:bit (flash) and a wide CNN on its 16 KB of RAM', () => {
+    const keras = loadConfig('configs/baseline-keras.json');
+    expect(() => checkBoardFit({ ...keras, target: { ...keras.target, board: 'microbit' } })).toThrow(/weights alone take 1200584 bytes of flash, and the board has 262144/);
+    const base = loadConfig('configs/default.json');
+    const wide = { ...base, model: { ...base.model, widthMultiplier: 4 }, target: { ...base.target, board: 'microbit' } };
+    expect(() => checkBoardFit(wide)).toThrow(/activations need at least 31360 bytes of RAM, and the board has 13824/);
+  });
+});
