@@ -284,6 +284,45 @@ describe('running a sweep', () => {
   });
 });
 
+describe('a point whose run writes summary.json and fails its budget', () => {
+  it('is failed, never ranked, retried by the next sweep and kept in failures.json until it passes', async () => {
+    const ws = workspace({ name: 'budget', configs: ['configs/keras.json', 'configs/tiny-cnn.json'] });
+    const failing = { resultsRoot: ws.root, workers: 2, command: fake('--fail-budget', 'tiny-cnn', '--calls', ws.calls) };
+    const first = await runSweep(ws.sweepFile, failing);
+    expect(summaryOf(first.dir, 'tiny-cnn').onTargetAccuracy).toBeCloseTo(0.13, 2); // the summary is there ...
+    expect(first.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:done', 'tiny-cnn:failed']);
+    expect(first.failures.map((f) => [f.point, f.reason])).toEqual([
+      ['tiny-cnn', expect.stringMatching(/^exited with code 1: budget minAccuracy failed/)],
+    ]);
+    // ... but it is no result: not in the tables, not the best lightweight model.
+    const summaryMd = () => readFileSync(join(first.dir, 'summary.md'), 'utf8');
+    expect(csvRows(first.dir).map((r) => r[0])).toEqual(['point', 'keras']);
+    expect(summaryMd()).toContain('No lightweight model finished.');
+    expect(summaryMd()).toMatch(/\| tiny-cnn \| failed: exited with code 1: budget minAccuracy failed/);
+    expect(summaryMd()).toContain('2 point(s): 1 passed, 1 without results (1 failed)');
+
+    // The rerun retries the failed point (and only it) and still reports it as failed.
+    const second = await runSweep(ws.sweepFile, failing);
+    expect(calledPoints(ws.calls).sort()).toEqual(['keras', 'tiny-cnn', 'tiny-cnn']);
+    expect(second.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:skipped', 'tiny-cnn:failed']);
+    expect(JSON.parse(readFileSync(join(first.dir, 'failures.json'), 'utf8')).map((f: PointFailure) => f.point)).toEqual(['tiny-cnn']);
+
+    // A sweep that does not run the failed point keeps its failure, so `tinyforge sweep` still exits 1
+    // (it exits 1 exactly when outcome.failures is not empty).
+    const other = await runSweep(ws.sweepFile, { ...failing, only: ['keras'] });
+    expect(other.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:skipped', 'tiny-cnn:failed']);
+    expect(other.failures.map((f) => f.point)).toEqual(['tiny-cnn']);
+    expect(calledPoints(ws.calls)).toHaveLength(3);
+
+    // Once it passes, the failure is forgotten and the point is a result.
+    const fixed = await runSweep(ws.sweepFile, { ...failing, command: fake('--calls', ws.calls) });
+    expect(fixed.failures).toEqual([]);
+    expect(JSON.parse(readFileSync(join(first.dir, 'failures.json'), 'utf8'))).toEqual([]);
+    expect(csvRows(first.dir).map((r) => r[0])).toEqual(['point', 'keras', 'tiny-cnn']);
+    expect(summaryMd()).toContain('Best lightweight model: tiny-cnn');
+  });
+});
+
 describe('the sweep command', () => {
   it('parses --workers, --dry-run and --only and writes under ./results', async () => {
     const ws = workspace(standard);
