@@ -25,6 +25,7 @@ import { initBackend } from './train/backend.js';
 import { loadModel } from './train/persist.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
+import { lockDirectory } from './util/lock.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
 import { describeBudget } from './verify/budgets.js';
 
@@ -40,10 +41,14 @@ program
     setLogLevel(opts.verbose ? 'debug' : opts.quiet ? 'warn' : 'info');
   });
 
-/** Loads the config and starts mirroring the log into its output directory. */
-function openRun(file: string): { config: Config; paths: ReturnType<typeof runPaths> } {
+/**
+ * Loads the config, takes the output directory's lock (one tinyforge process per directory; the
+ * holder is named if another has it) and starts mirroring the log into the directory.
+ */
+function openRun(file: string, command: string): { config: Config; paths: ReturnType<typeof runPaths> } {
   const config = loadConfig(file);
   const paths = runPaths(config.output.dir);
+  lockDirectory(paths.root, `\`tinyforge ${command}\``);
   setLogFile(paths.log);
   log.debug(`config ${config.path} -> ${config.output.dir}`);
   writeJsonAtomic(paths.resolvedConfig, config);
@@ -68,7 +73,7 @@ program
   .argument('<config>', 'config file')
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
   .action(async (file: string, opts: { force?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'train');
     const result = await trainStage(config, paths, opts);
     console.log(JSON.stringify(result.metrics, null, 2));
   });
@@ -92,7 +97,7 @@ program
   .description('quantize the trained model to int8 and write model.ir.json beside it')
   .argument('<config>', 'config file')
   .action(async (file: string) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'quantize');
     const { model, metrics } = await trainedModel(config, paths);
     quantizeStage(config, paths, model, metrics);
   });
@@ -103,7 +108,7 @@ program
   .argument('<config>', 'config file')
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'evaluate');
     const { model } = await trainedModel(config, paths);
     const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, loadIr(paths.ir));
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
@@ -114,7 +119,7 @@ program
   .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
   .argument('<config>', 'config file')
   .action((file: string) => {
-    const { paths } = openRun(file);
+    const { paths } = openRun(file, 'generate');
     const lib = generateStage(paths, loadIr(paths.ir));
     console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
@@ -127,7 +132,7 @@ program
   .option('--portable', 'force the portable C kernels even on a DSP core')
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'build');
     const { build, footprint, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
@@ -164,7 +169,7 @@ program
   .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'verify');
     const report = await verifyStage(config, paths, loadIr(paths.ir), {
       images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
     });
@@ -177,7 +182,7 @@ program
   .argument('<config>', 'config file')
   .option('--dry-run', 'print the OpenOCD command instead of running it')
   .action(async (file: string, opts: { dryRun?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'flash');
     const board = loadBoard(config.target.board);
     const outDir = join(paths.firmwareDir, 'hardware');
     // The deployable image (no semihosting: the harness firmware would stop at its first
@@ -202,7 +207,7 @@ program
   .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'run');
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
   });
