@@ -20,12 +20,14 @@ import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
 import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
 import { flashCommand } from './toolchain/openocd.js';
+import { diesWithParent } from './toolchain/qemu.js';
 import { findTool } from './toolchain/tools.js';
 import { initBackend } from './train/backend.js';
 import { loadModel } from './train/persist.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { lockDirectory } from './util/lock.js';
+import { exitWithParent } from './util/parent.js';
 import { log, setLogFile, setLogLevel } from './util/log.js';
 import { describeBudget } from './verify/budgets.js';
 
@@ -195,7 +197,8 @@ program
     }
     await buildStage(config, paths, loadIr(paths.ir), { target: 'hardware', outDir });
     findTool('openocd');
-    await execa(command[0], command.slice(1), { stdio: 'inherit', timeout: 120_000 });
+    const [program, args] = diesWithParent(command[0], command.slice(1));
+    await execa(program, args, { stdio: 'inherit', timeout: 120_000 });
   });
 
 program
@@ -240,6 +243,7 @@ program
 registerExperimentCommands(program);
 
 async function main(): Promise<void> {
+  exitWithParent();
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -394,6 +394,66 @@ describe('interrupting a sweep', () => {
     expect(csvRows(dir)).toHaveLength(5);
   });
 });
+
+describe('kill -9 of a sweep', () => {
+  it('takes its workers down with it, and a rerun runs only the unfinished points, once each', async () => {
+    const ws = workspace(standard);
+    const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
+    const runner = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((done) => runner.on('close', done));
+    const dir = join(ws.root, 'demo');
+    for (let waited = 0; !hanging.every((p) => calledPoints(ws.calls).includes(p)); waited += 100) {
+      if (waited > 60_000) throw new Error('the hanging points did not start');
+      await sleep(100);
+    }
+    const workerPids = () => pgrep(`fake-point.ts .*${join(ws.root, "demo", "points")}`);
+    expect(workerPids()).toHaveLength(2);
+    runner.kill('SIGKILL');
+    await exited;
+    for (let waited = 0; workerPids().length > 0; waited += 100) {
+      if (waited > 10_000) throw new Error(`workers ${workerPids().join(', ')} outlived the sweep`);
+      await sleep(100);
+    }
+
+    appendFileSync(ws.calls, '--- rerun\n');
+    const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
+    const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(calls.sort()).toEqual(hanging);
+    expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
+    expect(csvRows(dir)).toHaveLength(5);
+  }, 120_000);
+
+  it('a sweep refuses to start while a live process still holds one of its points', async () => {
+    const ws = workspace(standard);
+    await runSweep(ws.sweepFile, { resultsRoot: ws.root, dryRun: true });
+    const config = join(ws.root, 'demo', 'points', 'lenet5', 'lenet5.json');
+    const holder = spawn(process.execPath, ['--import', 'tsx', fakePoint, '--hang', 'lenet5', '--calls', ws.calls, config], { stdio: 'ignore' });
+    try {
+      for (let waited = 0; !calledPoints(ws.calls).includes('lenet5'); waited += 100) {
+        if (waited > 30_000) throw new Error('the holder did not start');
+        await sleep(100);
+      }
+      const attempt = runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
+      await expect(attempt).rejects.toThrow(new RegExp(`1 point\\(s\\) are still being run by another process:\\n  lenet5: pid ${holder.pid} \\(\`fake-point.ts `));
+      await expect(attempt).rejects.toMatchObject({ exitCode: 3 });
+      expect(calledPoints(ws.calls)).toEqual(['lenet5']); // nothing else was started
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
+function pgrep(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {

@@ -10,6 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
+import { describeOwner, LockedError, lockDirectory, lockHolder } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { summaryFailure } from '../pipeline/summary.js';
 import { expandSweep, finishedSummary, pointPaths, pointSummary, preparePoints, type SweepPoint } from './points.js';
@@ -124,6 +125,34 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
     throw new UserError(`--only: no point named ${unknown.map((n) => `"${n}"`).join(', ')}; the points are: ${names.join(', ')}`);
   }
   const selected = new Set(options.only ?? names);
+  // One sweep per results folder at a time; released on return and on exit.
+  const release = lockDirectory(dir, `sweep ${spec.name}`);
+  try {
+    return await sweepPoints(spec, planned, dir, selected, workers, options);
+  } finally {
+    release();
+  }
+}
+
+/** Refuses to start when a live process (a worker of an earlier sweep, say) still holds a point. */
+function refuseHeldPoints(dir: string, points: SweepPoint[]): void {
+  const held = points.flatMap((p) => {
+    const holder = lockHolder(pointPaths(dir, p.name).runDir);
+    return holder ? [`${p.name}: ${holder === 'unknown' ? 'held by a process not recorded yet' : describeOwner(holder)}`] : [];
+  });
+  if (held.length) {
+    throw new LockedError(
+      `${shownPath(dir)}: ${held.length} point(s) are still being run by another process:\n  ${held.join('\n  ')}\n` +
+        'Wait for them to finish or stop them, then run the sweep again.',
+      null,
+    );
+  }
+}
+
+async function sweepPoints(
+  spec: ReturnType<typeof readSweepFile>, planned: ReturnType<typeof expandSweep>, dir: string,
+  selected: Set<string>, workers: number, options: RunSweepOptions,
+): Promise<SweepOutcome> {
   const manifest = preparePoints(spec, planned, dir);
 
   const status = new Map<string, PointStatus>();
@@ -146,6 +175,7 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
   });
 
   const command = options.command ?? (options.dryRun ? ['tinyforge', 'run', '--quiet'] : defaultCommand());
+  refuseHeldPoints(dir, toRun);
   if (options.dryRun) {
     log.info(`sweep ${spec.name}: ${manifest.points.length} point(s), ${toRun.length} to run, ${workers} worker(s); results in ${shownPath(dir)}`);
     for (const point of toRun) log.info(`  would run: ${[...command, pointPaths(dir, point.name).config].join(' ')}`);
