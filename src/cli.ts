@@ -23,7 +23,7 @@ import { flashCommand } from './toolchain/openocd.js';
 import { diesWithParent } from './toolchain/qemu.js';
 import { findTool } from './toolchain/tools.js';
 import { initBackend } from './train/backend.js';
-import { loadModel } from './train/persist.js';
+import { CorruptModelError, loadModel } from './train/persist.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { UserError } from './util/errors.js';
 import { lockDirectory } from './util/lock.js';
@@ -91,7 +91,12 @@ async function trainedModel(config: Config, paths: ReturnType<typeof runPaths>) 
         `(hash ${metrics.trainingHash}, config has ${trainingHash(config)}); run \`tinyforge train ${config.path}\``,
     );
   }
-  return { model: await loadModel(paths.modelDir), metrics };
+  try {
+    return { model: await loadModel(paths.modelDir), metrics };
+  } catch (err) {
+    if (!(err instanceof CorruptModelError)) throw err;
+    throw new UserError(`${err.problem}: the trained model is damaged; run \`tinyforge train ${config.path}\` to retrain it`);
+  }
 }
 
 program
