@@ -6,10 +6,11 @@
 #   openocd                                     flashes real boards (`tinyforge flash`)
 #   dataset-fashion-mnist                       the Fashion-MNIST IDX files
 #   gcc, libc6-dev                              host compiler for the sanitizer tests of the generated C
+#   util-linux, procps                          setpriv (QEMU dies with tinyforge), pgrep (the orphan tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd dataset-fashion-mnist gcc libc6-dev)
+packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd dataset-fashion-mnist gcc libc6-dev util-linux procps)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
