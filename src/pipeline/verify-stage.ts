@@ -46,7 +46,7 @@ export async function buildStage(
     const built = await buildFirmware({ ...common, outDir: staged });
     const deployable = await buildFootprint({ ...common, outDir: join(staged, 'footprint') });
     return { build: relocated(built, resolve(staged), resolve(outDir)), footprint: relocated(deployable, resolve(staged), resolve(outDir)) };
-  });
+  }, (entry) => entry === 'hardware'); // `build --hardware`'s own unit, replaced whole by its own builds
   const kernelPath = board.dsp && !portable ? 'dsp' : 'portable';
   const s = build.sizes;
   const f = footprint.sizes;
