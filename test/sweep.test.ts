@@ -345,18 +345,34 @@ describe('the sweep command', () => {
   });
 });
 
+const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
+
+/** The standard sweep in its own process (as the CLI runs it), its two grid points hanging. */
+function startHangingSweep(ws: ReturnType<typeof workspace>) {
+  const runner = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  runner.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => runner.on('close', (code) => done(code)));
+  return { runner, exited, stderr: () => stderr };
+}
+
+async function rerunCompletesOnlyTheHangingPoints(ws: ReturnType<typeof workspace>): Promise<void> {
+  appendFileSync(ws.calls, '--- rerun\n');
+  const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
+  const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
+  expect(calls.sort()).toEqual(hanging);
+  expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
+  expect(csvRows(join(ws.root, 'demo'))).toHaveLength(5);
+}
+
 describe('interrupting a sweep', () => {
   it('stops the workers on SIGINT, leaves no partial files, and a rerun completes only the rest', async () => {
     const ws = workspace(standard);
-    const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
-    const runner = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    runner.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((done) => runner.on('close', (code) => done(code)));
+    const { runner, exited, stderr } = startHangingSweep(ws);
     const dir = join(ws.root, 'demo');
 
     // Wait until the two quick points are done and both hanging points have started.
@@ -364,13 +380,13 @@ describe('interrupting a sweep', () => {
       const started = calledPoints(ws.calls);
       const done = ['keras', 'lenet5'].every((p) => existsSync(join(dir, 'points', p, 'run', 'summary.json')));
       if (done && hanging.every((p) => started.includes(p))) break;
-      if (waited > 60_000) throw new Error(`sweep did not get going: ${stderr}`);
+      if (waited > 60_000) throw new Error(`sweep did not get going: ${stderr()}`);
       await sleep(100);
     }
     const keras = readFileSync(join(dir, 'points', 'keras', 'run', 'summary.json'), 'utf8');
     runner.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/interrupted.*Rerun/s);
+    expect(stderr()).toMatch(/interrupted.*Rerun/s);
 
     // The hanging workers were stopped with the runner.
     const pids = readFileSync(ws.calls, 'utf8').trim().split('\n').map((l) => l.split(' ')).filter(([p]) => hanging.includes(p)).map(([, pid]) => Number(pid));
@@ -386,25 +402,14 @@ describe('interrupting a sweep', () => {
     expect(hanging.some((p) => existsSync(join(dir, 'points', p, 'run', 'summary.json')))).toBe(false);
     expect(readFileSync(join(dir, 'points', 'keras', 'run', 'summary.json'), 'utf8')).toBe(keras);
 
-    appendFileSync(ws.calls, '--- rerun\n');
-    const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
-    const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
-    expect(calls.sort()).toEqual(hanging);
-    expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
-    expect(csvRows(dir)).toHaveLength(5);
+    await rerunCompletesOnlyTheHangingPoints(ws);
   });
 });
 
 describe('kill -9 of a sweep', () => {
   it('takes its workers down with it, and a rerun runs only the unfinished points, once each', async () => {
     const ws = workspace(standard);
-    const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
-    const runner = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
-      { stdio: 'ignore' },
-    );
-    const exited = new Promise((done) => runner.on('close', done));
+    const { runner, exited } = startHangingSweep(ws);
     const dir = join(ws.root, 'demo');
     for (let waited = 0; !hanging.every((p) => calledPoints(ws.calls).includes(p)); waited += 100) {
       if (waited > 60_000) throw new Error('the hanging points did not start');
@@ -419,12 +424,7 @@ describe('kill -9 of a sweep', () => {
       await sleep(100);
     }
 
-    appendFileSync(ws.calls, '--- rerun\n');
-    const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
-    const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
-    expect(calls.sort()).toEqual(hanging);
-    expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
-    expect(csvRows(dir)).toHaveLength(5);
+    await rerunCompletesOnlyTheHangingPoints(ws);
   }, 120_000);
 
   it('a sweep refuses to start while a live process still holds one of its points', async () => {
