@@ -1,35 +1,41 @@
 #!/usr/bin/env node
 // tinyforge's command line: each command loads a config and runs one stage (or, for `run`, all of
-// them). Stages live in src/pipeline; this file only parses options and reports errors.
-import { existsSync, readFileSync } from 'node:fs';
+// them). Stages live in src/pipeline; option parsers in src/cli/options.ts; every outcome becomes
+// an exit status in src/cli/exit.ts (the table: docs/exit-codes.md).
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { execa } from 'execa';
-import { loadConfig, trainingHash } from './config/load.js';
+import { Command, CommanderError } from 'commander';
+import { floatAccuracyOf, finishVerify, openRun, trainedModel } from './cli/context.js';
+import { jsonRequested, printJsonError, reportError } from './cli/exit.js';
+import { flashConfig } from './cli/flash.js';
+import { imageCount, timeoutMs } from './cli/options.js';
+import { loadConfig } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
-import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
-import { loadIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
-import { packageRoot, runPaths } from './paths.js';
+import { packageRoot } from './paths.js';
+import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
-import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
-import { buildStage, formatVerifyReport, verifyStage, type VerifyReport } from './pipeline/verify-stage.js';
+import { trainStage } from './pipeline/train-stage.js';
+import { buildStage, verifyStage } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
-import { flashCommand } from './toolchain/openocd.js';
-import { diesWithParent } from './toolchain/qemu.js';
-import { findTool } from './toolchain/tools.js';
-import { initBackend } from './train/backend.js';
-import { CorruptModelError, loadModel } from './train/persist.js';
-import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
-import { UserError } from './util/errors.js';
-import { lockDirectory } from './util/lock.js';
+import { writeFileAtomic } from './util/atomic.js';
+import { ExitCode } from './util/errors.js';
+import { log, setLogLevel } from './util/log.js';
 import { exitWithParent } from './util/parent.js';
-import { log, setLogFile, setLogLevel } from './util/log.js';
-import { describeBudget } from './verify/budgets.js';
+
+const json = jsonRequested(process.argv);
+
+/** Ctrl-C: say so (and with --json, in one JSON object), and exit 130. The sweep handles its own. */
+function exitOnInterrupt(): void {
+  process.once('SIGINT', () => {
+    log.error('interrupted');
+    if (json) printJsonError({ code: ExitCode.interrupted, message: 'interrupted', file: null, field: null });
+    process.exit(ExitCode.interrupted);
+  });
+}
 
 const program = new Command();
 program
@@ -38,24 +44,14 @@ program
   .version('0.1.0')
   .option('-v, --verbose', 'print debug messages')
   .option('-q, --quiet', 'print warnings and errors only')
-  .hook('preAction', (cmd) => {
+  // Usage errors are thrown and reported like every other error (exit 2, one line, --json aware).
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
+  .hook('preAction', (cmd, action) => {
     const opts = cmd.opts();
     setLogLevel(opts.verbose ? 'debug' : opts.quiet ? 'warn' : 'info');
+    if (action.name() !== 'sweep') exitOnInterrupt();
   });
-
-/**
- * Loads the config, takes the output directory's lock (one tinyforge process per directory; the
- * holder is named if another has it) and starts mirroring the log into the directory.
- */
-function openRun(file: string, command: string): { config: Config; paths: ReturnType<typeof runPaths> } {
-  const config = loadConfig(file);
-  const paths = runPaths(config.output.dir);
-  lockDirectory(paths.root, `\`tinyforge ${command}\``);
-  setLogFile(paths.log);
-  log.debug(`config ${config.path} -> ${config.output.dir}`);
-  writeJsonAtomic(paths.resolvedConfig, config);
-  return { config, paths };
-}
 
 program
   .command('profile')
@@ -80,25 +76,6 @@ program
     console.log(JSON.stringify(result.metrics, null, 2));
   });
 
-/** The trained model of a config, refusing one trained from different settings. */
-async function trainedModel(config: Config, paths: ReturnType<typeof runPaths>) {
-  await initBackend(config.training.backend);
-  const metrics = readTrainMetrics(paths);
-  if (!metrics) throw new UserError(`${paths.modelDir}: no trained model; run \`tinyforge train ${config.path}\` first`);
-  if (metrics.trainingHash !== trainingHash(config)) {
-    throw new UserError(
-      `${paths.trainMetrics}: the trained model comes from different dataset/model/training settings ` +
-        `(hash ${metrics.trainingHash}, config has ${trainingHash(config)}); run \`tinyforge train ${config.path}\``,
-    );
-  }
-  try {
-    return { model: await loadModel(paths.modelDir), metrics };
-  } catch (err) {
-    if (!(err instanceof CorruptModelError)) throw err;
-    throw new UserError(`${err.problem}: the trained model is damaged; run \`tinyforge train ${config.path}\` to retrain it`);
-  }
-}
-
 program
   .command('quantize')
   .description('quantize the trained model to int8 and write model.ir.json beside it')
@@ -116,8 +93,9 @@ program
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
     const { config, paths } = openRun(file, 'evaluate');
+    const ir = loadIrFor(config, paths);
     const { model } = await trainedModel(config, paths);
-    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, loadIr(paths.ir));
+    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, ir);
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
   });
 
@@ -126,8 +104,8 @@ program
   .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
   .argument('<config>', 'config file')
   .action((file: string) => {
-    const { paths } = openRun(file, 'generate');
-    const lib = generateStage(paths, loadIr(paths.ir));
+    const { config, paths } = openRun(file, 'generate');
+    const lib = generateStage(paths, loadIrFor(config, paths));
     console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
   });
@@ -140,7 +118,7 @@ program
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
     const { config, paths } = openRun(file, 'build');
-    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
+    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIrFor(config, paths), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
       outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
@@ -153,32 +131,17 @@ program
     }, null, 2));
   });
 
-function floatAccuracyOf(paths: ReturnType<typeof runPaths>): number | null {
-  if (existsSync(paths.evaluation)) return JSON.parse(readFileSync(paths.evaluation, 'utf8')).floatAccuracy;
-  return readTrainMetrics(paths)?.floatTestAccuracy ?? null;
-}
-
-/** Prints the report; a mismatch or an exceeded budget makes the process exit non-zero. */
-function finishVerify(report: VerifyReport, json: boolean | undefined): void {
-  if (json) console.log(JSON.stringify(report));
-  else console.log(formatVerifyReport(report));
-  const failed = report.budgets.filter((b) => !b.ok);
-  for (const b of failed) log.error(`budget exceeded: ${describeBudget(b)}`);
-  if (report.mismatches > 0) log.error(`${report.mismatches} images differ from the int8 reference`);
-  if (!report.ok) process.exitCode = 1;
-}
-
 program
   .command('verify')
   .description('run the test set on the board in QEMU: bit-exact check against the int8 reference, sizes, instructions, budgets')
   .argument('<config>', 'config file')
-  .option('--json', 'print the report as one JSON object on stdout (for CI)')
-  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
-  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .option('--json', 'print one JSON object on stdout (the report, or {ok: false, error}) for CI')
+  .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'verify');
-    const report = await verifyStage(config, paths, loadIr(paths.ir), {
-      images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
+    const report = await verifyStage(config, paths, loadIrFor(config, paths), {
+      images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(config, paths),
     });
     finishVerify(report, opts.json);
   });
@@ -188,32 +151,16 @@ program
   .description('write the deployable firmware (model + startup, linked at the chip\'s addresses) to a connected board with OpenOCD')
   .argument('<config>', 'config file')
   .option('--dry-run', 'print the OpenOCD command instead of running it')
-  .action(async (file: string, opts: { dryRun?: boolean }) => {
-    const { config, paths } = openRun(file, 'flash');
-    const board = loadBoard(config.target.board);
-    const outDir = join(paths.firmwareDir, 'hardware');
-    // The deployable image (no semihosting: the harness firmware would stop at its first
-    // semihosting call without a debugger attached). A debugger reads footprint_class.
-    const hex = join(outDir, 'footprint', 'footprint.hex');
-    const command = flashCommand(board, hex);
-    if (opts.dryRun) {
-      console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
-      return;
-    }
-    await buildStage(config, paths, loadIr(paths.ir), { target: 'hardware', outDir });
-    findTool('openocd');
-    const [program, args] = diesWithParent(command[0], command.slice(1));
-    await execa(program, args, { stdio: 'inherit', timeout: 120_000 });
-  });
+  .action(flashConfig);
 
 program
   .command('run')
   .description('the main job: train (or reuse), quantize, evaluate, generate, build and verify in QEMU')
   .argument('<config>', 'config file')
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
-  .option('--json', 'print the verify report as one JSON object on stdout')
-  .option('--images <n>', 'verify only the first n test images', (v) => Number.parseInt(v, 10))
-  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
+  .option('--json', 'print one JSON object on stdout (the verify report, or {ok: false, error})')
+  .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
+  .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'run');
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
@@ -247,18 +194,21 @@ program
 
 registerExperimentCommands(program);
 
+/** An error outside the command's promise chain (an emitter's 'error', a stray rejection) ends the same way. */
+function exitOnStrayError(err: unknown): void {
+  process.exitCode = reportError(err, json);
+  process.exit();
+}
+
 async function main(): Promise<void> {
   exitWithParent();
+  process.on('uncaughtException', exitOnStrayError);
+  process.on('unhandledRejection', exitOnStrayError);
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof UserError) {
-      log.error(err.message);
-      process.exitCode = err.exitCode;
-    } else {
-      log.error((err as Error).stack ?? String(err));
-      process.exitCode = 1;
-    }
+    // --help and --version end through exitOverride too, with status 0.
+    process.exitCode = err instanceof CommanderError && err.exitCode === 0 ? ExitCode.passed : reportError(err, json);
   }
 }
 

@@ -62,11 +62,11 @@ describe('tinyforge run, end to end on a small model', () => {
     expect(summary.passed).toBe(false); // written for diagnosis, but a sweep never counts it as a result
   }, 600_000);
 
-  it('verify with a missing toolchain names the Debian package', async () => {
+  it('verify with a missing toolchain names the Debian package (exit 3: the environment)', async () => {
     const file = config('small', {});
     // PATH without arm-none-eabi-gcc (node itself is called by absolute path).
     const { code, stderr } = await cli(['verify', file], { ...process.env, PATH: '/nonexistent' });
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(stderr).toMatch(/arm-none-eabi-gcc.*apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi/s);
   }, 120_000);
 

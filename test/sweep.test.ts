@@ -334,7 +334,7 @@ describe('the sweep command', () => {
       await program.parseAsync(['node', 'tinyforge', 'sweep', 'sweep.json', '--dry-run', '--workers', '2', '--only', 'keras, lenet5']);
       expect(readManifest(join(ws.dir, 'results', 'demo')).points).toHaveLength(4);
       await expect(program.parseAsync(['node', 'tinyforge', 'sweep', 'sweep.json', '--workers', '0'])).rejects.toThrow(
-        /--workers: expected a whole number >= 1, found "0"/,
+        /--workers <n>' argument '0' is invalid\. expected a whole number from 1 to 1024/,
       );
       await expect(program.parseAsync(['node', 'tinyforge', 'sweep', 'sweep.json', '--dry-run', '--only', 'nope'])).rejects.toThrow(
         /--only: no point named "nope"/,

@@ -53,7 +53,13 @@ export function shapeText(shape: number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Text safe inside a C block comment. */
+/**
+ * Text safe inside a C block comment: no "*" + "/" (would end it), no "/" + "*" (gcc's -Wcomment,
+ * an error under -Werror), no line breaks. Names come from configs, layers and imported models.
+ */
 export function commentSafe(text: string): string {
-  return text.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/\*\//g, '* /')
+    .replace(/\/\*/g, '/ *');
 }

@@ -1,11 +1,12 @@
 // Loads a config file: parse, validate each file of the `extends` chain on its own (so an error
 // names the file it is in), merge, apply the schema's defaults, and resolve paths.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { UserError } from '../util/errors.js';
 import { listBoards } from '../toolchain/boards.js';
+import { readJsonText } from './json-text.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
@@ -23,16 +24,9 @@ function shown(path: string): string {
 }
 
 function parseJsonFile(path: string): JsonObject {
-  if (!existsSync(path)) throw new UserError(`${shown(path)}: config file not found`);
-  const text = readFileSync(path, 'utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${shown(path)}: not valid JSON: ${(err as Error).message}`);
-  }
+  const value = readJsonText(path, shown(path), 'config file');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UserError(`${shown(path)}: expected a JSON object at the top level, found ${describe(value)}`);
+    throw new UserError(`${shown(path)}: expected a JSON object at the top level, found ${describe(value)}`, undefined, { file: path, field: '/' });
   }
   return value as JsonObject;
 }
@@ -41,6 +35,7 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array ${truncate(JSON.stringify(value))}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `a number too large to represent (${value})`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${truncate(JSON.stringify(value))}`;
 }
@@ -113,14 +108,19 @@ function validateFile(path: string, data: JsonObject): void {
   // Report each location once: a value of the wrong type inside a nullable field gives two errors.
   const seen = new Set<string>();
   const lines: string[] = [];
-  for (const error of strictValidator.errors ?? []) {
+  const errors = strictValidator.errors ?? [];
+  for (const error of errors) {
     const line = explain(error, data);
     const key = error.instancePath + (error.keyword === 'additionalProperties' ? line : '');
     if (seen.has(key)) continue;
     seen.add(key);
     lines.push(`  ${line}`);
   }
-  throw new UserError(`${shown(path)}: invalid config\n${lines.join('\n')}`);
+  const first = errors[0];
+  const field = first?.keyword === 'additionalProperties'
+    ? `${first.instancePath}/${String((first.params as Record<string, unknown>).additionalProperty)}`
+    : first?.instancePath || '/';
+  throw new UserError(`${shown(path)}: invalid config\n${lines.join('\n')}`, undefined, { file: path, field });
 }
 
 function isObject(v: Json | undefined): v is JsonObject {
@@ -147,7 +147,10 @@ function readChain(path: string, seen: string[]): JsonObject {
   if (typeof parent !== 'string') return own;
   const parentPath = resolve(dirname(path), parent);
   if (!existsSync(parentPath)) {
-    throw new UserError(`${shown(path)}: /extends: file ${shown(parentPath)} not found`);
+    throw new UserError(`${shown(path)}: /extends: file ${shown(parentPath)} not found`, undefined, { file: path, field: '/extends' });
+  }
+  if (statSync(parentPath).isDirectory()) {
+    throw new UserError(`${shown(path)}: /extends: ${shown(parentPath)} is a directory; expected a config file (.json)`, undefined, { file: path, field: '/extends' });
   }
   return merge(readChain(parentPath, [...seen, path]), own);
 }
@@ -162,6 +165,7 @@ export function loadConfig(file: string): Config {
     throw new UserError(
       `${shown(path)}: invalid config\n  /target/board: expected one of ${boards.map((b) => `"${b}"`).join(', ')} ` +
         `(firmware/boards/*.json), found string "${resolved.target.board}"`,
+      undefined, { file: path, field: '/target/board' },
     );
   }
   const name = basename(path).replace(/\.json$/i, '');
@@ -190,6 +194,15 @@ function hashOf(value: unknown): string {
 export function trainingHash(config: Config): string {
   const { dataset, model, training } = config;
   return hashOf({ dataset, model, training: { ...training, backend: undefined } });
+}
+
+/**
+ * Everything that determines the IR (the trained model and its quantization): stored in the IR's
+ * metadata, so that a stage reading model.ir.json can tell whether it belongs to the config.
+ */
+export function irHash(config: Config): string {
+  const { dataset, model, training, quantization } = config;
+  return hashOf({ dataset, model, training: { ...training, backend: undefined }, quantization });
 }
 
 /** Everything that determines the IR and the firmware; budgets and paths excluded. */

@@ -68,6 +68,8 @@ function readPart(dir: string, prefix: 'train' | 't10k', name: DatasetName, limi
   }
   const bad = labels.data.findIndex((l) => l > 9);
   if (bad >= 0) throw new UserError(`${labelsPath}: label ${labels.data[bad]} at index ${bad} is not a class 0..9`);
+  // An empty set would train on nothing, or "verify" nothing and pass: never a valid dataset.
+  if (images.dims[0] === 0) throw new UserError(`${imagesPath}: holds 0 images; a ${prefix === 'train' ? 'training' : 'test'} set needs at least one`, undefined, { file: imagesPath });
   const count = Math.min(images.dims[0], limit ?? Infinity);
   return { images: images.data.subarray(0, count * 784), labels: labels.data.subarray(0, count), count };
 }

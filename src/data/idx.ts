@@ -3,7 +3,7 @@
 // occur in MNIST and Fashion-MNIST, and only those are accepted.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../util/errors.js';
+import { locatedIn, UserError } from '../util/errors.js';
 
 export interface IdxArray {
   dims: number[];
@@ -54,16 +54,20 @@ export function readIdx(path: string): IdxArray {
   try {
     bytes = readFileSync(path);
   } catch (err) {
-    throw new UserError(`${path}: cannot read IDX file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UserError(`${path}: cannot read IDX file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, { file: path });
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
-      throw new UserError(`${path}: corrupt gzip data: ${(err as Error).message}`);
+      throw new UserError(`${path}: corrupt gzip data: ${(err as Error).message}`, undefined, { file: path });
     }
   }
-  return parseIdx(bytes, path);
+  try {
+    return parseIdx(bytes, path);
+  } catch (err) {
+    throw locatedIn(err, path);
+  }
 }
 
 /** Builds an IDX buffer (used by tests and to write subsets). */

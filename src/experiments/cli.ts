@@ -2,34 +2,29 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeResults } from '../report/write.js';
-import { UserError } from '../util/errors.js';
+import { workerCount } from '../cli/options.js';
+import { ExitCode } from '../util/errors.js';
 import { lockDirectory } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { readManifest } from './points.js';
 import { runSweep } from './runner.js';
 import { shownPath } from './sweep-file.js';
 
-function workerCount(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < 1) throw new UserError(`--workers: expected a whole number >= 1, found "${text}"`);
-  return n;
-}
-
 export function registerExperimentCommands(program: Command): void {
   program
     .command('sweep')
     .description('run every point of a sweep file in parallel workers, skipping finished points, and write results/<name>/')
     .argument('<sweep>', 'sweep file (see docs/experiments.md)')
-    .option('-w, --workers <n>', 'points run at once (default: available cores)')
+    .option('-w, --workers <n>', 'points run at once (default: available cores)', workerCount)
     .option('--dry-run', 'check the sweep and print the points that would run')
     .option('--only <names>', 'comma-separated point names to run (others are not started)')
-    .action(async (file: string, opts: { workers?: string; dryRun?: boolean; only?: string }) => {
+    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string }) => {
       const outcome = await runSweep(file, {
-        workers: opts.workers === undefined ? undefined : workerCount(opts.workers),
+        workers: opts.workers,
         dryRun: opts.dryRun,
         only: opts.only?.split(',').map((s) => s.trim()).filter(Boolean),
       });
-      if (outcome.failures.length) process.exitCode = 1;
+      if (outcome.failures.length) process.exitCode = ExitCode.verificationFailed;
     });
 
   program

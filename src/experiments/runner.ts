@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { ExitCode, UserError } from '../util/errors.js';
 import { describeOwner, LockedError, lockDirectory, lockHolder } from '../util/lock.js';
 import { log } from '../util/log.js';
 import { summaryFailure } from '../pipeline/summary.js';
@@ -53,7 +53,7 @@ export interface SweepOutcome {
 }
 
 /** Exit code of an interrupted sweep, as a shell reports a process ended by SIGINT. */
-export const interruptedExitCode = 130;
+export const interruptedExitCode = ExitCode.interrupted;
 
 function defaultCommand(): string[] {
   const cli = join(packageRoot(), 'dist', 'cli.js');
@@ -145,6 +145,7 @@ function refuseHeldPoints(dir: string, points: SweepPoint[]): void {
       `${shownPath(dir)}: ${held.length} point(s) are still being run by another process:\n  ${held.join('\n  ')}\n` +
         'Wait for them to finish or stop them, then run the sweep again.',
       null,
+      dir,
     );
   }
 }

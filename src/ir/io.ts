@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { UserError } from '../util/errors.js';
+import { locatedIn, UserError } from '../util/errors.js';
 import { irJsonSchema } from './schema.js';
 import { IR_VERSION, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding, type Requant } from './types.js';
 import { IrValidationError, validateIr, type IrProblem } from './validate.js';
@@ -253,6 +253,14 @@ export function saveIr(path: string, ir: IrModel): void {
 
 /** Reads, parses and validates an IR file. */
 export function loadIr(path: string): IrModel {
+  try {
+    return readIrFile(path);
+  } catch (err) {
+    throw locatedIn(err, path);
+  }
+}
+
+function readIrFile(path: string): IrModel {
   const source = shown(path);
   let text: string;
   try {

@@ -93,6 +93,7 @@ export const irJsonSchema = {
       properties: {
         configName: { type: 'string' },
         configHash: { type: 'string' },
+        irHash: { type: 'string', description: 'Hash of the config sections that produced this IR (dataset, model, training, quantization).' },
         dataset: { type: 'string' },
         architecture: { type: 'string' },
         floatTestAccuracy: { type: 'number', minimum: 0, maximum: 1 },

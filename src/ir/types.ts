@@ -251,6 +251,12 @@ export interface IrMetadata {
   configName: string;
   /** Hash of the resolved config sections that determine this IR. */
   configHash: string;
+  /**
+   * Hash of the config sections that determine this IR (dataset, model, training, quantization;
+   * src/config/load.ts irHash). Stages refuse an IR whose hash is not their config's. Absent in
+   * IRs written before it existed: configHash is compared instead.
+   */
+  irHash?: string;
   dataset: string;
   architecture: string;
   floatTestAccuracy?: number;

@@ -1,7 +1,7 @@
 // Quantize stage: trained tfjs model -> calibrated int8 IR (model.ir.json).
 // Evaluate stage: float vs int8-reference accuracy, agreement, and per-layer quantization error.
 import type * as tf from '@tensorflow/tfjs';
-import { configHash } from '../config/load.js';
+import { configHash, irHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { loadDataset, subset, type Dataset } from '../data/datasets.js';
 import { splitTrainValidation } from '../data/split.js';
@@ -31,6 +31,7 @@ export function quantizeModel(config: Config, model: tf.LayersModel, data: Datas
   const ir = quantizeGraph(graph, ranges, config.name, {
     configName: config.name,
     configHash: configHash(config),
+    irHash: irHash(config),
     dataset: data.name,
     architecture: config.model.architecture,
     ...(metrics ? { floatTestAccuracy: metrics.floatTestAccuracy } : {}),
@@ -65,6 +66,8 @@ export interface LayerError {
 
 export interface Evaluation {
   config: string;
+  /** The IR's hash (src/config/load.ts irHash): which model these figures belong to. */
+  irHash: string | null;
   testImages: number;
   floatAccuracy: number;
   int8Accuracy: number;
@@ -125,6 +128,7 @@ export function evaluateStage(
   const layerErrorImages = Math.min(200, data.test.count);
   const evaluation: Evaluation = {
     config: config.name,
+    irHash: ir.metadata.irHash ?? null,
     testImages: data.test.count,
     floatAccuracy,
     int8Accuracy: reference.accuracy,

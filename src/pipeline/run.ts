@@ -9,10 +9,11 @@ import { layerResources } from '../profile/resources.js';
 import type { EpochRecord } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
+import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
 import type { RunSummary } from './summary.js';
 import { trainStage } from './train-stage.js';
-import { verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
+import { verifiedImageCount, verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
 
 export const summaryPath = (paths: RunPaths) => `${paths.root}/summary.json`;
 
@@ -24,11 +25,16 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   // The summary marks a finished run (passed or failed: see summaryPassed): remove a stale one first
   // so an interrupted run never looks finished.
   rmSync(summaryPath(paths), { force: true });
+  // Minutes of training must not come before a missing tool or a model that cannot fit the board.
+  checkToolchain();
+  checkBoardFit(config);
   const step = (n: number, what: string) => log.info(`[${n}/5] ${what}`);
   step(1, 'train');
   // The IDX files are read and checked once per run, and only if some stage needs them.
   let data: Dataset | undefined;
   const dataset = () => (data ??= loadDataset(config.dataset));
+  // --images beyond the test set is an error found now, not after training.
+  if (opts.images !== undefined) verifiedImageCount(opts.images, dataset().test.count, config.dataset.dir ?? config.dataset.name);
   const trained = await trainStage(config, paths, { force: opts.force, data: dataset });
   step(2, 'quantize');
   const ir = quantizeStage(config, paths, trained.model, trained.metrics, dataset());
@@ -41,6 +47,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
 
   const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];
   const m = trained.metrics;
+  const layers = layerResources(ir);
   const summary: RunSummary = {
     config: config.name,
     configHash: configHash(config),
@@ -50,7 +57,8 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     board: report.board,
     kernelPath: report.kernelPath,
     params: m.params,
-    deployedParams: m.deployedParams,
+    // Measured on the IR that was verified (batch norm folded), like macs.
+    deployedParams: layers.reduce((sum, layer) => sum + layer.params, 0),
     macs: report.macs,
     floatAccuracy: evaluation.floatAccuracy,
     int8Accuracy: evaluation.int8Accuracy,
@@ -71,7 +79,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     samplesPerSecond: m.samplesPerSecond,
     epochsRun: m.epochsRun,
     backend: m.backend,
-    layers: layerResources(ir),
+    layers,
     history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
     budgets: report.budgets,
     passed: report.ok && report.images > 0,

@@ -5,18 +5,18 @@ import type { Config } from '../config/types.js';
 import type { GeneratedLibrary } from '../codegen/generate.js';
 import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { IrModel } from '../ir/types.js';
-import { profileSpec } from '../models/profile.js';
-import { buildSpec } from '../models/zoo.js';
 import type { RunPaths } from '../paths.js';
 import { evaluateReference, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { loadBoard, type Board } from '../toolchain/boards.js';
 import { buildFirmware, type BuildResult } from '../toolchain/build.js';
 import { buildFootprint, type FootprintResult } from '../toolchain/footprint.js';
 import { join, resolve } from 'node:path';
-import { runHarness } from '../toolchain/qemu.js';
+import { layerResources } from '../profile/resources.js';
+import { MAX_TIMEOUT_MS, runHarness } from '../toolchain/qemu.js';
 import type { FirmwareSizes } from '../toolchain/size.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { replaceDirectory } from '../util/atomic-dir.js';
+import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
 import { compareLogits, formatMismatches, type Mismatch } from '../verify/compare.js';
@@ -131,18 +131,41 @@ export interface VerifyOptions {
  * the images, which doubles the margin.
  */
 export function defaultHarnessTimeoutMs(images: number, macs: number): number {
-  return 60_000 + images * Math.max(50, macs * 20e-6);
+  return Math.min(MAX_TIMEOUT_MS, Math.ceil(60_000 + images * Math.max(50, macs * 20e-6)));
+}
+
+/**
+ * How many test images to verify: all, or the first `requested`. Checked before anything is built:
+ * a verification of zero (or NaN) images proves nothing and must never pass.
+ */
+export function verifiedImageCount(requested: number | undefined, available: number, testFile: string): number {
+  if (requested !== undefined && (!Number.isSafeInteger(requested) || requested < 1)) {
+    throw new UserError(`--images: expected a whole number >= 1, found ${requested}`, undefined, { field: '--images' });
+  }
+  if (available < 1) throw new UserError(`${testFile}: the test set is empty; nothing to verify`, undefined, { file: testFile });
+  if (requested !== undefined && requested > available) {
+    throw new UserError(`--images ${requested}: the test set has only ${available} images`, undefined, { field: '--images' });
+  }
+  return requested ?? available;
+}
+
+function checkTimeout(timeoutMs: number | undefined): void {
+  if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) {
+    throw new UserError(`--timeout: expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, found ${timeoutMs}`, undefined, { field: '--timeout' });
+  }
 }
 
 export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
-  const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
+  checkTimeout(opts.timeoutMs);
   const data = opts.data ?? loadDataset(config.dataset);
-  const count = Math.min(opts.images ?? data.test.count, data.test.count);
+  const count = verifiedImageCount(opts.images, data.test.count, config.dataset.dir ?? config.dataset.name);
+  const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
   const images = data.test.images.subarray(0, count * 784);
   const labels = data.test.labels.subarray(0, count);
 
-  const macs = profileSpec(buildSpec(config.model)).macs;
+  // From the IR that was built and measured, never from the config (which may describe another model).
+  const macs = layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
   log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
   const onTarget = await runHarness({
     board, elf: build.elf, images, workDir: paths.firmwareDir,

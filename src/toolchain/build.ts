@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../util/errors.js';
+import { EnvironmentError, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { loadBoard, type Board, type MemoryRegion } from './boards.js';
@@ -155,7 +155,7 @@ export async function compileUnits(gcc: string, board: Board, cflags: string[], 
     const result = await execa(gcc, [...cflags, ...(unit.cflags ?? []), '-c', unit.source, '-o', unit.object], { reject: false });
     if (result.exitCode !== 0) {
       const hint = missingNewlib(result.stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
-      throw new UserError(`compiling ${unit.source} for board ${board.name} failed:\n${result.stderr.trim()}${hint}`);
+      throw new EnvironmentError(`compiling ${unit.source} for board ${board.name} failed:\n${result.stderr.trim()}${hint}`);
     }
   });
 }
@@ -343,5 +343,5 @@ export function linkError(board: Board, stderr: string, reserve = { stack: board
     );
   }
   const hint = missingNewlib(stderr) ? `\nThe C library is missing: ${installHint('arm-none-eabi-gcc')}` : '';
-  return new UserError(`linking the firmware for board ${board.name} failed:\n${stderr.trim()}${hint}`);
+  return new EnvironmentError(`linking the firmware for board ${board.name} failed:\n${stderr.trim()}${hint}`);
 }

@@ -13,7 +13,7 @@
 // handler's own chain, 0 for the deployable image's loops), rounded up to 8 bytes. The test-only check variant (TINYFORGE_FOOTPRINT_CHECK) paints the stack and reports
 // how deep the inference really went, which test/footprint.test.ts compares with the bound.
 import { join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { EnvironmentError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { loadBoard, type Board } from './boards.js';
@@ -198,7 +198,7 @@ export async function runFootprintCheck(options: { board: Board | string; elf: s
   const output = [run.stdout, run.stderr].filter((s) => s.trim()).join('\n');
   const report = /tinyforge footprint: class=(-?\d+) logits=(-?\d+(?:,-?\d+)*) stack_used=(\d+) stack_size=(\d+)/.exec(output);
   if (run.exitCode !== 0 || run.signal || !report) {
-    throw new UserError(
+    throw new EnvironmentError(
       `footprint check ${options.elf} on board ${board.name} ${report ? describeOutcome(run) : `gave no report (${describeOutcome(run)})`}` +
         (output.trim() ? `\n${output.trim()}` : ''),
     );

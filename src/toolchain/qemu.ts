@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../util/errors.js';
+import { EnvironmentError, UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { loadBoard, type Board } from './boards.js';
@@ -32,7 +32,7 @@ export interface QemuResult {
 }
 
 /** The run did not finish within its timeout and was killed. */
-export class QemuTimeoutError extends UserError {
+export class QemuTimeoutError extends EnvironmentError {
   constructor(message: string) {
     super(message);
     this.name = 'QemuTimeoutError';
@@ -69,8 +69,15 @@ export function diesWithParent(program: string, args: string[]): [string, string
   return [setpriv, ['--pdeathsig', 'KILL', program, ...args]];
 }
 
+/** Node timers fire at once for delays above 2^31 - 1 ms; 0 would switch the hang check off. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export async function runQemu(options: QemuOptions): Promise<QemuResult> {
   const board = asBoard(options.board);
+  const t = options.timeoutMs;
+  if (t !== undefined && (!Number.isSafeInteger(t) || t < 1 || t > MAX_TIMEOUT_MS)) {
+    throw new UserError(`QEMU timeout: expected a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, found ${t}`, undefined, { field: '--timeout' });
+  }
   const qemu = findTool('qemu-system-arm');
   const args = qemuArgs(board, resolve(options.elf), options.append);
   log.debug(`qemu: ${qemu} ${args.join(' ')}`);
@@ -146,7 +153,7 @@ export function splitRange(count: number, processes: number): Array<{ offset: nu
 
 function readResults(file: string, chunk: Chunk, imageSize: number) {
   const data = readFileSync(file);
-  const fail = (what: string) => new UserError(`harness result file ${file}: ${what}`);
+  const fail = (what: string) => new EnvironmentError(`harness result file ${file}: ${what}`);
   if (data.length < HEADER_SIZE || data.toString('latin1', 0, 4) !== MAGIC) {
     throw fail(`expected a "${MAGIC}" header, found ${data.length} bytes`);
   }
@@ -211,7 +218,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       });
       if (run.exitCode !== 0) {
         const output = [run.stderr.trim(), run.stdout.trim()].filter(Boolean).join('\n');
-        throw new UserError(
+        throw new EnvironmentError(
           `harness ${options.elf} on board ${board.name} (${range}) ${describeOutcome(run)}${output ? `\n${output}` : ''}`,
         );
       }
@@ -223,7 +230,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
 
   const parsed = runs.map((r) => (r as PromiseFulfilledResult<ReturnType<typeof readResults>>).value);
   const numClasses = parsed[0]?.numClasses ?? 0;
-  if (parsed.some((p) => p.numClasses !== numClasses)) throw new UserError('harness result files disagree on the number of classes');
+  if (parsed.some((p) => p.numClasses !== numClasses)) throw new EnvironmentError('harness result files disagree on the number of classes');
 
   const classes = new Uint8Array(count);
   const logits = new Int8Array(count * numClasses);

@@ -2,7 +2,7 @@
 // Debian package providing it, rather than an ENOENT from deep inside execa.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { UserError } from '../util/errors.js';
+import { EnvironmentError } from '../util/errors.js';
 
 export type ToolName =
   | 'arm-none-eabi-gcc'
@@ -59,7 +59,7 @@ export function findTool(tool: ToolName, searchPath: string = process.env.PATH ?
       return candidate;
     }
   }
-  throw new UserError(
+  throw new EnvironmentError(
     `${tool} was not found on PATH (${searchPath || 'empty'}). Install it with: ${installHint(tool)}`,
   );
 }

@@ -10,6 +10,7 @@ import { splitTrainValidation } from '../data/split.js';
 import { createModel } from '../models/factory.js';
 import { profileSpec } from '../models/profile.js';
 import { buildSpec } from '../models/zoo.js';
+import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
 import { EpochProgress } from './progress.js';
@@ -115,6 +116,12 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
   const trainX = toFloatImages(split.train);
   const valX = toFloatImages(split.validation);
   const n = split.train.count;
+  if (n === 0) {
+    throw new UserError(
+      `${config.path}: no images left to train on: ${data.train.count} training image(s), all taken by ` +
+        `training.validationSplit ${training.validationSplit}`, undefined, { file: config.path, field: '/training/validationSplit' },
+    );
+  }
   log.info(
     `training ${config.model.architecture} (${profile.params} params, ${profile.macs} MACs) on ${n} images, ` +
       `validating on ${split.validation.count}, backend ${options.backend}`,

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeJsonAtomic } from './atomic.js';
-import { UserError } from './errors.js';
+import { EnvironmentError, ExitCode } from './errors.js';
 import { log } from './log.js';
 
 /** Who holds a lock: written to <dir>/.tinyforge.lock.owner.json once the lock is taken. */
@@ -25,11 +25,11 @@ export interface LockOwner {
 }
 
 /** Exit code of a refusal: the directory is busy (an environment condition, not bad input). */
-export const lockedExitCode = 3;
+export const lockedExitCode = ExitCode.environment;
 
-export class LockedError extends UserError {
-  constructor(message: string, readonly owner: LockOwner | null) {
-    super(message, lockedExitCode);
+export class LockedError extends EnvironmentError {
+  constructor(message: string, readonly owner: LockOwner | null, dir: string) {
+    super(message, { file: dir });
     this.name = 'LockedError';
   }
 }
@@ -108,6 +108,7 @@ function busy(dir: string, owner: LockOwner | null, what: string): LockedError {
     `${dir}: in use ${who}; ${what} would collide with it. Wait for it to finish` +
       (owner ? ` or stop it (kill ${owner.pid})` : '') + ', then run again.',
     owner,
+    dir,
   );
 }
 

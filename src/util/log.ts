@@ -1,7 +1,8 @@
 // Levelled logging to stderr, mirrored (at debug level, whatever the console level) into the
 // run's log file once an output directory is known.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirectory } from './atomic.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -17,14 +18,33 @@ export function getLogLevel(): LogLevel {
   return consoleLevel;
 }
 
-/** From now on every message is also appended to `path`. */
+/**
+ * From now on every message is also appended to `path`. Throws (ENOTDIR, EROFS, EACCES...) when
+ * its directory cannot be created, before any log line depends on it.
+ */
 export function setLogFile(path: string | undefined): void {
+  logFile = undefined;
+  if (path) makeDirectory(dirname(path));
   logFile = path;
-  if (path) mkdirSync(dirname(path), { recursive: true });
+}
+
+/**
+ * The log file is a copy of what the console shows: when it cannot be written (disk full,
+ * read-only), say so once on the console and go on, so that reporting an error never fails.
+ */
+function appendToLogFile(line: string): void {
+  if (!logFile) return;
+  try {
+    appendFileSync(logFile, line);
+  } catch (err) {
+    const failed = logFile;
+    logFile = undefined;
+    process.stderr.write(`warning: cannot write the log file ${failed} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); logging to the console only\n`);
+  }
 }
 
 function emit(level: Exclude<LogLevel, 'silent'>, message: string): void {
-  if (logFile) appendFileSync(logFile, `${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
+  appendToLogFile(`${new Date().toISOString()} ${level.padEnd(5)} ${message}\n`);
   if (rank[level] >= rank[consoleLevel]) process.stderr.write(message + '\n');
 }
 
