@@ -4,11 +4,11 @@
 // a process that no longer exists (kill -9) is recovered at once instead of after the stale delay.
 // The recorded process is what counts while it lives: a lock whose mtime fell behind because the
 // owner's event loop was busy (a long synchronous evaluation) is not taken away from a live owner.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { writeJsonAtomic } from './atomic.js';
+import { makeDirectory, writeJsonAtomic } from './atomic.js';
 import { EnvironmentError, ExitCode } from './errors.js';
 import { log } from './log.js';
 
@@ -117,7 +117,7 @@ function busy(dir: string, owner: LockOwner | null, what: string): LockedError {
  * Returns the release function; the lock is also released when the process exits.
  */
 export function lockDirectory(dir: string, what = 'this command'): () => void {
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const holder = lockHolder(dir);
   if (holder === 'unknown' || (holder && holder.pid !== process.pid)) throw busy(dir, holder === 'unknown' ? null : holder, what);
   let release: () => void;
