@@ -1,6 +1,6 @@
 // One owner per output directory: a second tinyforge process on the same config is refused with
 // the holder's pid and command, and a lock left by a kill -9 is taken over at once.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,5 +78,15 @@ describe('the output directory lock', () => {
     } finally {
       release();
     }
+  });
+
+  it('a lock with no owner record that nobody refreshes is taken over after the stale delay', () => {
+    const out = join(dir, 'out', 'abandoned');
+    mkdirSync(join(out, '.tinyforge.lock'), { recursive: true }); // as left by a kill between mkdir and the record
+    expect(lockHolder(out)).toBe('unknown');
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(join(out, '.tinyforge.lock'), longAgo, longAgo);
+    expect(lockHolder(out)).toBeNull();
+    lockDirectory(out)();
   });
 });

@@ -88,14 +88,21 @@ export function describeOwner(owner: LockOwner): string {
 
 /**
  * The live process holding `dir`'s lock, `null` when nobody does, or 'unknown' when the lock is
- * held but its owner is not recorded (yet). A lock whose recorded owner has ended is made stale,
- * so the next lock attempt removes it.
+ * held (fresh) but its owner is not recorded (yet). A lock whose recorded owner has ended is made
+ * stale, so the next lock attempt removes it; one with no record is stale after `staleMs`.
  */
 export function lockHolder(dir: string): LockOwner | 'unknown' | null {
   const id = lockIdentity(dir);
   if (id === null) return null;
   const owner = readOwner(dir);
-  if (!owner || owner.lockId !== id) return 'unknown';
+  if (!owner || owner.lockId !== id) {
+    // Not recorded (yet): held while proper-lockfile keeps it fresh, abandoned after that.
+    try {
+      return Date.now() - statSync(lockPath(dir)).mtimeMs < staleMs ? 'unknown' : null;
+    } catch {
+      return null; // released meanwhile
+    }
+  }
   if (ownerAlive(owner)) return owner;
   log.warn(`${lockPath(dir)}: left by ${describeOwner(owner)}, which is no longer running; taking it over`);
   utimesSync(lockPath(dir), 0, 0);
