@@ -7,11 +7,12 @@
 #   dataset-fashion-mnist                       the Fashion-MNIST IDX files
 #   gcc, libc6-dev                              host compiler for the sanitizer tests of the generated C
 #   cmake, g++                                  the package-form tests (CMake package, Arduino sketch as C++)
+#   util-linux, procps                          setpriv (QEMU dies with tinyforge), pgrep (the orphan tests)
 #   redis-server                                the job queue of distributed sweeps (`sweep --queue`, `worker`); tests start their own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd dataset-fashion-mnist gcc libc6-dev cmake g++ redis-server)
+packages=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm openocd dataset-fashion-mnist gcc libc6-dev cmake g++ redis-server util-linux procps)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

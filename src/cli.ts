@@ -31,7 +31,7 @@ import { listBoards, loadBoard } from './toolchain/boards.js';
 import { writeFileAtomic } from './util/atomic.js';
 import { ExitCode, UserError } from './util/errors.js';
 import { log, setLogLevel } from './util/log.js';
-import { exitWithParent } from './util/parent-watch.js';
+import { exitWithParent } from './util/parent.js';
 
 const json = jsonRequested(process.argv);
 
@@ -84,7 +84,7 @@ program
   .argument('<config>', 'config file')
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
   .action(async (file: string, opts: { force?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'train');
     refuseModelFile(config, 'train');
     // Training alone needs no board, but a float model that can never be deployed is worth a word first.
     try {
@@ -102,7 +102,7 @@ program
   .description('quantize the trained model to int8 and write model.ir.json beside it')
   .argument('<config>', 'config file')
   .action(async (file: string) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'quantize');
     refuseModelFile(config, 'quantize');
     const { model, metrics } = await trainedModel(config, paths);
     quantizeStage(config, paths, model, metrics);
@@ -114,7 +114,7 @@ program
   .argument('<config>', 'config file')
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'evaluate');
     refuseModelFile(config, 'evaluate');
     const ir = loadIrFor(config, paths);
     const { model } = await trainedModel(config, paths);
@@ -128,7 +128,7 @@ program
   .argument('<config>', 'config file')
   .option('--package <kinds>', `also write these package forms to <out>/packages/<kind>/, comma-separated: ${PACKAGE_KINDS.join(', ')} (adds to codegen.package)`)
   .action((file: string, opts: { package?: string }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'generate');
     const lib = generateStage(config, paths, irOf(config, paths), { packages: parsePackageKinds(opts.package) });
     console.log(JSON.stringify({ dir: paths.cDir, prefix: lib.prefix, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes, packages: lib.packages }, null, 2));
@@ -141,7 +141,7 @@ program
   .option('--portable', 'force the portable C kernels even on a DSP core')
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'build');
     const { build, footprint, kernelPath } = await buildStage(config, paths, irOf(config, paths), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
@@ -163,7 +163,7 @@ program
   .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'verify');
     if (config.model.file !== null) {
       finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout }), opts.json);
       return;
@@ -190,7 +190,7 @@ program
   .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'run');
     if (config.model.file !== null) {
       log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
       const ir = importStage(config, paths);
@@ -208,7 +208,7 @@ program
   .argument('<config>', 'config file')
   .requiredOption('--tflite <file>', 'the .tflite file to write')
   .action((file: string, opts: { tflite: string }) => {
-    const { config, paths } = openRun(file);
+    const { config, paths } = openRun(file, 'export');
     console.log(writeExport(irOf(config, paths), opts.tflite, (path, data) => writeFileAtomic(path, data)));
   });
 
@@ -247,6 +247,7 @@ function exitOnStrayError(err: unknown): void {
 }
 
 async function main(): Promise<void> {
+  exitWithParent();
   process.on('uncaughtException', exitOnStrayError);
   process.on('unhandledRejection', exitOnStrayError);
   try {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -284,6 +284,45 @@ describe('running a sweep', () => {
   });
 });
 
+describe('a point whose run writes summary.json and fails its budget', () => {
+  it('is failed, never ranked, retried by the next sweep and kept in failures.json until it passes', async () => {
+    const ws = workspace({ name: 'budget', configs: ['configs/keras.json', 'configs/tiny-cnn.json'] });
+    const failing = { resultsRoot: ws.root, workers: 2, command: fake('--fail-budget', 'tiny-cnn', '--calls', ws.calls) };
+    const first = await runSweep(ws.sweepFile, failing);
+    expect(summaryOf(first.dir, 'tiny-cnn').onTargetAccuracy).toBeCloseTo(0.13, 2); // the summary is there ...
+    expect(first.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:done', 'tiny-cnn:failed']);
+    expect(first.failures.map((f) => [f.point, f.reason])).toEqual([
+      ['tiny-cnn', expect.stringMatching(/^exited with code 1: budget minAccuracy failed/)],
+    ]);
+    // ... but it is no result: not in the tables, not the best lightweight model.
+    const summaryMd = () => readFileSync(join(first.dir, 'summary.md'), 'utf8');
+    expect(csvRows(first.dir).map((r) => r[0])).toEqual(['point', 'keras']);
+    expect(summaryMd()).toContain('No lightweight model finished.');
+    expect(summaryMd()).toMatch(/\| tiny-cnn \| failed: exited with code 1: budget minAccuracy failed/);
+    expect(summaryMd()).toContain('2 point(s): 1 passed, 1 without results (1 failed)');
+
+    // The rerun retries the failed point (and only it) and still reports it as failed.
+    const second = await runSweep(ws.sweepFile, failing);
+    expect(calledPoints(ws.calls).sort()).toEqual(['keras', 'tiny-cnn', 'tiny-cnn']);
+    expect(second.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:skipped', 'tiny-cnn:failed']);
+    expect(JSON.parse(readFileSync(join(first.dir, 'failures.json'), 'utf8')).map((f: PointFailure) => f.point)).toEqual(['tiny-cnn']);
+
+    // A sweep that does not run the failed point keeps its failure, so `tinyforge sweep` still exits 1
+    // (it exits 1 exactly when outcome.failures is not empty).
+    const other = await runSweep(ws.sweepFile, { ...failing, only: ['keras'] });
+    expect(other.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:skipped', 'tiny-cnn:failed']);
+    expect(other.failures.map((f) => f.point)).toEqual(['tiny-cnn']);
+    expect(calledPoints(ws.calls)).toHaveLength(3);
+
+    // Once it passes, the failure is forgotten and the point is a result.
+    const fixed = await runSweep(ws.sweepFile, { ...failing, command: fake('--calls', ws.calls) });
+    expect(fixed.failures).toEqual([]);
+    expect(JSON.parse(readFileSync(join(first.dir, 'failures.json'), 'utf8'))).toEqual([]);
+    expect(csvRows(first.dir).map((r) => r[0])).toEqual(['point', 'keras', 'tiny-cnn']);
+    expect(summaryMd()).toContain('Best lightweight model: tiny-cnn');
+  });
+});
+
 describe('the sweep command', () => {
   it('parses --workers, --dry-run and --only and writes under ./results', async () => {
     const ws = workspace(standard);
@@ -306,18 +345,34 @@ describe('the sweep command', () => {
   });
 });
 
+const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
+
+/** The standard sweep in its own process (as the CLI runs it), its two grid points hanging. */
+function startHangingSweep(ws: ReturnType<typeof workspace>) {
+  const runner = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  runner.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((done) => runner.on('close', (code) => done(code)));
+  return { runner, exited, stderr: () => stderr };
+}
+
+async function rerunCompletesOnlyTheHangingPoints(ws: ReturnType<typeof workspace>): Promise<void> {
+  appendFileSync(ws.calls, '--- rerun\n');
+  const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
+  const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
+  expect(calls.sort()).toEqual(hanging);
+  expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
+  expect(csvRows(join(ws.root, 'demo'))).toHaveLength(5);
+}
+
 describe('interrupting a sweep', () => {
   it('stops the workers on SIGINT, leaves no partial files, and a rerun completes only the rest', async () => {
     const ws = workspace(standard);
-    const hanging = ['tiny-cnn_w0.5', 'tiny-cnn_w1'];
-    const runner = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(fixtures, 'run-sweep.ts'), ws.sweepFile, ws.root, '2', ...fake('--hang', hanging.join(','), '--calls', ws.calls)],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    runner.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((done) => runner.on('close', (code) => done(code)));
+    const { runner, exited, stderr } = startHangingSweep(ws);
     const dir = join(ws.root, 'demo');
 
     // Wait until the two quick points are done and both hanging points have started.
@@ -325,13 +380,13 @@ describe('interrupting a sweep', () => {
       const started = calledPoints(ws.calls);
       const done = ['keras', 'lenet5'].every((p) => existsSync(join(dir, 'points', p, 'run', 'summary.json')));
       if (done && hanging.every((p) => started.includes(p))) break;
-      if (waited > 60_000) throw new Error(`sweep did not get going: ${stderr}`);
+      if (waited > 60_000) throw new Error(`sweep did not get going: ${stderr()}`);
       await sleep(100);
     }
     const keras = readFileSync(join(dir, 'points', 'keras', 'run', 'summary.json'), 'utf8');
     runner.kill('SIGINT');
     expect(await exited).toBe(130);
-    expect(stderr).toMatch(/interrupted.*Rerun/s);
+    expect(stderr()).toMatch(/interrupted.*Rerun/s);
 
     // The hanging workers were stopped with the runner.
     const pids = readFileSync(ws.calls, 'utf8').trim().split('\n').map((l) => l.split(' ')).filter(([p]) => hanging.includes(p)).map(([, pid]) => Number(pid));
@@ -347,14 +402,58 @@ describe('interrupting a sweep', () => {
     expect(hanging.some((p) => existsSync(join(dir, 'points', p, 'run', 'summary.json')))).toBe(false);
     expect(readFileSync(join(dir, 'points', 'keras', 'run', 'summary.json'), 'utf8')).toBe(keras);
 
-    appendFileSync(ws.calls, '--- rerun\n');
-    const rerun = await runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
-    const calls = readFileSync(ws.calls, 'utf8').split('--- rerun\n')[1].trim().split('\n').map((l) => l.split(' ')[0]);
-    expect(calls.sort()).toEqual(hanging);
-    expect(rerun.points.map((p) => p.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
-    expect(csvRows(dir)).toHaveLength(5);
+    await rerunCompletesOnlyTheHangingPoints(ws);
   });
 });
+
+describe('kill -9 of a sweep', () => {
+  it('takes its workers down with it, and a rerun runs only the unfinished points, once each', async () => {
+    const ws = workspace(standard);
+    const { runner, exited } = startHangingSweep(ws);
+    const dir = join(ws.root, 'demo');
+    for (let waited = 0; !hanging.every((p) => calledPoints(ws.calls).includes(p)); waited += 100) {
+      if (waited > 60_000) throw new Error('the hanging points did not start');
+      await sleep(100);
+    }
+    const workerPids = () => pgrep(`fake-point.ts .*${join(ws.root, "demo", "points")}`);
+    expect(workerPids()).toHaveLength(2);
+    runner.kill('SIGKILL');
+    await exited;
+    for (let waited = 0; workerPids().length > 0; waited += 100) {
+      if (waited > 10_000) throw new Error(`workers ${workerPids().join(', ')} outlived the sweep`);
+      await sleep(100);
+    }
+
+    await rerunCompletesOnlyTheHangingPoints(ws);
+  }, 120_000);
+
+  it('a sweep refuses to start while a live process still holds one of its points', async () => {
+    const ws = workspace(standard);
+    await runSweep(ws.sweepFile, { resultsRoot: ws.root, dryRun: true });
+    const config = join(ws.root, 'demo', 'points', 'lenet5', 'lenet5.json');
+    const holder = spawn(process.execPath, ['--import', 'tsx', fakePoint, '--hang', 'lenet5', '--calls', ws.calls, config], { stdio: 'ignore' });
+    try {
+      for (let waited = 0; !calledPoints(ws.calls).includes('lenet5'); waited += 100) {
+        if (waited > 30_000) throw new Error('the holder did not start');
+        await sleep(100);
+      }
+      const attempt = runSweep(ws.sweepFile, { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) });
+      await expect(attempt).rejects.toThrow(new RegExp(`1 point\\(s\\) are still being run by another process:\\n  lenet5: pid ${holder.pid} \\(\`fake-point.ts `));
+      await expect(attempt).rejects.toMatchObject({ exitCode: 3 });
+      expect(calledPoints(ws.calls)).toEqual(['lenet5']); // nothing else was started
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
+function pgrep(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return [];
+  }
+}
 
 function isAlive(pid: number): boolean {
   try {

@@ -9,16 +9,21 @@ import { formatImportedVerifyReport, importStage, type ImportedVerifyReport } fr
 import { readTrainMetrics } from '../pipeline/train-stage.js';
 import { formatVerifyReport, type VerifyReport } from '../pipeline/verify-stage.js';
 import { initBackend } from '../train/backend.js';
-import { loadModel } from '../train/persist.js';
+import { CorruptModelError, loadModel } from '../train/persist.js';
 import { writeJsonAtomic } from '../util/atomic.js';
-import { ExitCode } from '../util/errors.js';
+import { ExitCode, UserError } from '../util/errors.js';
+import { lockDirectory } from '../util/lock.js';
 import { log, setLogFile } from '../util/log.js';
 import { describeBudget } from '../verify/budgets.js';
 
-/** Loads the config and starts mirroring the log into its output directory. */
-export function openRun(file: string): { config: Config; paths: RunPaths } {
+/**
+ * Loads the config, takes the output directory's lock (one tinyforge process per directory; the
+ * holder is named if another has it) and starts mirroring the log into the directory.
+ */
+export function openRun(file: string, command: string): { config: Config; paths: RunPaths } {
   const config = loadConfig(file);
   const paths = runPaths(config.output.dir);
+  lockDirectory(paths.root, `\`tinyforge ${command}\``);
   setLogFile(paths.log);
   log.debug(`config ${config.path} -> ${config.output.dir}`);
   writeJsonAtomic(paths.resolvedConfig, config);
@@ -30,7 +35,12 @@ export async function trainedModel(config: Config, paths: RunPaths) {
   const metrics = trainMetricsFor(config, paths, readTrainMetrics(paths));
   await initBackend(config.training.backend);
   log.debug(`trained model ${paths.modelDir}: training hash ${trainingHash(config)}`);
-  return { model: await loadModel(paths.modelDir), metrics };
+  try {
+    return { model: await loadModel(paths.modelDir), metrics };
+  } catch (err) {
+    if (!(err instanceof CorruptModelError)) throw err;
+    throw new UserError(`${err.problem}: the trained model is damaged; run \`tinyforge train ${config.path}\` to retrain it`);
+  }
 }
 
 /** The float accuracy shown beside a verification, when it belongs to the config's model. */

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { buildStage } from '../pipeline/verify-stage.js';
 import { loadBoard } from '../toolchain/boards.js';
 import { flashCommand } from '../toolchain/openocd.js';
+import { diesWithParent } from '../toolchain/qemu.js';
 import { findTool } from '../toolchain/tools.js';
 import { EnvironmentError } from '../util/errors.js';
 import { irOf, openRun } from './context.js';
@@ -16,7 +17,7 @@ export function openocdCause(stderr: string): string {
 }
 
 export async function flashConfig(file: string, opts: { dryRun?: boolean }): Promise<void> {
-  const { config, paths } = openRun(file);
+  const { config, paths } = openRun(file, 'flash');
   const board = loadBoard(config.target.board);
   const outDir = join(paths.firmwareDir, 'hardware');
   // The deployable image (no semihosting: the harness firmware would stop at its first
@@ -30,7 +31,8 @@ export async function flashConfig(file: string, opts: { dryRun?: boolean }): Pro
   const openocd = findTool('openocd');
   await buildStage(config, paths, irOf(config, paths), { target: 'hardware', outDir });
   // OpenOCD's progress goes to the console as it comes, and is kept to say why it failed.
-  const result = await execa(openocd, command.slice(1), {
+  const [program, args] = diesWithParent(openocd, command.slice(1));
+  const result = await execa(program, args, {
     stdin: 'ignore', stdout: 'inherit', stderr: ['pipe', 'inherit'], timeout: 120_000, reject: false,
   });
   if (result.failed) {

@@ -1,13 +1,13 @@
 // IR -> C99 library: model.h / model.c / model_weights.{c,h} / README.md from the Handlebars
 // templates in templates/*.hbs, plus the kernel sources in templates/kernels/ that the model
 // uses (copied verbatim). See docs/c-api.md for the generated API.
-import { readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { IrModel, IrTensor, OpKind } from '../ir/types.js';
 import { tensorSize } from '../ir/types.js';
 import { validateIr } from '../ir/validate.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { stageDirectory } from '../util/atomic-dir.js';
 import { commentSafe, formatArray, shapeText, uniqueIdentifiers } from './format.js';
 import { resolveLayers, type Layer } from './layers.js';
 import { packageRoot } from '../paths.js';
@@ -443,17 +443,26 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
 }
 
 /**
- * Writes the library into `dir` (each file atomically) and removes files a previous generation
- * left there that this one no longer produces (only names the generator can produce or wrote).
+ * Replaces the library in `dir` as one unit: every file is written into a temporary sibling folder
+ * which is then swapped in (src/util/atomic-dir.ts), so `dir` always holds one model's complete
+ * library, never a mix of two, whatever interrupts the write (ENOSPC, kill -9). Files the
+ * generator never produces (a user's own, beside the library) are carried over; generated files
+ * this model does not need are gone.
  */
 export function writeLibrary(dir: string, lib: Pick<GeneratedLibrary, 'files'>): void {
+  // The files the last generation wrote (perhaps under another prefix) are not carried over either.
   const manifest = join(dir, MANIFEST);
   const previous = existsSync(manifest) ? readFileSync(manifest, 'utf8').split('\n').filter((n) => n && !n.includes('/')) : [];
-  for (const [name, text] of Object.entries(lib.files)) writeFileAtomic(join(dir, name), text);
-  writeFileAtomic(manifest, Object.keys(lib.files).join('\n') + '\n');
-  for (const name of new Set([...allGeneratedFileNames(), ...previous])) {
-    if (!(name in lib.files)) rmSync(join(dir, name), { force: true });
+  const generated = new Set([...allGeneratedFileNames(), ...previous]);
+  const stage = stageDirectory(dir, (entry) => !generated.has(entry) && !entry.startsWith('.'));
+  try {
+    for (const [name, text] of Object.entries(lib.files)) writeFileSync(join(stage.path, name), text);
+    writeFileSync(join(stage.path, MANIFEST), Object.keys(lib.files).join('\n') + '\n');
+  } catch (err) {
+    stage.abort();
+    throw err;
   }
+  stage.commit();
 }
 
 /** The names of the files the last writeLibrary wrote into a directory (so that a later one,

@@ -1,9 +1,12 @@
 // The `sweep`, `search`, `worker` and `report` commands; src/cli.ts calls registerExperimentCommands(program).
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { writeResults } from '../report/write.js';
 import { wholeNumber, workerCount } from '../cli/options.js';
 import { ExitCode, UserError } from '../util/errors.js';
+import { lockDirectory } from '../util/lock.js';
 import { log } from '../util/log.js';
+import { readManifest } from './points.js';
 import { defaultPointCommand, runSweep } from './runner.js';
 import { runWorker } from './queue/worker.js';
 import { runSearch } from './search/run.js';
@@ -88,7 +91,15 @@ export function registerExperimentCommands(program: Command): void {
     .description('(re)build the results files of a sweep folder, including report.html, from its point summaries')
     .argument('<dir>', 'sweep results folder, e.g. results/<name>')
     .action(async (dir: string) => {
-      const written = await writeResults(dir);
+      readManifest(dir); // a folder that is no sweep's is an error, not created by the lock
+      // Not while a sweep writes the same folder.
+      const release = lockDirectory(resolve(dir), '`tinyforge report`');
+      let written: string[];
+      try {
+        written = await writeResults(dir);
+      } finally {
+        release();
+      }
       log.info(`wrote ${written.length} files`);
       console.log(shownPath(written.find((f) => f.endsWith('report.html'))!));
     });

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { configHash, loadConfig } from '../config/load.js';
-import type { RunSummary } from '../pipeline/summary.js';
+import { summaryPassed, type RunSummary } from '../pipeline/summary.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import type { GridField, GridValue, JsonObject, SweepSpec } from './sweep-file.js';
@@ -196,8 +196,8 @@ export function preparePoints(spec: SweepSpec, planned: PlannedPoint[], sweepDir
   return manifest;
 }
 
-/** The point's summary when its run finished with the point's current config, else null. */
-export function finishedSummary(sweepDir: string, point: SweepPoint): RunSummary | null {
+/** The point's summary when its run finished (passed or not) with the point's current config, else null. */
+export function pointSummary(sweepDir: string, point: SweepPoint): RunSummary | null {
   const path = pointPaths(sweepDir, point.name).summary;
   if (!existsSync(path)) return null;
   try {
@@ -207,6 +207,15 @@ export function finishedSummary(sweepDir: string, point: SweepPoint): RunSummary
     // Summaries are written atomically, so an unreadable one was damaged by hand: rerun the point.
     return null;
   }
+}
+
+/**
+ * The point's summary when it is done: its run finished with the point's current config and its
+ * verification passed (bit-exact, every budget met). A failed run's summary is not a result.
+ */
+export function finishedSummary(sweepDir: string, point: SweepPoint): RunSummary | null {
+  const summary = pointSummary(sweepDir, point);
+  return summary && summaryPassed(summary) ? summary : null;
 }
 
 export function readManifest(sweepDir: string): SweepManifest {

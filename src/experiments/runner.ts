@@ -1,16 +1,21 @@
 // The sweep runner: expand the sweep, skip points already finished with the same config hash, run
 // the rest in parallel worker processes, record failures, and write the results. Interrupted
 // (Ctrl-C, SIGTERM), it stops the workers and writes nothing, so a rerun continues where it left off:
-// a point is done exactly when its run/summary.json exists, and `tinyforge run` writes that last.
+// a point is done exactly when its run/summary.json exists with the point's config hash and says the
+// verification passed (`tinyforge run` writes it last). A failed point is retried by the next sweep
+// and stays in failures.json until it passes; it is never ranked as a result.
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { ExitCode, UserError } from '../util/errors.js';
+import { describeOwner, LockedError, lockDirectory, lockHolder } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { expandSweep, finishedSummary, pointPaths, preparePoints, type SweepPoint } from './points.js';
+import { summaryFailure } from '../pipeline/summary.js';
+import { expandSweep, finishedSummary, pointPaths, pointSummary, preparePoints, type SweepPoint } from './points.js';
 import { readSweepFile, shownPath } from './sweep-file.js';
+import { readFailures } from './results.js';
 import { runJobs, type JobExit } from './workers.js';
 import { runOnQueue, shownLog, type QueueOutcome, type QueuedPoint } from './queue/submit.js';
 import { writeResults } from '../report/write.js';
@@ -74,15 +79,22 @@ function logTail(path: string, lines = 20): string {
   return text.slice(-4000).trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** Why a point's run did not pass, or null when it did. */
+function failureReason(exit: JobExit, point: SweepPoint, sweepDir: string): string | null {
+  if (exit.startError) return `could not start: ${exit.startError}`;
+  if (exit.signal) return `killed by ${exit.signal}`;
+  const summary = pointSummary(sweepDir, point);
+  const failed = summary && summaryFailure(summary);
+  if (exit.exitCode !== 0) return `exited with code ${exit.exitCode}${failed ? `: ${failed}` : ''}`;
+  if (!summary) return `exited with code 0 but wrote no run/summary.json with configHash ${point.configHash}`;
+  if (failed) return `exited with code 0 but its summary says the verification failed: ${failed}`;
+  return null;
+}
+
 function failureOf(exit: JobExit, point: SweepPoint, sweepDir: string): PointFailure | null {
   const paths = pointPaths(sweepDir, point.name);
-  let reason: string;
-  if (exit.startError) reason = `could not start: ${exit.startError}`;
-  else if (exit.signal) reason = `killed by ${exit.signal}`;
-  else if (exit.exitCode !== 0) reason = `exited with code ${exit.exitCode}`;
-  else if (!finishedSummary(sweepDir, point)) {
-    reason = `exited with code 0 but wrote no run/summary.json with configHash ${point.configHash}`;
-  } else return null;
+  const reason = failureReason(exit, point, sweepDir);
+  if (reason === null) return null;
   return {
     point: point.name,
     exitCode: exit.exitCode,
@@ -113,6 +125,20 @@ function queueFailureOf(outcome: QueueOutcome, sweepDir: string): PointFailure |
   };
 }
 
+/**
+ * The failures to keep: this sweep's, plus earlier ones of points that did not run this time
+ * (not selected with --only) and are still not done. A failure is forgotten only when its point passes.
+ */
+function keptFailures(dir: string, points: SweepPoint[], ran: Set<string>, fresh: PointFailure[]): PointFailure[] {
+  const byName = new Map(points.map((p) => [p.name, p]));
+  const earlier = readFailures(dir).filter((f) => {
+    const point = byName.get(f.point);
+    return point && !ran.has(f.point) && !finishedSummary(dir, point);
+  });
+  const order = new Map(points.map((p, i) => [p.name, i]));
+  return [...earlier, ...fresh].sort((a, b) => order.get(a.point)! - order.get(b.point)!);
+}
+
 export async function runSweep(sweepFile: string, options: RunSweepOptions = {}): Promise<SweepOutcome> {
   const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) {
@@ -127,6 +153,35 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
     throw new UserError(`--only: no point named ${unknown.map((n) => `"${n}"`).join(', ')}; the points are: ${names.join(', ')}`);
   }
   const selected = new Set(options.only ?? names);
+  // One sweep per results folder at a time; released on return and on exit.
+  const release = lockDirectory(dir, `sweep ${spec.name}`);
+  try {
+    return await sweepPoints(spec, planned, dir, selected, workers, options);
+  } finally {
+    release();
+  }
+}
+
+/** Refuses to start when a live process (a worker of an earlier sweep, say) still holds a point. */
+function refuseHeldPoints(dir: string, points: SweepPoint[]): void {
+  const held = points.flatMap((p) => {
+    const holder = lockHolder(pointPaths(dir, p.name).runDir);
+    return holder ? [`${p.name}: ${holder === 'unknown' ? 'held by a process not recorded yet' : describeOwner(holder)}`] : [];
+  });
+  if (held.length) {
+    throw new LockedError(
+      `${shownPath(dir)}: ${held.length} point(s) are still being run by another process:\n  ${held.join('\n  ')}\n` +
+        'Wait for them to finish or stop them, then run the sweep again.',
+      null,
+      dir,
+    );
+  }
+}
+
+async function sweepPoints(
+  spec: ReturnType<typeof readSweepFile>, planned: ReturnType<typeof expandSweep>, dir: string,
+  selected: Set<string>, workers: number, options: RunSweepOptions,
+): Promise<SweepOutcome> {
   const manifest = preparePoints(spec, planned, dir);
 
   const status = new Map<string, PointStatus>();
@@ -134,7 +189,7 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
   for (const point of manifest.points) {
     if (finishedSummary(dir, point)) {
       status.set(point.name, 'skipped');
-      log.info(`skip ${point.name}: finished (config hash ${point.configHash})`);
+      log.info(`skip ${point.name}: passed (config hash ${point.configHash})`);
     } else if (!selected.has(point.name)) {
       status.set(point.name, 'not selected');
     } else {
@@ -149,6 +204,7 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
   });
 
   const command = options.command ?? (options.dryRun || options.queue ? ['tinyforge', 'run', '--quiet'] : defaultPointCommand());
+  refuseHeldPoints(dir, toRun);
   if (options.dryRun) {
     log.info(`sweep ${spec.name}: ${manifest.points.length} point(s), ${toRun.length} to run, ${workers} worker(s); results in ${shownPath(dir)}`);
     for (const point of toRun) log.info(`  would run: ${[...command, pointPaths(dir, point.name).config].join(' ')}`);
@@ -195,11 +251,11 @@ export async function runSweep(sweepFile: string, options: RunSweepOptions = {})
     );
   }
 
-  const order = new Map(names.map((n, i) => [n, i]));
-  failures.sort((a, b) => order.get(a.point)! - order.get(b.point)!);
-  writeJsonAtomic(join(dir, 'failures.json'), failures);
+  const kept = keptFailures(dir, manifest.points, new Set(toRun.map((p) => p.name)), failures);
+  for (const f of kept) if (status.get(f.point) === 'not selected') status.set(f.point, 'failed');
+  writeJsonAtomic(join(dir, 'failures.json'), kept);
   const written = await writeResults(dir);
   log.info(`results in ${shownPath(dir)}: ${written.map((f) => relative(dir, f)).join(', ')}`);
-  if (failures.length) log.error(`${failures.length} point(s) failed: ${failures.map((f) => f.point).join(', ')} (details in ${shownPath(join(dir, 'failures.json'))})`);
-  return outcome(failures);
+  if (kept.length) log.error(`${kept.length} point(s) failed: ${kept.map((f) => f.point).join(', ')} (details in ${shownPath(join(dir, 'failures.json'))})`);
+  return outcome(kept);
 }

@@ -1,10 +1,13 @@
 // Runs point commands as child processes, at most `workers` at once. Each child leads its own
 // process group (detached), so a Ctrl-C in the terminal reaches only the runner, which then stops
-// whole groups: a point's command may itself start processes (the toolchain, QEMU).
+// whole groups: a point's command may itself start processes (the toolchain, QEMU). A kill -9 of
+// the runner runs none of that, so each child is also told the runner's pid (TINYFORGE_PARENT_PID)
+// and stops its own group when the runner is gone (src/util/parent.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { log } from '../util/log.js';
+import { childEnvironment } from '../util/parent.js';
 
 export interface Job {
   name: string;
@@ -94,6 +97,7 @@ export function runJobs(
         child = spawn(command[0], [...command.slice(1), ...job.args], {
           detached: true,
           stdio: ['ignore', fd, fd],
+          env: childEnvironment(),
         });
       } finally {
         // The child holds its own copy of the descriptor.

@@ -22,7 +22,8 @@ export interface RunOptions extends VerifyOptions {
 }
 
 export async function runPipeline(config: Config, paths: RunPaths, opts: RunOptions = {}): Promise<{ summary: RunSummary; report: VerifyReport }> {
-  // The summary marks a finished run: remove a stale one first so an interrupted run never looks done.
+  // The summary marks a finished run (passed or failed: see summaryPassed): remove a stale one first
+  // so an interrupted run never looks finished.
   rmSync(summaryPath(paths), { force: true });
   // Minutes of training must not come before a missing tool or a model that cannot fit the board.
   checkToolchain();
@@ -81,6 +82,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     layers,
     history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
     budgets: report.budgets,
+    passed: report.ok && report.images > 0,
     finishedAt: new Date().toISOString(),
   };
   writeJsonAtomic(summaryPath(paths), summary);

@@ -1,6 +1,8 @@
 // The one-file summary `tinyforge run` writes into the output directory (summary.json) when the
 // whole pipeline has finished: what experiments, profiles and reports read about a model.
-// Its presence with a matching configHash marks a run (or sweep point) as complete.
+// It is written whether or not the verification passed (a failed run keeps its figures for
+// diagnosis); a run (or sweep point) is complete only when its summary has a matching configHash
+// and `passed` is true (see summaryPassed).
 
 export interface LayerResource {
   name: string;
@@ -54,5 +56,25 @@ export interface RunSummary {
   /** Per-epoch training curve. */
   history: { epoch: number; loss: number; accuracy: number; valLoss: number | null; valAccuracy: number | null }[];
   budgets: { name: string; limit: number; actual: number; ok: boolean }[];
+  /**
+   * The verification passed: every logit bit-exact and every budget met, over at least one image.
+   * Absent in summaries written before this field existed (summaryPassed derives it).
+   */
+  passed?: boolean;
   finishedAt: string;
+}
+
+/** Why a run summary is not a pass, in words; null when it passed. */
+export function summaryFailure(s: RunSummary): string | null {
+  const reasons: string[] = [];
+  if (!(s.testImages > 0)) reasons.push('no test image was verified');
+  if (s.mismatches !== 0) reasons.push(`${s.mismatches} of ${s.testImages} images differ from the int8 reference`);
+  for (const b of s.budgets ?? []) if (!b.ok) reasons.push(`budget ${b.name} failed (${b.actual} against a limit of ${b.limit})`);
+  if (reasons.length === 0 && s.passed === false) reasons.push('the run reported a failed verification');
+  return reasons.length ? reasons.join('; ') : null;
+}
+
+/** A summary counts as a result only when its verification passed. */
+export function summaryPassed(s: RunSummary): boolean {
+  return summaryFailure(s) === null;
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { RunPaths } from '../paths.js';
 import { initBackend } from '../train/backend.js';
-import { loadModel, saveModel } from '../train/persist.js';
+import { CorruptModelError, loadModel, readModelFiles, saveModel } from '../train/persist.js';
 import { trainModel, type EpochRecord, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
@@ -57,6 +57,30 @@ function copyTraining(fromRoot: string, toRoot: string): void {
   }
 }
 
+/** The model in `dir` if it loads and its checksum holds; a damaged one is reported (then retrained). */
+async function intactModel(dir: string): Promise<tf.LayersModel | null> {
+  try {
+    return await loadModel(dir);
+  } catch (err) {
+    if (!(err instanceof CorruptModelError)) throw err;
+    log.warn(`${err.problem}: the trained model is damaged, so it is not reused`);
+    return null;
+  }
+}
+
+/** Checks a cache entry before it is copied anywhere; a damaged entry is removed. */
+function cachedModelIntact(cached: string): boolean {
+  try {
+    readModelFiles(join(cached, 'model'));
+    return true;
+  } catch (err) {
+    if (!(err instanceof CorruptModelError)) throw err;
+    log.warn(`${err.problem}: the cached model is damaged; removing ${cached}`);
+    rmSync(cached, { recursive: true, force: true });
+    return false;
+  }
+}
+
 export async function trainStage(
   config: Config, paths: RunPaths, opts: { force?: boolean; data?: () => Dataset } = {},
 ): Promise<TrainStageResult> {
@@ -65,14 +89,17 @@ export async function trainStage(
   log.info(`backend: ${backend.name} (${backend.detail})`);
   const previous = readTrainMetrics(paths);
   if (!opts.force && previous?.trainingHash === hash && existsSync(paths.modelDir)) {
-    log.info(`reusing the trained model in ${paths.modelDir} (same training hash ${hash}; --force retrains)`);
-    if (!existsSync(join(modelCacheDir(hash), 'metrics.json'))) copyTraining(paths.root, modelCacheDir(hash));
-    return { model: await loadModel(paths.modelDir), metrics: previous, reused: true };
+    const model = await intactModel(paths.modelDir);
+    if (model) {
+      log.info(`reusing the trained model in ${paths.modelDir} (same training hash ${hash}; --force retrains)`);
+      if (!existsSync(join(modelCacheDir(hash), 'metrics.json'))) copyTraining(paths.root, modelCacheDir(hash));
+      return { model, metrics: previous, reused: true };
+    }
   }
   const cached = modelCacheDir(hash);
   if (!opts.force && existsSync(join(cached, 'metrics.json'))) {
     const metrics = JSON.parse(readFileSync(join(cached, 'metrics.json'), 'utf8')) as TrainMetrics;
-    if (metrics.trainingHash === hash) {
+    if (metrics.trainingHash === hash && cachedModelIntact(cached)) {
       log.info(`reusing the trained model from the cache ${cached} (same training hash ${hash}; --force retrains)`);
       copyTraining(cached, paths.root);
       return { model: await loadModel(paths.modelDir), metrics, reused: true };

@@ -10,11 +10,12 @@ import { evaluateReference, type ReferenceEvaluation } from '../reference/interp
 import { loadBoard, type Board } from '../toolchain/boards.js';
 import { buildFirmware, type BuildResult } from '../toolchain/build.js';
 import { buildFootprint, type FootprintResult } from '../toolchain/footprint.js';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { layerResources } from '../profile/resources.js';
 import { MAX_TIMEOUT_MS, runHarness } from '../toolchain/qemu.js';
 import type { FirmwareSizes } from '../toolchain/size.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { replaceDirectory } from '../util/atomic-dir.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
@@ -37,14 +38,15 @@ export async function buildStage(
   const board = loadBoard(config.target.board);
   const lib = generateStage(config, paths, ir);
   const portable = opts.portable ?? config.target.dsp === 'off';
-  const build = await buildFirmware({
-    board, modelDir: paths.cDir, outDir: opts.outDir ?? paths.firmwareDir,
-    optimization: config.target.optimization, portable, target: opts.target ?? 'qemu',
-  });
-  const footprint = await buildFootprint({
-    board, modelDir: paths.cDir, outDir: join(opts.outDir ?? paths.firmwareDir, 'footprint'),
-    optimization: config.target.optimization, portable, target: opts.target ?? 'qemu',
-  });
+  const outDir = opts.outDir ?? paths.firmwareDir;
+  // Both images are built into a temporary sibling that replaces the folder only when complete:
+  // the folder always holds the firmware of one model, never half of a build.
+  const { build, footprint } = await replaceDirectory(outDir, async (staged) => {
+    const common = { board, modelDir: paths.cDir, optimization: config.target.optimization, portable, target: opts.target ?? 'qemu' } as const;
+    const built = await buildFirmware({ ...common, outDir: staged });
+    const deployable = await buildFootprint({ ...common, outDir: join(staged, 'footprint') });
+    return { build: relocated(built, resolve(staged), resolve(outDir)), footprint: relocated(deployable, resolve(staged), resolve(outDir)) };
+  }, (entry) => entry === 'hardware'); // `build --hardware`'s own unit, replaced whole by its own builds
   const kernelPath = board.dsp && !portable ? 'dsp' : 'portable';
   const s = build.sizes;
   const f = footprint.sizes;
@@ -54,6 +56,12 @@ export async function buildStage(
       `RAM ${f.ramBytes} (arena ${f.arenaBytes}, stack ${f.stackBytes})`,
   );
   return { board, lib, build, footprint, kernelPath };
+}
+
+/** The result with its file paths moved from the staging folder to the folder it became. */
+function relocated<T extends { elf: string; bin: string; hex: string; map: string; linkerScript: string }>(result: T, from: string, to: string): T {
+  const move = (path: string) => (path.startsWith(from) ? to + path.slice(from.length) : path);
+  return { ...result, elf: move(result.elf), bin: move(result.bin), hex: move(result.hex), map: move(result.map), linkerScript: move(result.linkerScript) };
 }
 
 export interface VerifyReport {

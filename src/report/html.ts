@@ -47,7 +47,7 @@ export function reportHtml(results: SweepResults, plots: { title: string; svg: s
 <body>
 <h1>${escapeHtml(m.name)}</h1>
 ${m.description ? `<p>${escapeHtml(m.description)}</p>` : ''}
-<p>${m.points.length} point(s): ${results.finished.length} finished, ${results.missing.length} without results.</p>
+<p>${m.points.length} point(s): ${results.finished.length} passed, ${results.missing.length} without results${results.failures.length ? ` (${results.failures.length} failed)` : ""}.</p>
 <h2>Lightweight vs baseline</h2>
 <ul>
 ${headlineSentences(results).map((s) => `<li>${escapeHtml(s)}</li>`).join('\n')}

@@ -49,7 +49,7 @@ export function ablationsMarkdown(results: SweepResults): string {
 export function summaryMarkdown(results: SweepResults): string {
   const m = results.manifest;
   const counts =
-    `${m.points.length} point(s): ${results.finished.length} finished, ${results.missing.length} without results` +
+    `${m.points.length} point(s): ${results.finished.length} passed, ${results.missing.length} without results` +
     (results.failures.length ? ` (${results.failures.length} failed)` : '') + '.\n';
   return [
     heading(results, 'summary') + counts,

@@ -1,5 +1,7 @@
 // Runs firmware in QEMU with semihosting and deterministic instruction counting, always under a
-// timeout: a firmware that never exits is killed and reported, never waited on forever.
+// timeout: a firmware that never exits is killed and reported, never waited on forever. QEMU is
+// started through `setpriv --pdeathsig KILL` (util-linux), so the kernel kills it the moment the
+// tinyforge process that started it ends, even by kill -9: no QEMU outlives its verification.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -8,7 +10,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { loadBoard, type Board } from './boards.js';
 import { describeExit } from './exitcodes.js';
-import { findTool } from './tools.js';
+import { findTool, installHint } from './tools.js';
 
 export interface QemuOptions {
   board: Board | string;
@@ -51,6 +53,22 @@ export function qemuArgs(board: Board, elf: string, append?: string): string[] {
   ];
 }
 
+/**
+ * The command line that runs `program` so that it dies with this process: setpriv sets the
+ * parent-death signal (PR_SET_PDEATHSIG) and execs it, so the pid, exit status, output and
+ * timeout handling are QEMU's own. Where setpriv is missing (not Linux), the program runs as is.
+ */
+export function diesWithParent(program: string, args: string[]): [string, string[]] {
+  let setpriv: string;
+  try {
+    setpriv = findTool('setpriv');
+  } catch {
+    log.debug(`setpriv not found: ${program} will not be stopped if tinyforge is killed (${installHint('setpriv')})`);
+    return [program, args];
+  }
+  return [setpriv, ['--pdeathsig', 'KILL', program, ...args]];
+}
+
 /** Node timers fire at once for delays above 2^31 - 1 ms; 0 would switch the hang check off. */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -63,7 +81,8 @@ export async function runQemu(options: QemuOptions): Promise<QemuResult> {
   const qemu = findTool('qemu-system-arm');
   const args = qemuArgs(board, resolve(options.elf), options.append);
   log.debug(`qemu: ${qemu} ${args.join(' ')}`);
-  const result = await execa(qemu, args, {
+  const [program, programArgs] = diesWithParent(qemu, args);
+  const result = await execa(program, programArgs, {
     cwd: options.cwd,
     timeout: options.timeoutMs,
     forceKillAfterDelay: 2000,

@@ -11,7 +11,8 @@ export type ToolName =
   | 'arm-none-eabi-size'
   | 'qemu-system-arm'
   | 'openocd'
-  | 'gcc';
+  | 'gcc'
+  | 'setpriv';
 
 const ARM_PACKAGES = 'gcc-arm-none-eabi libnewlib-arm-none-eabi';
 
@@ -24,6 +25,7 @@ export const debianPackages: Record<ToolName, string> = {
   'qemu-system-arm': 'qemu-system-arm',
   openocd: 'openocd',
   gcc: 'gcc',
+  setpriv: 'util-linux',
 };
 
 export function installHint(tool: ToolName): string {

@@ -16,8 +16,8 @@ import { Redis } from 'ioredis';
 import { configHash as computeConfigHash, loadConfig } from '../../config/load.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { log } from '../../util/log.js';
-import { tiedToParent } from '../../util/parent-watch.js';
-import type { RunSummary } from '../../pipeline/summary.js';
+import { childEnvironment } from '../../util/parent.js';
+import { summaryFailure, type RunSummary } from '../../pipeline/summary.js';
 import { pointPaths } from '../points.js';
 import { QUEUE_NAME, checkReachable, redisOptions } from './connection.js';
 import { cancelKey, type PointJobData, type PointJobResult } from './jobs.js';
@@ -42,7 +42,8 @@ function logTail(path: string): string {
   return readFileSync(path, 'utf8').slice(-2000).trimEnd().split('\n').slice(-12).join('\n');
 }
 
-function finished(path: string, configHash: string): RunSummary | null {
+/** The point's summary for this config hash, passed or not (null when there is none). */
+function summaryOf(path: string, configHash: string): RunSummary | null {
   if (!existsSync(path)) return null;
   try {
     const summary = JSON.parse(readFileSync(path, 'utf8')) as RunSummary;
@@ -50,6 +51,12 @@ function finished(path: string, configHash: string): RunSummary | null {
   } catch {
     return null;
   }
+}
+
+/** A point is done only when its run passed (bit-exact, every budget met), as in a local sweep. */
+function finished(path: string, configHash: string): RunSummary | null {
+  const summary = summaryOf(path, configHash);
+  return summary && summaryFailure(summary) === null ? summary : null;
 }
 
 /** True when the point's config file (the submitter's, on shared storage) already resolves to this hash. */
@@ -97,11 +104,12 @@ export async function runWorker(opts: WorkerOptions): Promise<{ points: number }
     const fd = openSync(paths.workerLog, 'w');
     let child: ChildProcess;
     try {
-      // The point dies with this worker, even with a kill -9 (see util/parent-watch.ts).
-      const tied = tiedToParent(fd, fd);
+      // The point leads its own process group and dies with this worker, even after a kill -9
+      // (it watches this process: see util/parent.ts).
       child = spawn(opts.command[0], [...opts.command.slice(1), paths.config], {
-        ...tied,
-        env: { ...tied.env, TINYFORGE_MODEL_CACHE: process.env.TINYFORGE_MODEL_CACHE ?? join(artifacts, 'cache', 'models') },
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: childEnvironment({ ...process.env, TINYFORGE_MODEL_CACHE: process.env.TINYFORGE_MODEL_CACHE ?? join(artifacts, 'cache', 'models') }),
       });
     } finally {
       closeSync(fd);
@@ -137,13 +145,16 @@ export async function runWorker(opts: WorkerOptions): Promise<{ points: number }
       log.info(`${data.sweep}/${data.point}: done in ${seconds.toFixed(1)} s`);
       return { summary, worker: me, seconds };
     }
+    const failed = summaryOf(paths.summary, data.configHash);
     const reason = exit.error
       ? `could not start: ${exit.error}`
       : exit.signal
         ? `killed by ${exit.signal}`
-        : exit.code !== 0
-          ? `exited with code ${exit.code}`
-          : `exited with code 0 but wrote no run/summary.json with configHash ${data.configHash}`;
+        : failed && summaryFailure(failed)
+          ? `verification failed: ${summaryFailure(failed)}`
+          : exit.code !== 0
+            ? `exited with code ${exit.code}`
+            : `exited with code 0 but wrote no run/summary.json with configHash ${data.configHash}`;
     log.error(`${data.sweep}/${data.point}: failed: ${reason}`);
     throw new Error(`${reason} on ${me}\n${logTail(paths.workerLog)}`);
   }
