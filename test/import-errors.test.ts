@@ -172,7 +172,7 @@ describe.skipIf(!present)('unsupported models: every problem listed, one line pe
       }),
       lines: [
         /^ {2}op 2 CONV_2D: dilation \[1,2\]; supported: dilation 1$/,
-        /^ {2}op 27 builtin operator 12: operator not supported; supported: /,
+        /^ {2}op 27 L2_POOL_2D: operator not supported; supported: /,
         /^ {2}op 30 SOFTMAX: beta 0 with input scale [\d.e-]+; supported: /,
       ],
     },
