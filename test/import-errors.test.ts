@@ -69,6 +69,11 @@ describe.skipIf(!present)('malformed files: "not a valid TFLite model"', () => {
       message: /tensors\[1\]\.buffer: expected an index in \[0, \d+\] of buffers, found 99/,
     },
     {
+      name: 'a shape too large for any tensor',
+      bytes: () => edited('ops/softmax_10', (s) => void (s.tensors[s.inputs[0]].shape = [1, 100000, 100000])),
+      message: /shape: expected at most 2\^31 - 1 elements, found \[1,100000,100000\]/,
+    },
+    {
       name: 'output shape contradicting the op',
       bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.outputs[0]].shape = [1, 6, 7, 16])),
       message: /tensors and ops disagree:\n.*op "[^"]+" \(conv2d\)\/output: expected a tensor of shape \[7,7,16\]/,
