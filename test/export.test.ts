@@ -87,6 +87,8 @@ describe('a zoo model exported', () => {
     });
     expect(exported.multipliers).toBe(total);
     expect(exported.differingMultipliers).toBe(differing);
+    // The figure docs/import.md quotes for this committed model.
+    expect([differing, total]).toEqual([93, 94]);
   });
 
   it('refuses a clamp that is no fused activation', () => {
