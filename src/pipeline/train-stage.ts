@@ -2,6 +2,7 @@
 // was trained from the same dataset/model/training sections (same training hash).
 import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -11,6 +12,7 @@ import { initBackend } from '../train/backend.js';
 import { CorruptModelError, loadModel, readModelFiles, saveModel } from '../train/persist.js';
 import { trainModel, type EpochRecord, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { LockedError, lockDirectory } from '../util/lock.js';
 import { log } from '../util/log.js';
 
 export interface TrainStageResult {
@@ -97,20 +99,56 @@ export async function trainStage(
     }
   }
   const cached = modelCacheDir(hash);
-  if (!opts.force && existsSync(join(cached, 'metrics.json'))) {
-    const metrics = JSON.parse(readFileSync(join(cached, 'metrics.json'), 'utf8')) as TrainMetrics;
-    if (metrics.trainingHash === hash && cachedModelIntact(cached)) {
-      log.info(`reusing the trained model from the cache ${cached} (same training hash ${hash}; --force retrains)`);
-      copyTraining(cached, paths.root);
-      return { model: await loadModel(paths.modelDir), metrics, reused: true };
+  if (!opts.force) {
+    const reused = await fromCache(cached, hash, paths);
+    if (reused) return reused;
+  }
+  // One training per hash at a time, across processes and (with a shared cache) machines: a second
+  // process waits, then takes the first one's model from the cache.
+  const release = await lockCacheEntry(cached, hash);
+  try {
+    if (!opts.force) {
+      const reused = await fromCache(cached, hash, paths);
+      if (reused) return reused;
+    }
+    return await trainAndSave(config, paths, hash, backend.name, opts.data);
+  } finally {
+    release();
+  }
+}
+
+async function fromCache(cached: string, hash: string, paths: RunPaths): Promise<TrainStageResult | null> {
+  if (!existsSync(join(cached, 'metrics.json'))) return null;
+  const metrics = JSON.parse(readFileSync(join(cached, 'metrics.json'), 'utf8')) as TrainMetrics;
+  if (metrics.trainingHash !== hash || !cachedModelIntact(cached)) return null;
+  log.info(`reusing the trained model from the cache ${cached} (same training hash ${hash}; --force retrains)`);
+  copyTraining(cached, paths.root);
+  return { model: await loadModel(paths.modelDir), metrics, reused: true };
+}
+
+/** How often a process waiting for another's training of the same model looks again. */
+const cacheWaitMs = 2000;
+
+async function lockCacheEntry(cached: string, hash: string): Promise<() => void> {
+  for (let waited = false; ; waited = true) {
+    try {
+      return lockDirectory(cached, `training the model with hash ${hash}`);
+    } catch (err) {
+      if (!(err instanceof LockedError)) throw err;
+      if (!waited) log.info(`${err.message}; waiting for it to finish, then reusing its model`);
+      await sleep(cacheWaitMs);
     }
   }
+}
+
+async function trainAndSave(
+  config: Config, paths: RunPaths, hash: string, backendName: TrainMetrics['backend'], data?: () => Dataset,
+): Promise<TrainStageResult> {
   // Until the new metrics.json lands, the directory holds no model that claims to be complete.
   rmSync(paths.trainMetrics, { force: true });
-  const data = opts.data ? opts.data() : loadDataset(config.dataset);
   const history: EpochRecord[] = [];
-  const result = await trainModel(config, data, {
-    backend: backend.name,
+  const result = await trainModel(config, data ? data() : loadDataset(config.dataset), {
+    backend: backendName,
     trainingHash: hash,
     onEpoch: (record) => {
       history.push(record);
