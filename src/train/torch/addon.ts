@@ -53,10 +53,9 @@ let loaded: Loaded | undefined;
 
 /** The addon, or why it is unavailable. Loaded once; TINYFORGE_NO_TORCH=1 disables it. */
 export function loadTorchAddon(): Loaded {
+  if (process.env.TINYFORGE_NO_TORCH === '1') return { ok: false, reason: 'disabled by TINYFORGE_NO_TORCH=1' };
   if (loaded) return loaded;
-  if (process.env.TINYFORGE_NO_TORCH === '1') {
-    loaded = { ok: false, reason: 'disabled by TINYFORGE_NO_TORCH=1' };
-  } else if (!existsSync(addonPath())) {
+  if (!existsSync(addonPath())) {
     loaded = {
       ok: false,
       reason: `the libtorch addon is not built (${addonPath()} is missing); ` +
