@@ -29,6 +29,8 @@ export interface EpochRecord {
   valLoss: number | null;
   valAccuracy: number | null;
   seconds: number;
+  /** CPU time of the whole process (every thread) during the epoch's steps. */
+  cpuSeconds: number;
   samplesPerSecond: number;
 }
 
@@ -166,6 +168,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     const order = rng.permutation(n);
     const progress = new EpochProgress(epoch + 1, training.epochs, n);
     const epochStart = performance.now();
+    const cpuStart = process.cpuUsage();
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -185,6 +188,8 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       progress.update(seen, lossSum / seen, correct / seen, (performance.now() - epochStart) / 1000);
     }
     const seconds = (performance.now() - epochStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     let valLoss: number | null = null;
     let valAccuracy: number | null = null;
     if (split.validation.count > 0) {
@@ -194,7 +199,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     }
     const record: EpochRecord = {
       epoch: epoch + 1, learningRate: rate, loss: lossSum / seen, accuracy: correct / seen,
-      valLoss, valAccuracy, seconds, samplesPerSecond: seen / seconds,
+      valLoss, valAccuracy, seconds, cpuSeconds, samplesPerSecond: seen / seconds,
     };
     history.push(record);
     progress.finish(record);

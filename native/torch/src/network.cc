@@ -27,9 +27,16 @@ at::Tensor Network::forward(const at::Tensor& nhwc, bool training) {
   return x;
 }
 
+void Network::zeroGradients() {
+  // In place, as PyTorch's zero_grad() does by default: no fresh gradient buffers every step.
+  for (auto& p : params_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
 StepResult Network::trainStep(const at::Tensor& images, const at::Tensor& labels, double learningRate) {
   useThreads();
-  for (auto& p : params_) p.mutable_grad() = at::Tensor();
+  zeroGradients();
   at::Tensor logits = forward(images, true);
   at::Tensor loss = at::cross_entropy_loss(logits, labels);
   loss.backward();
@@ -54,7 +61,7 @@ at::Tensor Network::predict(const at::Tensor& images) {
 
 Gradients Network::gradients(const at::Tensor& images, const at::Tensor& labels) {
   useThreads();
-  for (auto& p : params_) p.mutable_grad() = at::Tensor();
+  zeroGradients();
   at::Tensor input = images.detach().clone().requires_grad_(true);
   at::Tensor loss = at::cross_entropy_loss(forward(input, true), labels);
   loss.backward();

@@ -41,6 +41,7 @@ class Network {
   at::Tensor forward(const at::Tensor& nhwc, bool training);
   /** Intra-op thread count is per calling thread (OpenMP), so every entry point sets it. */
   void useThreads() const;
+  void zeroGradients();
 
   std::vector<Layer> layers_;
   std::vector<at::Tensor> params_;
