@@ -123,6 +123,7 @@ interface Speed {
   samplesPerCpuSecond: number;
 }
 
+/** One epoch of tinyforge's own training loop on one backend, after a warm-up. */
 async function measure(path: string, backend: BackendName, threads: number, count: number, augmentation: boolean): Promise<Speed> {
   process.env.TINYFORGE_TORCH_THREADS = String(threads);
   await initBackend(backend);
@@ -136,7 +137,8 @@ async function measure(path: string, backend: BackendName, threads: number, coun
     const epoch = result.history[0];
     return { samplesPerSecond: epoch.samplesPerSecond, samplesPerCpuSecond: trainLimit / epoch.cpuSeconds };
   };
-  await run(loadConfig(path).training.batchSize * 3);
+  // cpu takes seconds per batch on the larger models: one batch warms it up.
+  await run(loadConfig(path).training.batchSize * (backend === 'cpu' ? 1 : 3));
   return run(count);
 }
 
