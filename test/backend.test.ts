@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend, listAvailableBackends } from '../src/train/backend.js';
+import { loadTorchAddon } from '../src/train/torch/addon.js';
 import { UserError } from '../src/util/errors.js';
 
 function tfjsNodeInstalled(): boolean {
@@ -74,8 +75,15 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('wasm'); // a refusal leaves the active backend alone
   });
 
-  it.skipIf(tfjsNodeInstalled())('"auto" falls back to wasm without tfjs-node', async () => {
-    expect((await initBackend('auto')).name).toBe('wasm');
+  it.skipIf(tfjsNodeInstalled())('"auto" picks the libtorch addon when it loads, else wasm (without tfjs-node)', async () => {
+    expect((await initBackend('auto')).name).toBe(loadTorchAddon().ok ? 'torch' : 'wasm');
+    process.env.TINYFORGE_NO_TORCH = '1';
+    try {
+      expect((await initBackend('auto')).name).toBe('wasm');
+      await expect(initBackend('torch')).rejects.toThrow(/TINYFORGE_NO_TORCH=1/);
+    } finally {
+      delete process.env.TINYFORGE_NO_TORCH;
+    }
   });
 
   it.runIf(tfjsNodeInstalled())('"auto" picks tfjs-node when it is installed', async () => {
@@ -92,6 +100,7 @@ describe('initBackend', () => {
     const available = await listAvailableBackends();
     expect(available).toEqual(expect.arrayContaining(['wasm', 'cpu']));
     expect(available.includes('tensorflow')).toBe(tfjsNodeInstalled());
+    expect(available.includes('torch')).toBe(loadTorchAddon().ok);
     expect(tf.getBackend()).toBe('cpu');
   });
 });

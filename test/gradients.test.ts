@@ -10,6 +10,7 @@ import {
   registerWasmGradientKernels,
   wasmGradientFillIns,
 } from '../src/train/gradients.js';
+import { relativeError } from './helpers/compare.js';
 
 type Pad = 'same' | 'valid';
 const TOLERANCE = 1e-4;
@@ -43,18 +44,6 @@ async function gradientsOn(backendName: string, operands: Operands, loss: LossOf
   const values = grads.map((g) => Float32Array.from(g.dataSync()));
   tf.dispose(grads);
   return values;
-}
-
-/** max |a - b| relative to the reference's magnitude (floored so all-zero gradients compare absolutely). */
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxDiff / Math.max(maxRef, 1e-3);
 }
 
 /** Gradients of `loss` on wasm against those of `reference` (default: the same loss) on cpu. */

@@ -1,38 +1,176 @@
-// Training throughput of the default model on every backend that starts here: the real training
-// loop (src/train/train.ts) for one epoch over a fixed slice of MNIST, after a short warm-up.
+// Training throughput on every backend that starts here, and PyTorch on the same architecture
+// in the same run (Debian's python3-torch, when importable), as a ratio. Each figure is the real
+// training loop (src/train/train.ts) for one epoch over a fixed slice of MNIST, after a warm-up.
+// The libtorch backend and PyTorch run back to back at each thread count, so both see the same
+// machine load; the ratio is the figure to compare, not the absolute samples/s. Samples per
+// CPU-second (all threads of the process) are printed too: other jobs move them much less.
 //
-//   node dist/bench/train.js [config] [--images N]     (default configs/default.json, 3,200 images)
+//   node dist/bench/train.js [config ...] [--images N] [--keras-images N] [--threads 1,2]
+//                            [--backends torch,wasm] [--rounds N]
+//
+// Defaults: configs/default.json (3,200 images) and configs/baseline-keras.json (960 images);
+// threads 1 and one per core for the libtorch backend and PyTorch; every backend that starts;
+// 3 rounds for the libtorch/PyTorch pairs (medians printed). The PyTorch script trains without
+// augmentation, so the ratio compares tinyforge with augmentation off too; the config's own
+// setting (augmentation on, prepared while the step runs) is printed beside it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
 import { loadDataset } from '../data/datasets.js';
-import { initBackend, listAvailableBackends } from '../train/backend.js';
-import { trainModel } from '../train/train.js';
+import { createModel } from '../models/factory.js';
+import { buildSpec } from '../models/zoo.js';
+import { packageRoot } from '../paths.js';
+import { initBackend, listAvailableBackends, type BackendName } from '../train/backend.js';
+import { toFloatImages, trainModel } from '../train/train.js';
+import { describeModel } from '../train/torch/describe.js';
 import { setLogLevel } from '../util/log.js';
 
-const args = process.argv.slice(2);
-const configPath = args.find((a) => !a.startsWith('--')) ?? 'configs/default.json';
-const imagesFlag = args.indexOf('--images');
-const images = imagesFlag >= 0 ? Number(args[imagesFlag + 1]) : 3200;
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    images: { type: 'string', default: '3200' },
+    'keras-images': { type: 'string', default: '960' },
+    threads: { type: 'string' },
+    backends: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag}: expected a positive integer, found "${text}"`);
+  return n;
+}
+const images = positiveInt('images', values.images!);
+const kerasImages = positiveInt('keras-images', values['keras-images']!);
+const rounds = positiveInt('rounds', values.rounds!);
+const threadCounts = (values.threads ?? [...new Set([1, availableParallelism()])].join(','))
+  .split(',').map((t) => positiveInt('threads', t));
+const configPaths = positionals.length ? positionals : ['configs/default.json', 'configs/baseline-keras.json'];
+const PYTHON = '/usr/bin/python3';
 
 setLogLevel('warn');
-const config = loadConfig(configPath);
-config.training.epochs = 1;
-config.training.validationSplit = 0;
-config.dataset.testLimit = 100;
+const available = await listAvailableBackends();
+const backends = values.backends ? (values.backends.split(',') as BackendName[]).filter((b) => available.includes(b)) : available;
+const pytorch = pytorchVersion();
+console.log(
+  `backends here: ${available.join(', ')}; PyTorch anchor: ${pytorch ?? `unavailable (${PYTHON} cannot import torch; apt-get install python3-torch)`}`,
+);
+console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
 
-const backends = await listAvailableBackends();
-console.log(`${config.name}: ${config.model.architecture}, batch ${config.training.batchSize}, augmentation ${config.training.augmentation.enabled ? 'on' : 'off'}`);
-for (const name of backends) {
-  await initBackend(name);
-  // cpu is ~40x slower: a smaller slice keeps the benchmark to a minute.
-  const n = name === 'cpu' ? Math.min(images, 320) : images;
-  const warm = loadConfig(configPath);
-  Object.assign(warm.training, { epochs: 1, validationSplit: 0 });
-  Object.assign(warm.dataset, { trainLimit: warm.training.batchSize * 3, testLimit: 10 });
-  (await trainModel(warm, loadDataset(warm.dataset), { backend: name, trainingHash: 'bench' })).model.dispose();
+for (const path of configPaths) {
+  const config = loadConfig(path);
+  const n = config.model.architecture === 'keras-cnn' ? Math.min(images, kerasImages) : images;
+  console.log(`\n${config.name}: ${config.model.architecture}, batch ${config.training.batchSize}, ${config.training.optimizer.name}, ` +
+    `augmentation ${config.training.augmentation.enabled ? 'on' : 'off'} (tinyforge only), ${n} images`);
+  for (const backend of backends) {
+    const counts = backend === 'torch' ? threadCounts : [1];
+    for (const threads of counts) {
+      if (backend === 'torch') {
+        await compareWithPytorch(path, config, threads, n);
+        continue;
+      }
+      // cpu is ~40x slower than wasm: a smaller slice keeps the benchmark to a minute.
+      const slice = backend === 'cpu' ? Math.max(config.training.batchSize, Math.floor(n / 40)) : n;
+      const ours = await measure(path, backend, threads, slice, config.training.augmentation.enabled);
+      console.log(`  ${backend.padEnd(6)} ${String(threads).padStart(2)} thread(s) ${ours.samplesPerSecond.toFixed(0).padStart(7)} samples/s ` +
+        `(${slice} images, config's augmentation; ${ours.samplesPerCpuSecond.toFixed(0)} per CPU-second)`);
+    }
+  }
+}
+console.log(`\nload average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
 
-  config.dataset.trainLimit = n;
-  const result = await trainModel(config, loadDataset(config.dataset), { backend: name, trainingHash: 'bench' });
-  const epoch = result.history[0];
-  console.log(`${name.padEnd(10)} ${epoch.samplesPerSecond.toFixed(0).padStart(6)} samples/s  (${n} images in ${epoch.seconds.toFixed(1)} s)`);
-  result.model.dispose();
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/**
+ * libtorch backend and PyTorch at one thread count, interleaved round by round so that both see
+ * the same load; medians, and the median of the per-round ratios.
+ */
+async function compareWithPytorch(path: string, config: Config, threads: number, n: number): Promise<void> {
+  const plain: Speed[] = [];
+  const augmented: Speed[] = [];
+  const theirs: Speed[] = [];
+  for (let round = 0; round < rounds; round++) {
+    plain.push(await measure(path, 'torch', threads, n, false));
+    if (pytorch) theirs.push(pytorchSpeed(config, threads, n));
+    if (config.training.augmentation.enabled) augmented.push(await measure(path, 'torch', threads, n, true));
+  }
+  const wall = (xs: Speed[]) => median(xs.map((x) => x.samplesPerSecond));
+  const cpu = (xs: Speed[]) => median(xs.map((x) => x.samplesPerCpuSecond));
+  let line = `  torch  ${String(threads).padStart(2)} thread(s) ${wall(plain).toFixed(0).padStart(7)} samples/s (${n} images, no augmentation)`;
+  if (pytorch) {
+    const ratios = plain.map((p, i) => p.samplesPerSecond / theirs[i].samplesPerSecond);
+    const cpuRatios = plain.map((p, i) => p.samplesPerCpuSecond / theirs[i].samplesPerCpuSecond);
+    line += `   PyTorch ${wall(theirs).toFixed(0).padStart(6)} samples/s   ratio ${median(ratios).toFixed(2)}x ` +
+      `(rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); per CPU-second: ${cpu(plain).toFixed(0)} vs ` +
+      `${cpu(theirs).toFixed(0)}, ratio ${median(cpuRatios).toFixed(2)}x`;
+  }
+  console.log(line);
+  if (augmented.length) {
+    console.log(`         ${String(threads).padStart(2)} thread(s) ${wall(augmented).toFixed(0).padStart(7)} samples/s ` +
+      `(augmentation on, as configured; ${cpu(augmented).toFixed(0)} per CPU-second)`);
+  }
+}
+
+interface Speed {
+  samplesPerSecond: number;
+  /** Samples per CPU-second of the whole process: less sensitive to other jobs than wall time. */
+  samplesPerCpuSecond: number;
+}
+
+/** One epoch of tinyforge's own training loop on one backend, after a warm-up. */
+async function measure(path: string, backend: BackendName, threads: number, count: number, augmentation: boolean): Promise<Speed> {
+  process.env.TINYFORGE_TORCH_THREADS = String(threads);
+  await initBackend(backend);
+  const run = async (trainLimit: number) => {
+    const c = loadConfig(path);
+    Object.assign(c.training, { epochs: 1, validationSplit: 0 });
+    c.training.augmentation.enabled = augmentation;
+    Object.assign(c.dataset, { trainLimit, testLimit: 10 });
+    const result = await trainModel(c, loadDataset(c.dataset), { backend, trainingHash: 'bench' });
+    result.model.dispose();
+    const epoch = result.history[0];
+    return { samplesPerSecond: epoch.samplesPerSecond, samplesPerCpuSecond: trainLimit / epoch.cpuSeconds };
+  };
+  // cpu takes seconds per batch on the larger models: one batch warms it up.
+  await run(loadConfig(path).training.batchSize * (backend === 'cpu' ? 1 : 3));
+  return run(count);
+}
+
+function pytorchVersion(): string | null {
+  try {
+    return execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** PyTorch on the architecture tinyforge builds for `config`, same images, batch and optimiser. */
+function pytorchSpeed(config: Config, threads: number, count: number): Speed {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
+  try {
+    const c = structuredClone(config);
+    c.dataset.trainLimit = count;
+    c.dataset.testLimit = 10;
+    const data = loadDataset(c.dataset);
+    const spec = buildSpec(c.model, [data.height, data.width, data.channels], data.classNames.length);
+    const model = createModel(spec, c.training.seed);
+    const layers = describeModel(model).map(({ weights, ...layer }) => ({ ...layer, weights: weights?.map((w) => ({ shape: w.shape })) }));
+    model.dispose();
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ inputShape: spec.inputShape, layers }));
+    writeFileSync(join(dir, 'images.f32'), toFloatImages(data.train));
+    writeFileSync(join(dir, 'labels.i32'), Int32Array.from(data.train.labels));
+    const script = join(packageRoot(), 'scripts', 'bench', 'torch_anchor.py');
+    const out = execFileSync(PYTHON, [script, join(dir, 'model.json'), join(dir, 'images.f32'), join(dir, 'labels.i32'),
+      String(count), String(c.training.batchSize), String(threads)], { encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSecond: number; cpuSeconds: number };
+    return { samplesPerSecond: r.samplesPerSecond, samplesPerCpuSecond: count / r.cpuSeconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -173,9 +173,10 @@ export const configSchema = {
         minDelta: { type: 'number', minimum: 0, default: 0.0005 },
       }),
       backend: {
-        enum: ['auto', 'tensorflow', 'wasm', 'cpu'],
+        enum: ['auto', 'torch', 'tensorflow', 'wasm', 'cpu'],
         default: 'auto',
-        description: 'auto: tfjs-node if it loads, else wasm, else cpu.',
+        description:
+          'auto: the libtorch addon (native/torch) if it is built and loads, else tfjs-node, else wasm, else cpu. The backend is not part of the training hash.',
       },
     }),
     quantization: section('int8 post-training quantization (TFLite spec).', {

@@ -10,7 +10,7 @@ export type Architecture =
   | 'lenet5'
   | 'keras-cnn';
 export type Activation = 'relu' | 'relu6';
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu';
 
 export interface DatasetConfig {
   name: DatasetName;

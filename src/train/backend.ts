@@ -1,4 +1,6 @@
-// Chooses and starts the tfjs backend training runs on:
+// Chooses and starts the backend training runs on:
+//   torch       libtorch through tinyforge's addon (native/torch); tfjs (wasm, else cpu) still
+//               holds the model, its initial weights and inference
 //   tensorflow  @tensorflow/tfjs-node (native libtensorflow), an optional dependency
 //   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), plus our gradient fill-ins
 //   cpu         pure JavaScript, always available; ~40x slower than wasm on the benchmark CNN
@@ -8,10 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { loadTorchAddon, torchThreads } from './torch/addon.js';
 import { registerBatchNormGradient, registerWasmGradientKernels, wasmGradientFillIns } from './gradients.js';
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'torch' | 'tensorflow' | 'wasm' | 'cpu';
 export interface BackendInfo {
   name: BackendName;
   /** Human-readable: which build, SIMD/threads, fill-ins. */
@@ -123,17 +126,34 @@ async function startCpu(): Promise<Attempt> {
   return { ok: true, detail: 'pure JavaScript (slowest; no native code or WebAssembly needed)' };
 }
 
+// ---------------------------------------------------------------- torch (libtorch addon)
+
+let torchNoticeShown = false;
+
+async function startTorch(): Promise<Attempt> {
+  const loaded = loadTorchAddon();
+  if (!loaded.ok) return { ok: false, reason: loaded.reason };
+  // The tfjs model (initial weights, inference, quantization) still needs a tfjs backend.
+  const tfjsSide = (await startWasm(undefined)).ok ? 'wasm' : (await startCpu()).ok ? 'cpu' : null;
+  if (!tfjsSide) return { ok: false, reason: 'neither the wasm nor the cpu tfjs backend starts' };
+  return {
+    ok: true,
+    detail: `libtorch ${loaded.addon.torchVersion} addon, ${torchThreads()} thread(s); tfjs side: ${tfjsSide}`,
+  };
+}
+
 // ---------------------------------------------------------------- public API
 
 function start(name: BackendName, opts: BackendOptions): Promise<Attempt> {
+  if (name === 'torch') return startTorch();
   if (name === 'tensorflow') return startTensorflow();
   if (name === 'wasm') return startWasm(opts.threads);
   return startCpu();
 }
 
 /**
- * Makes `pref` the active tfjs backend. 'auto' takes the fastest that works: tensorflow, then
- * wasm, then cpu. An explicit preference that cannot be met is a UserError saying why.
+ * Makes `pref` the active backend. 'auto' takes the fastest that works: torch, tensorflow, wasm,
+ * then cpu. An explicit preference that cannot be met is a UserError saying why.
  * Safe to call repeatedly.
  */
 export async function initBackend(pref: BackendPreference, opts: BackendOptions = {}): Promise<BackendInfo> {
@@ -142,7 +162,7 @@ export async function initBackend(pref: BackendPreference, opts: BackendOptions 
   }
   // Backend-neutral and cheaper than the stock batchnorm gradient everywhere (see gradients.ts).
   registerBatchNormGradient();
-  const candidates: BackendName[] = pref === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [pref];
+  const candidates: BackendName[] = pref === 'auto' ? ['torch', 'tensorflow', 'wasm', 'cpu'] : [pref];
   const refusals: string[] = [];
   for (const name of candidates) {
     const attempt = await start(name, opts);
@@ -151,6 +171,10 @@ export async function initBackend(pref: BackendPreference, opts: BackendOptions 
       return { name, detail: attempt.detail };
     }
     refusals.push(candidates.length > 1 ? `${name}: ${attempt.reason}` : attempt.reason);
+    if (name === 'torch' && pref === 'auto' && !torchNoticeShown && process.env.TINYFORGE_NO_TORCH !== '1') {
+      torchNoticeShown = true;
+      log.info(`native training backend unavailable (${attempt.reason}); using tfjs`);
+    }
     log.debug(`tfjs backend ${name} unavailable: ${attempt.reason}`);
   }
   throw new UserError(`cannot use tfjs backend "${pref}": ${refusals.join('; ')}`);
@@ -164,7 +188,7 @@ export async function listAvailableBackends(): Promise<BackendName[]> {
   // engine().backendName, not tf.getBackend(): the latter would start a default backend itself.
   const previous: string | null = tf.engine().backendName;
   const available: BackendName[] = [];
-  for (const name of ['tensorflow', 'wasm', 'cpu'] as const) {
+  for (const name of ['torch', 'tensorflow', 'wasm', 'cpu'] as const) {
     if ((await start(name, {})).ok) available.push(name);
   }
   if (previous) await tf.setBackend(previous);

@@ -3,7 +3,7 @@
 // A hand-written loop rather than model.fit: it avoids fit's per-batch callback and copy overhead
 // and lets augmentation write straight into the batch buffer.
 import * as tf from '@tensorflow/tfjs';
-import type { Config, TrainingConfig } from '../config/types.js';
+import type { Config } from '../config/types.js';
 import { augmentBatch } from '../data/augment.js';
 import type { Dataset, ImageSet } from '../data/datasets.js';
 import { splitTrainValidation } from '../data/split.js';
@@ -15,6 +15,11 @@ import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
 import { EpochProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
+import type { Stepper } from './stepper.js';
+import { TfjsStepper } from './tfjs-stepper.js';
+import { loadTorchAddon, torchThreads } from './torch/addon.js';
+import { UnsupportedByTorch } from './torch/describe.js';
+import { TorchStepper } from './torch/stepper.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -24,6 +29,8 @@ export interface EpochRecord {
   valLoss: number | null;
   valAccuracy: number | null;
   seconds: number;
+  /** CPU time of the whole process (every thread) during the epoch's steps. */
+  cpuSeconds: number;
   samplesPerSecond: number;
 }
 
@@ -82,18 +89,26 @@ export function accuracyOf(predictions: Uint8Array, labels: Uint8Array): number 
   return predictions.length ? correct / predictions.length : 0;
 }
 
-function makeOptimizer(training: TrainingConfig): tf.Optimizer {
-  const { name, learningRate, momentum } = training.optimizer;
-  if (name === 'sgd') return tf.train.momentum(learningRate, momentum, true);
-  if (name === 'rmsprop') return tf.train.rmsprop(learningRate, 0.9, momentum);
-  return tf.train.adam(learningRate);
-}
-
-/** tfjs optimizers read their rate from a field (SGD keeps a cached scalar behind a setter). */
-function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
-  const o = optimizer as unknown as { setLearningRate?: (r: number) => void; learningRate: number };
-  if (o.setLearningRate) o.setLearningRate(rate);
-  else o.learningRate = rate;
+/**
+ * The stepper for the chosen backend. "torch" trains on libtorch, unless the model has a layer
+ * the addon lacks: then the active tfjs backend trains it, with a warning, and is reported.
+ */
+function makeStepper(model: tf.LayersModel, config: Config, backend: string): { stepper: Stepper; backend: string } {
+  const { optimizer, seed } = config.training;
+  const classes = (model.outputs[0].shape as number[]).at(-1)!;
+  if (backend !== 'torch') return { stepper: new TfjsStepper(model, optimizer, classes), backend };
+  const loaded = loadTorchAddon();
+  if (!loaded.ok) throw new UserError(`backend torch: ${loaded.reason}`);
+  try {
+    const threads = torchThreads();
+    const stepper = new TorchStepper(loaded.addon, model, optimizer, { threads, seed });
+    log.debug(`libtorch ${loaded.addon.torchVersion}, ${threads} thread(s)`);
+    return { stepper, backend };
+  } catch (err) {
+    if (!(err instanceof UnsupportedByTorch)) throw err;
+    log.warn(`backend torch: ${err.message}; training on tfjs ${tf.getBackend()} instead`);
+    return { stepper: new TfjsStepper(model, optimizer, classes), backend: tf.getBackend() };
+  }
 }
 
 export interface TrainOptions {
@@ -110,7 +125,6 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
   const model = createModel(spec, training.seed);
   const shape = [data.height, data.width, data.channels];
   const size = data.height * data.width * data.channels;
-  const classes = data.classNames.length;
 
   const split = splitTrainValidation(data.train, training.validationSplit, training.seed);
   const trainX = toFloatImages(split.train);
@@ -127,16 +141,32 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       `validating on ${split.validation.count}, backend ${options.backend}`,
   );
 
-  const optimizer = makeOptimizer(training);
+  const { stepper, backend } = makeStepper(model, config, options.backend);
   const rng = new Rng(training.seed);
   const batchSize = Math.min(training.batchSize, n);
   const stepsPerEpoch = Math.ceil(n / batchSize);
-  const batchX = new Float32Array(batchSize * size);
-  const augmented = new Float32Array(batchSize * size);
-  const batchY = new Int32Array(batchSize);
+  // Two batch buffers: the next batch is drawn and augmented while the current step runs.
+  const buffers = [0, 1].map(() => ({ images: new Float32Array(batchSize * size), labels: new Int32Array(batchSize) }));
+  const scratch = new Float32Array(batchSize * size);
+  const fillBatch = (order: Uint32Array | number[], step: number, into: (typeof buffers)[number]): number => {
+    const m = Math.min(batchSize, n - step * batchSize);
+    const target = training.augmentation.enabled ? scratch : into.images;
+    for (let i = 0; i < m; i++) {
+      const j = order[step * batchSize + i];
+      target.set(trainX.subarray(j * size, (j + 1) * size), i * size);
+      into.labels[i] = split.train.labels[j];
+    }
+    if (training.augmentation.enabled) {
+      augmentBatch(scratch, into.images, m, data.height, data.width, {
+        maxShift: training.augmentation.maxShift,
+        maxRotationDeg: training.augmentation.maxRotation,
+      }, rng);
+    }
+    return m;
+  };
 
   const history: EpochRecord[] = [];
-  let best = { accuracy: -1, epoch: 0, weights: null as tf.Tensor[] | null };
+  let best = { accuracy: -1, epoch: 0, weights: undefined as unknown };
   let stale = 0;
   const started = performance.now();
 
@@ -144,59 +174,38 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     const order = rng.permutation(n);
     const progress = new EpochProgress(epoch + 1, training.epochs, n);
     const epochStart = performance.now();
+    const cpuStart = process.cpuUsage();
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
     let rate = training.optimizer.learningRate;
+    let m = fillBatch(order, 0, buffers[0]);
     for (let step = 0; step < stepsPerEpoch; step++) {
-      const m = Math.min(batchSize, n - step * batchSize);
-      for (let i = 0; i < m; i++) {
-        const j = order[step * batchSize + i];
-        batchX.set(trainX.subarray(j * size, (j + 1) * size), i * size);
-        batchY[i] = split.train.labels[j];
-      }
-      let input = batchX;
-      if (training.augmentation.enabled) {
-        augmentBatch(batchX, augmented, m, data.height, data.width, {
-          maxShift: training.augmentation.maxShift,
-          maxRotationDeg: training.augmentation.maxRotation,
-        }, rng);
-        input = augmented;
-      }
+      const current = buffers[step % 2];
       rate = learningRateAt(training.optimizer.learningRate, training.schedule, epoch + step / stepsPerEpoch, training.epochs);
-      setLearningRate(optimizer, rate);
-      const [loss, hits] = tf.tidy(() => {
-        const x = tf.tensor(input.subarray(0, m * size), [m, ...shape]);
-        const y = tf.tensor1d(batchY.subarray(0, m), 'int32');
-        // minimize() disposes everything made inside its closure but the loss, so the batch
-        // accuracy is computed there and kept explicitly.
-        let right: tf.Tensor | undefined;
-        const cost = optimizer.minimize(() => {
-          const logits = model.apply(x, { training: true }) as tf.Tensor;
-          right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')));
-          return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as tf.Scalar;
-        }, true)!;
-        return [tf.keep(cost), right!];
-      });
-      // One sync per batch: on the CPU-side backends it costs little and keeps the bar honest.
-      lossSum += (await loss.data())[0] * m;
-      correct += (await hits.data())[0];
-      loss.dispose();
-      hits.dispose();
+      const pending = stepper.step(current.images, current.labels, m, rate);
+      // Augmentation draws from the same seeded generator in the same order either way.
+      const nextM = step + 1 < stepsPerEpoch ? fillBatch(order, step + 1, buffers[(step + 1) % 2]) : 0;
+      const result = await pending;
+      lossSum += result.loss * m;
+      correct += result.correct;
       seen += m;
+      m = nextM;
       progress.update(seen, lossSum / seen, correct / seen, (performance.now() - epochStart) / 1000);
     }
     const seconds = (performance.now() - epochStart) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     let valLoss: number | null = null;
     let valAccuracy: number | null = null;
     if (split.validation.count > 0) {
-      const v = evaluateLossAndAccuracy(model, valX, split.validation.labels, split.validation.count, shape, classes);
+      const v = stepper.evaluate(valX, split.validation.labels, split.validation.count);
       valLoss = v.loss;
       valAccuracy = v.accuracy;
     }
     const record: EpochRecord = {
       epoch: epoch + 1, learningRate: rate, loss: lossSum / seen, accuracy: correct / seen,
-      valLoss, valAccuracy, seconds, samplesPerSecond: seen / seconds,
+      valLoss, valAccuracy, seconds, cpuSeconds, samplesPerSecond: seen / seconds,
     };
     history.push(record);
     progress.finish(record);
@@ -205,8 +214,8 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     // Model selection uses validation accuracy only (the last epoch when there is no split).
     const score = valAccuracy ?? epoch;
     if (score > best.accuracy + (valAccuracy === null ? 0 : training.earlyStopping.minDelta)) {
-      best.weights?.forEach((w) => w.dispose());
-      best = { accuracy: score, epoch: epoch + 1, weights: model.getWeights().map((w) => w.clone()) };
+      if (best.weights) stepper.release(best.weights);
+      best = { accuracy: score, epoch: epoch + 1, weights: stepper.snapshot() };
       stale = 0;
     } else if (training.earlyStopping.enabled && ++stale >= training.earlyStopping.patience) {
       log.info(`early stopping: validation accuracy has not improved for ${stale} epochs`);
@@ -214,11 +223,10 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     }
   }
   const trainingSeconds = (performance.now() - started) / 1000;
-  if (best.weights) {
-    model.setWeights(best.weights);
-    best.weights.forEach((w) => w.dispose());
-  }
-  optimizer.dispose();
+  // The trained weights go back into the tfjs model: the one definition quantization reads.
+  stepper.restore(best.weights);
+  if (best.weights) stepper.release(best.weights);
+  stepper.dispose();
 
   const testPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, shape);
   const floatTestAccuracy = accuracyOf(testPredictions, data.test.labels);
@@ -228,7 +236,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     trainingHash: options.trainingHash,
     architecture: config.model.architecture,
     dataset: data.name,
-    backend: options.backend,
+    backend,
     params: profile.params,
     deployedParams: profile.deployedParams,
     macs: profile.macs,
@@ -247,25 +255,4 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       `${trainingSeconds.toFixed(0)} s, ${metrics.samplesPerSecond.toFixed(0)} samples/s`,
   );
   return { model, history, metrics };
-}
-
-function evaluateLossAndAccuracy(
-  model: tf.LayersModel, images: Float32Array, labels: Uint8Array, count: number, shape: number[], classes: number,
-): { loss: number; accuracy: number } {
-  const size = shape.reduce((a, b) => a * b, 1);
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < count; start += 500) {
-    const m = Math.min(500, count - start);
-    const [loss, hits] = tf.tidy(() => {
-      const x = tf.tensor(images.subarray(start * size, (start + m) * size), [m, ...shape]);
-      const y = tf.tensor1d(Int32Array.from(labels.subarray(start, start + m)), 'int32');
-      const logits = model.predict(x) as tf.Tensor2D;
-      const l = tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits);
-      return [l.dataSync()[0], tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')).dataSync()[0]];
-    });
-    lossSum += loss * m;
-    correct += hits;
-  }
-  return { loss: lossSum / count, accuracy: correct / count };
 }
