@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tinyforge_kernels.h"
+#include "tinyforge_float_io.h"
 
 void tinyforge_dequantize(const tinyforge_quantize_params_t *p, const int8_t *input, int8_t *output)
 {

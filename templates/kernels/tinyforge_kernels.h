@@ -124,14 +124,6 @@ typedef struct {
     int32_t diff_min;                /* differences from the row max below this give -128 */
 } tinyforge_softmax_params_t;
 
-/* QUANTIZE float32 -> int8 and DEQUANTIZE int8 -> float32: the int8 side's float32 scale and
- * zero point. Float tensors are 4-byte aligned in the arena. */
-typedef struct {
-    int32_t size;                    /* elements */
-    float scale;
-    int16_t zero_point;
-} tinyforge_quantize_params_t;
-
 /* QUANTIZE int8 -> int8 (TFLite's Requantize). */
 typedef struct {
     int32_t size;
@@ -154,11 +146,7 @@ void tinyforge_concatenation(const tinyforge_concatenation_params_t *p, const in
                              int8_t *output);
 void tinyforge_mean(const tinyforge_mean_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_softmax(const tinyforge_softmax_params_t *p, const int8_t *input, int8_t *output);
-/* input: float32 values (4 bytes each); output: int8. */
-void tinyforge_quantize_f32(const tinyforge_quantize_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_requantize_s8(const tinyforge_requantize_params_t *p, const int8_t *input, int8_t *output);
-/* input: int8; output: float32 values (4 bytes each). */
-void tinyforge_dequantize(const tinyforge_quantize_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -1,23 +1,18 @@
 /*
- * tinyforge_quantize.c - QUANTIZE (TFLite Micro's reference kernels):
+ * tinyforge_quantize.c - QUANTIZE float32 -> int8, the graph's float input (TFLite Micro's
+ * reference AffineQuantize):
  *
- *   float32 -> int8 (the graph's float input):
- *       q = clamp(round(x / scale) + zero_point, -128, 127)
- *     x / scale is a float32 division and round() rounds half away from zero (TfLiteRound on a
- *     float), so the generated scale is the tensor's float32 value. The rounding is done without
- *     libm: t = (int32_t)v truncates, and v - t is exact in float32 for |v| < 2^24.
+ *     q = clamp(round(x / scale) + zero_point, -128, 127)
  *
- *   int8 -> int8 (TFLite's Requantize, e.g. before a CONCATENATION whose inputs differ):
- *       q = clamp(MultiplyByQuantizedMultiplier(x + input_offset, multiplier, shift)
- *                 + output_offset, -128, 127)
- *
+ * x / scale is a float32 division and round() rounds half away from zero (TfLiteRound on a
+ * float), so the generated scale is the tensor's float32 value. The rounding is done without
+ * libm: t = (int32_t)v truncates, and v - t is exact in float32 for |v| < 2^24.
  * Float values are moved with memcpy: the arena is not a float array.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "tinyforge_kernels.h"
-#include "tinyforge_requant.h"
+#include "tinyforge_float_io.h"
 
 /* round(x / scale) + zero_point, clamped to int8. */
 static int8_t tinyforge_quantize_one(float x, float scale, int32_t zero_point)
@@ -47,13 +42,5 @@ void tinyforge_quantize_f32(const tinyforge_quantize_params_t *p, const int8_t *
         float x;
         memcpy(&x, input + 4 * i, sizeof x);
         output[i] = tinyforge_quantize_one(x, p->scale, p->zero_point);
-    }
-}
-
-void tinyforge_requantize_s8(const tinyforge_requantize_params_t *p, const int8_t *input, int8_t *output)
-{
-    for (int32_t i = 0; i < p->size; i++) {
-        output[i] = tinyforge_requantize(input[i] + p->input_offset, p->multiplier, p->shift, p->output_offset,
-                                         -128, 127);
     }
 }

@@ -1,0 +1,105 @@
+// What model.h states about the model's input and output: shape, element type, quantization,
+// bytes, and whether the pixel entry point (model_predict_u8) exists. A graph that starts with a
+// float32 -> int8 QUANTIZE takes float32 input; one that ends with DEQUANTIZE gives float32
+// output; the quantization stated is then that of the int8 tensor on the other side of that op.
+import type { IrModel, IrTensor } from '../ir/types.js';
+import { dtypeBytes, opInputs, tensorSize } from '../ir/types.js';
+import { shapeText } from './format.js';
+import { floatLiteral } from './views.js';
+import type { ArenaPlan } from './planner.js';
+
+export interface EdgeView {
+  /** C element type of the API array. */
+  ctype: 'int8_t' | 'float';
+  dtype: 'int8' | 'float32';
+  shape: string;
+  rank: number;
+  /** Brace list of the dimensions, e.g. `{ 96, 96, 1 }`. */
+  dims: string;
+  size: number;
+  bytes: number;
+  /** Quantization of the int8 tensor (the graph's own, or the one QUANTIZE / DEQUANTIZE uses). */
+  scale: string;
+  scaleText: string;
+  zeroPoint: number;
+  /** For float edges: how the value relates to the int8 tensor inside. */
+  floatNote: string;
+  offset: number;
+}
+
+export interface InputView extends EdgeView {
+  h: number;
+  w: number;
+  c: number;
+  /** model_predict_u8 exists (image models only). */
+  image: boolean;
+  pixelOffsetSigned: string;
+}
+
+export interface OutputView extends EdgeView {
+  numClasses: number;
+}
+
+function scaleText(scale: number): string {
+  const inv = 1 / scale;
+  const nice = Math.abs(inv - Math.round(inv)) < 1e-9 * inv ? ` (1/${Math.round(inv)})` : '';
+  return `${Number(scale.toPrecision(9))}${nice}`;
+}
+
+function signed(n: number): string {
+  return n < 0 ? `- ${-n}` : `+ ${n}`;
+}
+
+/** The int8 tensor behind a float edge: what the QUANTIZE reading the input writes, or what the DEQUANTIZE writing the output reads. */
+function quantizedSide(ir: IrModel, edge: IrTensor, which: 'input' | 'output'): IrTensor {
+  if (edge.dtype !== 'float32') return edge;
+  const byId = new Map(ir.tensors.map((t) => [t.id, t]));
+  const op =
+    which === 'input'
+      ? ir.ops.find((o) => o.kind === 'quantize' && opInputs(o).includes(edge.id))
+      : ir.ops.find((o) => o.kind === 'dequantize' && o.output === edge.id);
+  const id = op ? (which === 'input' ? op.output : op.input) : undefined;
+  return (id !== undefined && byId.get(id)) || edge;
+}
+
+function edgeView(ir: IrModel, t: IrTensor, which: 'input' | 'output', plan: ArenaPlan): EdgeView {
+  const q = quantizedSide(ir, t, which);
+  const isFloat = t.dtype === 'float32';
+  const floatNote = !isFloat
+    ? ''
+    : which === 'input'
+      ? `float32, quantized by the model: q = clamp(round(x / ${floatLiteral(q.scale)}) ${signed(q.zeroPoint)}, -128, 127)`
+      : `float32, dequantized by the model: x = ${floatLiteral(q.scale)} * (q ${signed(-q.zeroPoint)})`;
+  return {
+    ctype: isFloat ? 'float' : 'int8_t',
+    dtype: isFloat ? 'float32' : 'int8',
+    shape: shapeText(t.shape),
+    rank: t.shape.length,
+    dims: `{ ${t.shape.join(', ')} }`,
+    size: tensorSize(t),
+    bytes: tensorSize(t) * dtypeBytes(t),
+    scale: floatLiteral(q.scale),
+    scaleText: scaleText(q.scale),
+    zeroPoint: q.zeroPoint,
+    floatNote,
+    offset: plan.offsets.get(t.id)!,
+  };
+}
+
+export function inputView(ir: IrModel, input: IrTensor, plan: ArenaPlan): InputView {
+  const s = input.shape;
+  const [h, w, c] = s.length === 3 ? s : s.length === 2 ? [s[0]!, s[1]!, 1] : [1, 1, tensorSize(input)];
+  const image = ir.input.pixelOffset !== undefined && input.dtype !== 'float32';
+  return {
+    ...edgeView(ir, input, 'input', plan),
+    h: h!,
+    w: w!,
+    c: c!,
+    image,
+    pixelOffsetSigned: signed(ir.input.pixelOffset ?? input.zeroPoint),
+  };
+}
+
+export function outputView(ir: IrModel, output: IrTensor, plan: ArenaPlan): OutputView {
+  return { ...edgeView(ir, output, 'output', plan), numClasses: ir.output.numClasses };
+}
