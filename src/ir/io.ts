@@ -1,13 +1,15 @@
 // IrModel <-> the JSON document on disk (model.ir.json), described by schema/ir.schema.json.
 // Reading checks, in order: the version (so a newer file gets a clear message rather than a
-// list of schema errors), the schema, then the semantic checks of validate.ts.
+// list of schema errors), the schema, then the semantic checks of validate.ts. A version-1
+// document (a chain of layer ops with an image input) is also a valid version-2 model: it loads
+// as version 2, unchanged otherwise, and is written back as version 2.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { irJsonSchema } from './schema.js';
-import { IR_VERSION, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding, type Requant } from './types.js';
+import { IR_VERSION, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding, type Requant, type Rescale } from './types.js';
 import { IrValidationError, validateIr, type IrProblem } from './validate.js';
 
 // ajv ships CommonJS; under NodeNext its default export is the module object.
@@ -98,10 +100,40 @@ function opToJson(op: IrOp): object {
         clamp: { ...op.clamp },
       };
     case 'reshape':
+    case 'dequantize':
       return common;
-    default:
-      throw new Error(`IR writer: op kind '${op.kind}' is not implemented yet`);
+    case 'add':
+      return {
+        ...common,
+        input2: op.input2,
+        leftShift: op.leftShift,
+        input1Rescale: { ...op.input1Rescale },
+        input2Rescale: { ...op.input2Rescale },
+        outputRescale: { ...op.outputRescale },
+        clamp: { ...op.clamp },
+      };
+    case 'concatenation':
+      return { ...common, inputs: [...op.inputs], axis: op.axis };
+    case 'pad':
+      return { ...common, paddings: op.paddings.map(([before, after]) => [before, after]) };
+    case 'mean':
+      return { ...common, axes: [...op.axes], keepDims: op.keepDims, rescale: { ...op.rescale } };
+    case 'softmax':
+      return { ...common, beta: op.beta, inputMultiplier: op.inputMultiplier, inputLeftShift: op.inputLeftShift, diffMin: op.diffMin };
+    case 'quantize':
+      return op.rescale === undefined ? common : { ...common, rescale: { ...op.rescale } };
   }
+}
+
+function tensorToJson(t: IrTensor): object {
+  const doc = { id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint };
+  return t.dtype === undefined ? doc : { ...doc, dtype: t.dtype };
+}
+
+function tensorFromJson(t: IrTensor): IrTensor {
+  const tensor: IrTensor = { id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint };
+  if (t.dtype !== undefined) tensor.dtype = t.dtype;
+  return tensor;
 }
 
 /** The JSON document of an IR (plain data, ready for JSON.stringify). */
@@ -109,9 +141,10 @@ export function irToJson(ir: IrModel): object {
   return {
     irVersion: ir.irVersion,
     name: ir.name,
-    tensors: ir.tensors.map((t) => ({ id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint })),
+    tensors: ir.tensors.map(tensorToJson),
     ops: ir.ops.map(opToJson),
     input: { ...ir.input },
+    ...(ir.extraInputs?.length ? { extraInputs: ir.extraInputs.map((i) => ({ ...i })) } : {}),
     output: { ...ir.output },
     metadata: structuredClone(ir.metadata),
   };
@@ -141,12 +174,28 @@ interface OpDoc {
   bias?: number[];
   requant?: RequantDoc;
   clamp?: Clamp;
+  input2?: number;
+  leftShift?: number;
+  input1Rescale?: Rescale;
+  input2Rescale?: Rescale;
+  outputRescale?: Rescale;
+  inputs?: number[];
+  axis?: number;
+  paddings?: [number, number][];
+  axes?: number[];
+  keepDims?: boolean;
+  rescale?: Rescale;
+  beta?: number;
+  inputMultiplier?: number;
+  inputLeftShift?: number;
+  diffMin?: number;
 }
 interface IrDoc {
   name: string;
   tensors: IrTensor[];
   ops: OpDoc[];
   input: IrModel['input'];
+  extraInputs?: IrModel['extraInputs'];
   output: IrModel['output'];
   metadata: IrModel['metadata'];
 }
@@ -194,9 +243,36 @@ function opFromJson(d: OpDoc): IrOp {
         clamp: { ...d.clamp! },
       };
     case 'reshape':
-      return { kind: 'reshape', ...common };
-    default:
-      throw new Error(`IR reader: op kind '${d.kind}' is not implemented yet`);
+    case 'dequantize':
+      return { kind: d.kind, ...common };
+    case 'add':
+      return {
+        kind: 'add',
+        ...common,
+        input2: d.input2!,
+        leftShift: d.leftShift!,
+        input1Rescale: { ...d.input1Rescale! },
+        input2Rescale: { ...d.input2Rescale! },
+        outputRescale: { ...d.outputRescale! },
+        clamp: { ...d.clamp! },
+      };
+    case 'concatenation':
+      return { kind: 'concatenation', ...common, inputs: [...d.inputs!], axis: d.axis! };
+    case 'pad':
+      return { kind: 'pad', ...common, paddings: d.paddings!.map(([before, after]) => [before, after]) };
+    case 'mean':
+      return { kind: 'mean', ...common, axes: [...d.axes!], keepDims: d.keepDims!, rescale: { ...d.rescale! } };
+    case 'softmax':
+      return {
+        kind: 'softmax',
+        ...common,
+        beta: d.beta!,
+        inputMultiplier: d.inputMultiplier!,
+        inputLeftShift: d.inputLeftShift!,
+        diffMin: d.diffMin!,
+      };
+    case 'quantize':
+      return d.rescale === undefined ? { kind: 'quantize', ...common } : { kind: 'quantize', ...common, rescale: { ...d.rescale } };
   }
 }
 
@@ -214,9 +290,10 @@ export function irFromJson(doc: unknown, source: string): IrModel {
   const ir: IrModel = {
     irVersion: IR_VERSION,
     name: d.name,
-    tensors: d.tensors.map((t) => ({ id: t.id, name: t.name, shape: [...t.shape], scale: t.scale, zeroPoint: t.zeroPoint })),
+    tensors: d.tensors.map(tensorFromJson),
     ops: d.ops.map(opFromJson),
     input: { ...d.input },
+    ...(d.extraInputs?.length ? { extraInputs: d.extraInputs.map((i) => ({ ...i })) } : {}),
     output: { ...d.output },
     metadata: structuredClone(d.metadata),
   };

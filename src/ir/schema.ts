@@ -10,7 +10,7 @@
 //    exact (every int32 is exactly representable in JSON/double).
 //  - requant.weightScale (Float64Array): plain JSON numbers (JS prints doubles so that they parse
 //    back to the identical double).
-import { IR_VERSION } from './types.js';
+import { IR_VERSIONS_READ } from './types.js';
 
 const INT8 = { type: 'integer', minimum: -128, maximum: 127 };
 const INT32 = { type: 'integer', minimum: -2147483648, maximum: 2147483647 };
@@ -36,16 +36,80 @@ const requantized = {
   requant: { $ref: '#/definitions/requant' },
 };
 
-function opSchema(kind: string, description: string, properties: Record<string, unknown>): Record<string, unknown> {
+/** Op kind -> its definition in the schema. */
+const OP_SCHEMAS = [
+  ['conv2d', 'conv2d'],
+  ['depthwise_conv2d', 'depthwiseConv2d'],
+  ['fully_connected', 'fullyConnected'],
+  ['max_pool2d', 'maxPool2d'],
+  ['avg_pool2d', 'avgPool2d'],
+  ['reshape', 'reshape'],
+  ['add', 'add'],
+  ['concatenation', 'concatenation'],
+  ['pad', 'pad'],
+  ['mean', 'mean'],
+  ['softmax', 'softmax'],
+  ['quantize', 'quantize'],
+  ['dequantize', 'dequantize'],
+] as const;
+
+function opSchema(
+  kind: string,
+  description: string,
+  properties: Record<string, unknown>,
+  optional: string[] = [],
+): Record<string, unknown> {
   const all = { kind: { const: kind }, ...opCommon, ...properties };
   return {
     type: 'object',
     description,
-    required: Object.keys(all),
+    required: Object.keys(all).filter((key) => !optional.includes(key)),
     additionalProperties: false,
     properties: all,
   };
 }
+
+const RESCALE = { $ref: '#/definitions/rescale' };
+
+const graphOpSchemas = {
+  add: opSchema('add', "Elementwise int8 ADD of input and input2 (same shape), TFLite's arithmetic.", {
+    input2: { $ref: '#/definitions/tensorId', description: 'Id of the second tensor added.' },
+    leftShift: { type: 'integer', minimum: 0, maximum: 30, description: '20 for int8.' },
+    input1Rescale: RESCALE,
+    input2Rescale: RESCALE,
+    outputRescale: RESCALE,
+    clamp: { $ref: '#/definitions/clamp' },
+  }),
+  concatenation: opSchema('concatenation', 'Concatenation of inputs along axis; one shared quantization.', {
+    inputs: { type: 'array', minItems: 1, items: { $ref: '#/definitions/tensorId' }, description: 'Every input, inputs[0] = input.' },
+    axis: { type: 'integer', minimum: 0, description: 'Axis of the IR shape (no batch dimension).' },
+  }),
+  pad: opSchema('pad', "Constant padding with the input's zero point.", {
+    paddings: {
+      type: 'array',
+      items: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'integer', minimum: 0 } },
+      description: '[before, after] per IR dimension.',
+    },
+  }),
+  mean: opSchema('mean', "Mean over axes, TFLite Micro's int8 arithmetic (see src/ir/types.ts).", {
+    axes: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 0 } },
+    keepDims: { type: 'boolean' },
+    rescale: RESCALE,
+  }),
+  softmax: opSchema('softmax', "int8 softmax over the last dimension, TFLite's fixed-point exp.", {
+    beta: { type: 'number', exclusiveMinimum: 0 },
+    inputMultiplier: { type: 'integer', minimum: 0, maximum: 2147483647 },
+    inputLeftShift: { type: 'integer', minimum: 0, maximum: 31 },
+    diffMin: { type: 'integer', maximum: 0 },
+  }),
+  quantize: opSchema(
+    'quantize',
+    'float32 -> int8 (no rescale), or int8 -> int8 requantization (rescale present).',
+    { rescale: RESCALE },
+    ['rescale'],
+  ),
+  dequantize: opSchema('dequantize', 'int8 -> float32: scale * (q - zeroPoint).', {}),
+};
 
 export const irJsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -58,31 +122,37 @@ export const irJsonSchema = {
   type: 'object',
   required: ['irVersion', 'name', 'tensors', 'ops', 'input', 'output', 'metadata'],
   additionalProperties: false,
+  // Version 1 (zoo models before graphs): one image input, whose pixelOffset is required.
+  if: { type: 'object', required: ['irVersion'], properties: { irVersion: { const: 1 } } },
+  then: {
+    type: 'object',
+    properties: { input: { type: 'object', required: ['tensor', 'pixelOffset'], properties: { tensor: {}, pixelOffset: {} } } },
+  },
   properties: {
-    irVersion: { const: IR_VERSION, description: 'Version of this format; a reader refuses newer versions.' },
+    irVersion: {
+      enum: [...IR_VERSIONS_READ],
+      description: 'Version of this format (1: chains of layer ops; 2: graphs); a reader refuses newer versions.',
+    },
     name: { type: 'string', minLength: 1 },
     tensors: { type: 'array', minItems: 1, items: { $ref: '#/definitions/tensor' } },
     ops: {
       type: 'array',
       minItems: 1,
-      description: 'A chain in execution order: op i reads what op i-1 wrote.',
+      description: 'In topological order: every tensor an op reads is a graph input or written by an earlier op.',
       items: { $ref: '#/definitions/op' },
     },
-    input: {
-      type: 'object',
-      required: ['tensor', 'pixelOffset'],
-      additionalProperties: false,
-      properties: {
-        tensor: { $ref: '#/definitions/tensorId' },
-        pixelOffset: { type: 'integer', description: 'q = pixel + pixelOffset for a 0..255 pixel (-128).' },
-      },
+    input: { $ref: '#/definitions/graphInput', description: 'The first (often the only) graph input.' },
+    extraInputs: {
+      type: 'array',
+      items: { $ref: '#/definitions/graphInput' },
+      description: 'Further graph inputs, in the source model\'s order.',
     },
     output: {
       type: 'object',
       required: ['tensor', 'numClasses'],
       additionalProperties: false,
       properties: {
-        tensor: { $ref: '#/definitions/tensorId', description: 'The int8 logits; the class is their argmax.' },
+        tensor: { $ref: '#/definitions/tensorId', description: 'The output tensor; for classifiers the class is the argmax.' },
         numClasses: { type: 'integer', minimum: 1 },
       },
     },
@@ -108,11 +178,41 @@ export const irJsonSchema = {
         },
         createdAt: { type: 'string' },
         tinyforgeVersion: { type: 'string' },
+        source: {
+          type: 'object',
+          description: 'Where an imported model came from.',
+          required: ['format', 'file', 'sha256'],
+          additionalProperties: false,
+          properties: {
+            format: { const: 'tflite' },
+            file: { type: 'string' },
+            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          },
+        },
       },
     },
   },
   definitions: {
     tensorId: { type: 'integer', minimum: 0 },
+    graphInput: {
+      type: 'object',
+      required: ['tensor'],
+      additionalProperties: false,
+      properties: {
+        tensor: { $ref: '#/definitions/tensorId' },
+        pixelOffset: { type: 'integer', description: 'Image inputs: q = pixel + pixelOffset for a 0..255 pixel (-128).' },
+      },
+    },
+    rescale: {
+      type: 'object',
+      description: 'One (Q31 multiplier, TFLite shift) pair: real = multiplier * 2^(shift - 31).',
+      required: ['multiplier', 'shift'],
+      additionalProperties: false,
+      properties: {
+        multiplier: { type: 'integer', minimum: 0, maximum: 2147483647 },
+        shift: { type: 'integer', minimum: -31, maximum: 30 },
+      },
+    },
     positivePair: {
       type: 'array',
       minItems: 2,
@@ -179,6 +279,7 @@ export const irJsonSchema = {
           items: { type: 'integer', minimum: 1 },
           description: '[H, W, C] for feature maps, [N] for vectors.',
         },
+        dtype: { enum: ['int8', 'float32'], description: 'Absent means int8; float32 only at the graph edges (scale 1, zero point 0).' },
         scale: { type: 'number', exclusiveMinimum: 0 },
         zeroPoint: INT8,
       },
@@ -187,17 +288,10 @@ export const irJsonSchema = {
       type: 'object',
       required: ['kind'],
       properties: {
-        kind: { enum: ['conv2d', 'depthwise_conv2d', 'fully_connected', 'max_pool2d', 'avg_pool2d', 'reshape'] },
+        kind: { enum: OP_SCHEMAS.map(([kind]) => kind) },
       },
       // Dispatch on kind so that an error is reported against the one schema that applies.
-      allOf: [
-        ['conv2d', 'conv2d'],
-        ['depthwise_conv2d', 'depthwiseConv2d'],
-        ['fully_connected', 'fullyConnected'],
-        ['max_pool2d', 'maxPool2d'],
-        ['avg_pool2d', 'avgPool2d'],
-        ['reshape', 'reshape'],
-      ].map(([kind, definition]) => ({
+      allOf: OP_SCHEMAS.map(([kind, definition]) => ({
         if: { type: 'object', required: ['kind'], properties: { kind: { const: kind } } },
         then: { $ref: `#/definitions/${definition}` },
       })),
@@ -237,5 +331,6 @@ export const irJsonSchema = {
       },
     ),
     reshape: opSchema('reshape', 'Reshape/flatten: the bytes do not move; keeps scale and zero point.', {}),
+    ...graphOpSchemas,
   },
 };

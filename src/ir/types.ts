@@ -18,9 +18,9 @@
 // need, tensor element types (float32 only at the graph's edges, around QUANTIZE/DEQUANTIZE), and
 // inputs that are not pixels. Version-1 documents (every zoo model before it) still load: they
 // are version-2 chains whose input has a pixelOffset.
-export const IR_VERSION = 1; // becomes 2 when the graph validator and readers land
-/** Versions a reader accepts. */
-export const IR_VERSIONS_READ = [1] as const;
+export const IR_VERSION = 2;
+/** Versions a reader accepts (a version-1 document loads as the same model at version 2). */
+export const IR_VERSIONS_READ = [1, 2] as const;
 
 /** Element type of a tensor. Activations are int8; float32 only at the graph's input or output. */
 export type IrDtype = 'int8' | 'float32';
@@ -165,10 +165,17 @@ export interface PadOp extends OpBase {
 }
 
 /**
- * Mean over `axes` of the IR shape (H and W of [H, W, C]), TFLite Micro's int8 arithmetic: the sum
- * of (q - inZp) is rescaled by a multiplier that folds in 1/N (and the input/output scale ratio),
- * then offset by the output zero point and clamped. It differs from AVG_POOL_2D over the same
- * window (that one divides with rounding); `rescale` holds whatever TFLM's kernel derives.
+ * Mean over `axes` of the IR shape (H and W of [H, W, C]), TFLite Micro's int8 arithmetic
+ * (reduce_common.cc EvalIntegerMean), which has two paths:
+ *  - input and output with the same scale and zero point: the plain integer mean, the sum of the
+ *    raw q values divided by N = the number of reduced elements with C's truncating division;
+ *    `rescale` is not used.
+ *  - otherwise (QuantizedMeanOrSum): `rescale` is QuantizeMultiplier(inScale / outScale) (double
+ *    division of the float32 scales) as Prepare derives it; at run time 1/N is folded into it:
+ *    s = min(63 - clz64(N), 32, 31 + rescale.shift), m = (int32)(((int64)rescale.multiplier << s) / N),
+ *    shift = rescale.shift - s; out = MultiplyByQuantizedMultiplier(sum(q) - inZp * N, m, shift)
+ *    + outZp, clamped to int8. It differs from AVG_POOL_2D over the same window (that one divides
+ *    with rounding).
  */
 export interface MeanOp extends OpBase {
   kind: 'mean';
@@ -222,6 +229,7 @@ export type IrOp =
 export type OpKind = IrOp['kind'];
 
 export interface IrInput {
+  /** The graph input's tensor (int8, or float32 when a QUANTIZE reads it). */
   tensor: number;
   /**
    * For image models: how a 0..255 pixel becomes the int8 input: the float model sees pixel / 255,
@@ -270,7 +278,13 @@ export interface IrModel {
    * op; each op writes one tensor, written by no other op.
    */
   ops: IrOp[];
+  /** The first (for most models the only) graph input. */
   input: IrInput;
+  /**
+   * Further graph inputs, in the order of the source model's inputs (a two-input ADD or
+   * CONCATENATION graph). Absent or empty for single-input models; graphInputs() lists them all.
+   */
+  extraInputs?: IrInput[];
   output: IrOutput;
   metadata: IrMetadata;
 }
@@ -282,6 +296,11 @@ export function tensorSize(t: IrTensor): number {
 /** Bytes per element of a tensor. */
 export function dtypeBytes(t: IrTensor): number {
   return t.dtype === 'float32' ? 4 : 1;
+}
+
+/** Every graph input, in order: `input`, then `extraInputs`. */
+export function graphInputs(ir: Pick<IrModel, 'input' | 'extraInputs'>): IrInput[] {
+  return [ir.input, ...(ir.extraInputs ?? [])];
 }
 
 /** Every tensor the op reads, in argument order. */

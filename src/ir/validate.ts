@@ -1,68 +1,18 @@
 // Semantic checks of an IrModel, beyond what the JSON Schema can say: tensor references, the
-// chain from input to output, shapes implied by kernel/stride/padding, array lengths, value
-// ranges, and the requantization agreeing with the scales it was derived from.
+// graph from the inputs to the output (topological order, fan-out, every op used), element
+// types (float32 only at the graph's edges), and each op's own checks (check-layers.ts for the
+// layer ops, check-graph-ops.ts for the version-2 graph ops).
 //
 // The same checks run on a model loaded from disk (after schema validation), before a model is
 // saved, and before the reference interpreter runs one, so downstream code can trust an IrModel.
 // Paths in the messages are JSON pointers into the on-disk document, whose layout mirrors IrModel.
-import { UserError } from '../util/errors.js';
-import { IR_VERSION, tensorSize, type IrModel, type IrOp, type IrTensor, type Padding } from './types.js';
+import { checkGraphOp } from './check-graph-ops.js';
+import { checkLayerOp } from './check-layers.js';
+import { checkInt8, IrValidationError, json, type IrProblem, type Report } from './problems.js';
+import { IR_VERSION, graphInputs, opInputs, tensorSize, type IrDtype, type IrModel, type IrOp, type IrTensor } from './types.js';
 
-export interface IrProblem {
-  /** JSON pointer into the IR document, e.g. /ops/3/weights. */
-  path: string;
-  expected: string;
-  found: string;
-}
-
-/** A UserError listing every problem found, each with its JSON path. */
-export class IrValidationError extends UserError {
-  constructor(
-    readonly source: string,
-    readonly problems: IrProblem[],
-  ) {
-    super(formatProblems(source, problems));
-    this.name = 'IrValidationError';
-  }
-}
-
-const MAX_LISTED = 12;
-
-export function formatProblems(source: string, problems: IrProblem[]): string {
-  const lines = problems
-    .slice(0, MAX_LISTED)
-    .map((p) => `${source}: ${p.path || '/'}: expected ${p.expected}, found ${p.found}`);
-  if (problems.length > MAX_LISTED) lines.push(`${source}: ... and ${problems.length - MAX_LISTED} more problems`);
-  return lines.join('\n');
-}
-
-/**
- * Output length along one spatial axis of a window op with explicit padding:
- * floor((in + padBefore + padAfter - window) / stride) + 1 (TF's formula once 'same'/'valid'
- * have been resolved into explicit padding).
- */
-export function windowOutputSize(
-  inSize: number,
-  window: number,
-  stride: number,
-  padBefore: number,
-  padAfter: number,
-): number {
-  return Math.floor((inSize + padBefore + padAfter - window) / stride) + 1;
-}
-
-/** [outH, outW] of a conv/pool over an [H, W, C] input. */
-export function windowOutputHW(
-  inShape: readonly number[],
-  window: readonly [number, number],
-  stride: readonly [number, number],
-  padding: Padding,
-): [number, number] {
-  return [
-    windowOutputSize(inShape[0], window[0], stride[0], padding.top, padding.bottom),
-    windowOutputSize(inShape[1], window[1], stride[1], padding.left, padding.right),
-  ];
-}
+export { windowOutputHW, windowOutputSize } from './check-layers.js';
+export { formatProblems, IrValidationError, type IrProblem } from './problems.js';
 
 /** Validates the model; throws an IrValidationError naming `source` and every problem. */
 export function validateIr(ir: IrModel, source: string): void {
@@ -73,15 +23,23 @@ export function validateIr(ir: IrModel, source: string): void {
 /** Every semantic problem of the model (empty when it is valid). */
 export function findIrProblems(ir: IrModel): IrProblem[] {
   const problems: IrProblem[] = [];
-  const report = (path: string, expected: string, found: string): void => {
-    problems.push({ path, expected, found });
+  const report: Report = (path, expected, found) => void problems.push({ path, expected, found });
+  if (ir.irVersion !== IR_VERSION) report('/irVersion', `irVersion ${IR_VERSION}`, String(ir.irVersion));
+  const tensors = checkTensors(report, ir);
+  const tensorAt = (path: string, id: number): IrTensor | undefined => {
+    const t = tensors.get(id);
+    if (!t) report(path, `the id of a tensor in /tensors (${[...tensors.keys()].join(', ')})`, String(id));
+    return t;
   };
+  checkInputs(report, ir, tensorAt);
+  checkOutput(report, ir, tensorAt);
+  checkGraph(report, ir, tensorAt);
+  checkDtypes(report, ir, tensors);
+  return problems;
+}
 
-  if (ir.irVersion !== IR_VERSION) {
-    report('/irVersion', `irVersion ${IR_VERSION}`, String(ir.irVersion));
-  }
-
-  // Tensors: unique ids, sane shapes and quantization.
+/** Unique ids, sane shapes and quantization; returns the tensors by id. */
+function checkTensors(report: Report, ir: IrModel): Map<number, IrTensor> {
   const tensors = new Map<number, IrTensor>();
   ir.tensors.forEach((t, i) => {
     const at = `/tensors/${i}`;
@@ -92,279 +50,131 @@ export function findIrProblems(ir: IrModel): IrProblem[] {
     if (t.shape.length === 0 || !t.shape.every((d) => Number.isInteger(d) && d >= 1)) {
       report(`${at}/shape`, 'a non-empty list of positive integers', json(t.shape));
     }
+    if (t.dtype === 'float32') {
+      if (t.scale !== 1 || t.zeroPoint !== 0) report(at, 'a float32 tensor with scale 1 and zero point 0', `scale ${t.scale}, zero point ${t.zeroPoint}`);
+      return;
+    }
     if (!(Number.isFinite(t.scale) && t.scale > 0)) report(`${at}/scale`, 'a finite number > 0', String(t.scale));
     checkInt8(report, `${at}/zeroPoint`, 'zero point', t.zeroPoint);
   });
-  const tensorAt = (path: string, id: number): IrTensor | undefined => {
-    const t = tensors.get(id);
-    if (!t) report(path, `the id of a tensor in /tensors (${[...tensors.keys()].join(', ')})`, String(id));
-    return t;
-  };
+  return tensors;
+}
 
-  // Input: pixels 0..255 become q = pixel + pixelOffset, which must land in int8, and the input
-  // tensor's zero point must be that offset (real = pixel / 255 = scale * (q - zeroPoint)).
-  const inputTensor = tensorAt('/input/tensor', ir.input.tensor);
-  if (ir.input.pixelOffset !== -128) {
-    report('/input/pixelOffset', '-128 (maps pixels 0..255 onto int8 -128..127)', String(ir.input.pixelOffset));
-  }
-  if (inputTensor) {
-    if (inputTensor.shape.length !== 3) {
-      report('/input/tensor', `an [H, W, C] input tensor`, `tensor ${inputTensor.id} with shape ${json(inputTensor.shape)}`);
+type TensorAt = (path: string, id: number) => IrTensor | undefined;
+
+/**
+ * Graph inputs: distinct tensors. An image input (pixelOffset present) maps pixels 0..255 onto
+ * q = pixel + pixelOffset, which must land in int8: pixelOffset -128, the tensor's zero point,
+ * an [H, W, C] int8 tensor (real = pixel / 255 = scale * (q - zeroPoint)).
+ */
+function checkInputs(report: Report, ir: IrModel, tensorAt: TensorAt): void {
+  const seen = new Set<number>();
+  graphInputs(ir).forEach((input, k) => {
+    const at = k === 0 ? '/input' : `/extraInputs/${k - 1}`;
+    const t = tensorAt(`${at}/tensor`, input.tensor);
+    if (seen.has(input.tensor)) report(`${at}/tensor`, 'a tensor no other graph input names', String(input.tensor));
+    seen.add(input.tensor);
+    if (input.pixelOffset === undefined) return;
+    if (input.pixelOffset !== -128) {
+      report(`${at}/pixelOffset`, '-128 (maps pixels 0..255 onto int8 -128..127)', String(input.pixelOffset));
     }
-    if (inputTensor.zeroPoint !== ir.input.pixelOffset) {
-      report(
-        `/tensors/${ir.tensors.indexOf(inputTensor)}/zeroPoint`,
-        `the input's pixelOffset ${ir.input.pixelOffset}`,
-        String(inputTensor.zeroPoint),
-      );
+    if (!t) return;
+    if (t.shape.length !== 3 || t.dtype === 'float32') {
+      report(`${at}/tensor`, `an int8 [H, W, C] image tensor`, `tensor ${t.id} with shape ${json(t.shape)}`);
     }
-  }
-  const outputTensor = tensorAt('/output/tensor', ir.output.tensor);
+    if (t.zeroPoint !== input.pixelOffset) {
+      report(`/tensors/${ir.tensors.indexOf(t)}/zeroPoint`, `the input's pixelOffset ${input.pixelOffset}`, String(t.zeroPoint));
+    }
+  });
+}
+
+function checkOutput(report: Report, ir: IrModel, tensorAt: TensorAt): void {
+  const t = tensorAt('/output/tensor', ir.output.tensor);
   if (!Number.isInteger(ir.output.numClasses) || ir.output.numClasses < 1) {
     report('/output/numClasses', 'a positive integer', String(ir.output.numClasses));
-  } else if (outputTensor && tensorSize(outputTensor) !== ir.output.numClasses) {
-    report(
-      '/output/numClasses',
-      `the size of output tensor ${outputTensor.id} (shape ${json(outputTensor.shape)})`,
-      String(ir.output.numClasses),
-    );
-  }
-
-  // The graph is a chain: each op reads what the previous one wrote, from input to output, and
-  // no tensor is written twice.
-  if (ir.ops.length === 0) report('/ops', 'at least one op', 'an empty list');
-  const written = new Map<number, number>([[ir.input.tensor, -1]]);
-  ir.ops.forEach((op, i) => {
-    const expectedInput = i === 0 ? ir.input.tensor : ir.ops[i - 1].output;
-    const from = i === 0 ? '/input/tensor' : `the output of /ops/${i - 1}`;
-    if (op.input !== expectedInput) {
-      report(`/ops/${i}/input`, `tensor ${expectedInput} (${from}: the ops form a chain in order)`, String(op.input));
-    }
-    const previous = written.get(op.output);
-    if (previous !== undefined) {
-      const by = previous === -1 ? 'the model input' : `/ops/${previous}/output`;
-      report(`/ops/${i}/output`, 'a tensor no other op writes', `tensor ${op.output}, also ${by}`);
-    }
-    written.set(op.output, i);
-    const inT = tensorAt(`/ops/${i}/input`, op.input);
-    const outT = tensorAt(`/ops/${i}/output`, op.output);
-    if (inT && outT) checkOp(report, op, `/ops/${i}`, inT, outT);
-  });
-  if (ir.ops.length > 0 && ir.ops[ir.ops.length - 1].output !== ir.output.tensor) {
-    report(
-      '/output/tensor',
-      `tensor ${ir.ops[ir.ops.length - 1].output} (the output of the last op, /ops/${ir.ops.length - 1})`,
-      String(ir.output.tensor),
-    );
-  }
-  return problems;
-}
-
-type Report = (path: string, expected: string, found: string) => void;
-
-function json(value: unknown): string {
-  return JSON.stringify(value);
-}
-
-function checkInt8(report: Report, path: string, what: string, value: number): void {
-  if (!Number.isInteger(value) || value < -128 || value > 127) {
-    report(path, `an int8 ${what} in [-128, 127]`, String(value));
-  }
-}
-
-function checkPositivePair(report: Report, path: string, pair: readonly number[]): boolean {
-  const ok = pair.length === 2 && pair.every((v) => Number.isInteger(v) && v >= 1);
-  if (!ok) report(path, 'two positive integers', json(pair));
-  return ok;
-}
-
-function checkOp(report: Report, op: IrOp, at: string, inT: IrTensor, outT: IrTensor): void {
-  switch (op.kind) {
-    case 'conv2d':
-    case 'depthwise_conv2d': {
-      if (!checkWindowOp(report, op, op.kernel, at, inT, outT, 'kernel')) return;
-      const [kH, kW] = op.kernel;
-      const inC = inT.shape[2];
-      const outC = outT.shape[2];
-      if (op.kind === 'conv2d') {
-        // OHWI weights: one [kH, kW, inC] filter per output channel.
-        checkLength(report, `${at}/weights`, op.weights.length, outC * kH * kW * inC, `OHWI ${outC}x${kH}x${kW}x${inC}`);
-      } else {
-        if (!Number.isInteger(op.depthMultiplier) || op.depthMultiplier < 1) {
-          report(`${at}/depthMultiplier`, 'a positive integer', String(op.depthMultiplier));
-          return;
-        }
-        if (outC !== inC * op.depthMultiplier) {
-          report(`${at}/output`, `a tensor with ${inC} x ${op.depthMultiplier} = ${inC * op.depthMultiplier} channels`, `${outC} channels (tensor ${outT.id})`);
-          return;
-        }
-        checkLength(report, `${at}/weights`, op.weights.length, kH * kW * outC, `1x${kH}x${kW}x${outC}, channel c = i * M + m`);
-      }
-      checkWeights(report, `${at}/weights`, op.weights);
-      checkRequant(report, op, at, inT, outT, outC);
-      return;
-    }
-    case 'fully_connected': {
-      const inUnits = tensorSize(inT);
-      if (outT.shape.length !== 1) {
-        report(`${at}/output`, 'a [units] vector tensor', `tensor ${outT.id} with shape ${json(outT.shape)}`);
-        return;
-      }
-      const outUnits = outT.shape[0];
-      checkLength(report, `${at}/weights`, op.weights.length, outUnits * inUnits, `[outUnits, inUnits] = ${outUnits}x${inUnits}`);
-      checkWeights(report, `${at}/weights`, op.weights);
-      checkRequant(report, op, at, inT, outT, outUnits);
-      return;
-    }
-    case 'max_pool2d':
-    case 'avg_pool2d': {
-      if (!checkWindowOp(report, op, op.pool, at, inT, outT, 'pool')) return;
-      checkSameQuantization(report, at, inT, outT);
-      checkClamp(report, `${at}/clamp`, op.clamp);
-      return;
-    }
-    case 'reshape': {
-      if (tensorSize(inT) !== tensorSize(outT)) {
-        report(`${at}/output`, `a tensor of ${tensorSize(inT)} elements like the input ${json(inT.shape)}`, `shape ${json(outT.shape)} (tensor ${outT.id})`);
-      }
-      checkSameQuantization(report, at, inT, outT);
-      return;
-    }
-    default: {
-      report(`${at}/kind`, 'a known op kind (conv2d, depthwise_conv2d, fully_connected, max_pool2d, avg_pool2d, reshape)', json(op.kind));
-    }
+  } else if (t && tensorSize(t) !== ir.output.numClasses) {
+    report('/output/numClasses', `the size of output tensor ${t.id} (shape ${json(t.shape)})`, String(ir.output.numClasses));
   }
 }
 
 /**
- * Shared checks of conv/depthwise/pool ops: [H, W, C] tensors, window/stride/padding values, and
- * the output tensor's spatial size (and, for pools, channel count) matching the formula.
- * Padding must be smaller than the window so that no window lies entirely in the padding.
- * Returns false when the op is too broken for the per-kind checks to make sense.
+ * The ops in topological order: every tensor an op reads is a graph input or written by an
+ * earlier op (a tensor may feed several ops); no tensor is written twice; every op's output is
+ * read by a later op or is the graph output, which the last op writes.
  */
-function checkWindowOp(
-  report: Report,
-  op: IrOp & { stride: [number, number]; padding: Padding },
-  window: [number, number],
-  at: string,
-  inT: IrTensor,
-  outT: IrTensor,
-  windowField: 'kernel' | 'pool',
-): boolean {
-  let ok = true;
-  if (inT.shape.length !== 3) {
-    report(`${at}/input`, 'an [H, W, C] tensor', `tensor ${inT.id} with shape ${json(inT.shape)}`);
-    ok = false;
-  }
-  if (outT.shape.length !== 3) {
-    report(`${at}/output`, 'an [H, W, C] tensor', `tensor ${outT.id} with shape ${json(outT.shape)}`);
-    ok = false;
-  }
-  ok = checkPositivePair(report, `${at}/${windowField}`, window) && ok;
-  ok = checkPositivePair(report, `${at}/stride`, op.stride) && ok;
-  if (!ok) return false;
-  const p = op.padding;
-  for (const side of ['top', 'bottom', 'left', 'right'] as const) {
-    const limit = side === 'top' || side === 'bottom' ? window[0] : window[1];
-    const v = p[side];
-    if (!Number.isInteger(v) || v < 0 || v >= limit) {
-      report(`${at}/padding/${side}`, `an integer in [0, ${limit - 1}] (less than the ${windowField} size)`, String(v));
-      ok = false;
+function checkGraph(report: Report, ir: IrModel, tensorAt: TensorAt): void {
+  if (ir.ops.length === 0) report('/ops', 'at least one op', 'an empty list');
+  const written = new Map<number, number>(graphInputs(ir).map((input) => [input.tensor, -1]));
+  const lastRead = new Map<number, number>();
+  ir.ops.forEach((op, i) => {
+    const at = `/ops/${i}`;
+    const ids = opInputs(op);
+    const inputs: IrTensor[] = [];
+    ids.forEach((id, k) => {
+      const field = inputField(op, k);
+      if (!written.has(id)) {
+        report(`${at}/${field}`, 'a graph input or the output of an earlier op (ops in topological order)', `tensor ${id}`);
+      }
+      lastRead.set(id, i);
+      const t = tensorAt(`${at}/${field}`, id);
+      if (t) inputs.push(t);
+    });
+    const previous = written.get(op.output);
+    if (previous !== undefined) {
+      const by = previous === -1 ? 'a graph input' : `/ops/${previous}/output`;
+      report(`${at}/output`, 'a tensor no other op writes', `tensor ${op.output}, also ${by}`);
     }
-  }
-  if (!ok) return false;
-  const [outH, outW] = windowOutputHW(inT.shape, window, op.stride, p);
-  const channels = op.kind === 'max_pool2d' || op.kind === 'avg_pool2d' ? inT.shape[2] : outT.shape[2];
-  if (outH < 1 || outW < 1) {
-    report(`${at}/${windowField}`, `a window that fits the ${inT.shape[0]}x${inT.shape[1]} input with its padding`, json(window));
-    return false;
-  }
-  if (outT.shape[0] !== outH || outT.shape[1] !== outW || outT.shape[2] !== channels) {
-    report(
-      `${at}/output`,
-      `a tensor of shape ${json([outH, outW, channels])} (input ${json(inT.shape)}, ${windowField} ${json(window)}, ` +
-        `stride ${json(op.stride)}, padding t${p.top} b${p.bottom} l${p.left} r${p.right})`,
-      `tensor ${outT.id} with shape ${json(outT.shape)}`,
-    );
-    return false;
-  }
-  return true;
-}
-
-function checkLength(report: Report, path: string, found: number, expected: number, layout: string): void {
-  if (found !== expected) report(path, `${expected} values (${layout})`, `${found}`);
-}
-
-function checkWeights(report: Report, path: string, weights: Int8Array): void {
-  // Symmetric int8 weights never use -128 (TFLite spec: weights in [-127, 127]).
-  const bad = weights.indexOf(-128);
-  if (bad >= 0) report(`${path}`, 'symmetric int8 weights in [-127, 127]', `-128 at index ${bad}`);
-}
-
-function checkClamp(report: Report, path: string, clamp: { min: number; max: number }): void {
-  checkInt8(report, `${path}/min`, 'clamp bound', clamp.min);
-  checkInt8(report, `${path}/max`, 'clamp bound', clamp.max);
-  if (clamp.min > clamp.max) report(path, 'min <= max', `min ${clamp.min} > max ${clamp.max}`);
-}
-
-function checkSameQuantization(report: Report, at: string, inT: IrTensor, outT: IrTensor): void {
-  if (inT.scale !== outT.scale || inT.zeroPoint !== outT.zeroPoint) {
-    report(
-      `${at}/output`,
-      `the input's scale ${inT.scale} and zero point ${inT.zeroPoint} (this op does not requantize)`,
-      `scale ${outT.scale} and zero point ${outT.zeroPoint} (tensor ${outT.id})`,
-    );
+    written.set(op.output, i);
+    const outT = tensorAt(`${at}/output`, op.output);
+    if (outT && inputs.length === ids.length) checkOp(report, op, at, inputs, outT);
+  });
+  ir.ops.forEach((op, i) => {
+    if (op.output !== ir.output.tensor && !((lastRead.get(op.output) ?? -1) > i)) {
+      report(`/ops/${i}/output`, 'a tensor read by a later op or the graph output (no dead ops)', `tensor ${op.output}, read by no later op`);
+    }
+  });
+  const last = ir.ops[ir.ops.length - 1];
+  if (last && last.output !== ir.output.tensor) {
+    report('/output/tensor', `tensor ${last.output} (the output of the last op, /ops/${ir.ops.length - 1})`, String(ir.output.tensor));
   }
 }
 
-// How far multiplier * 2^(shift - 31) may be from inputScale * weightScale / outputScale. The Q31
-// rounding itself is within 2^-31 relative; the slack allows the quantizer to have computed the
-// real multiplier in another floating-point order.
-const REQUANT_RELATIVE_TOLERANCE = 1e-6;
+function inputField(op: IrOp, k: number): string {
+  if (op.kind === 'concatenation') return `inputs/${k}`;
+  return k === 0 ? 'input' : 'input2';
+}
 
-function checkRequant(
-  report: Report,
-  op: IrOp & { bias: Int32Array; requant: { multiplier: Int32Array; shift: Int32Array; weightScale: Float64Array }; clamp: { min: number; max: number } },
-  at: string,
-  inT: IrTensor,
-  outT: IrTensor,
-  channels: number,
-): void {
-  const { multiplier, shift, weightScale } = op.requant;
-  checkLength(report, `${at}/bias`, op.bias.length, channels, 'one int32 per output channel');
-  checkLength(report, `${at}/requant/multiplier`, multiplier.length, channels, 'one per output channel');
-  checkLength(report, `${at}/requant/shift`, shift.length, channels, 'one per output channel');
-  checkLength(report, `${at}/requant/weightScale`, weightScale.length, channels, 'one per output channel');
-  checkClamp(report, `${at}/clamp`, op.clamp);
-  const n = Math.min(channels, multiplier.length, shift.length, weightScale.length);
-  for (let c = 0; c < n; c++) {
-    const m = multiplier[c];
-    const s = shift[c];
-    const ws = weightScale[c];
-    let ok = true;
-    if (m < 0) {
-      report(`${at}/requant/multiplier/${c}`, 'a Q31 multiplier in [0, 2147483647]', String(m));
-      ok = false;
+function checkOp(report: Report, op: IrOp, at: string, inputs: IrTensor[], outT: IrTensor): void {
+  if (checkLayerOp(report, op, at, inputs[0], outT)) return;
+  if (checkGraphOp(report, op, at, inputs, outT)) return;
+  report(
+    `${at}/kind`,
+    'a known op kind (conv2d, depthwise_conv2d, fully_connected, max_pool2d, avg_pool2d, reshape, add, ' +
+      'concatenation, pad, mean, softmax, quantize, dequantize)',
+    json((op as { kind: unknown }).kind),
+  );
+}
+
+/**
+ * Element types: QUANTIZE reads float32 or int8 and writes int8, DEQUANTIZE reads int8 and
+ * writes float32, every other op reads and writes int8; a float32 tensor is a graph input or
+ * the graph output (float I/O around an int8 graph, never in the middle of one).
+ */
+function checkDtypes(report: Report, ir: IrModel, tensors: Map<number, IrTensor>): void {
+  const dtypeOf = (id: number): IrDtype => tensors.get(id)?.dtype ?? 'int8';
+  const expect = (path: string, id: number, allowed: IrDtype[]): void => {
+    const found = dtypeOf(id);
+    if (tensors.has(id) && !allowed.includes(found)) report(path, `a ${allowed.join(' or ')} tensor`, `${found} tensor ${id}`);
+  };
+  ir.ops.forEach((op, i) => {
+    const inAllowed: IrDtype[] = op.kind === 'quantize' ? ['float32', 'int8'] : ['int8'];
+    opInputs(op).forEach((id, k) => expect(`/ops/${i}/${inputField(op, k)}`, id, inAllowed));
+    expect(`/ops/${i}/output`, op.output, op.kind === 'dequantize' ? ['float32'] : ['int8']);
+  });
+  const edges = new Set([...graphInputs(ir).map((input) => input.tensor), ir.output.tensor]);
+  ir.tensors.forEach((t, i) => {
+    if (t.dtype === 'float32' && !edges.has(t.id)) {
+      report(`/tensors/${i}/dtype`, 'int8 (float32 only for a graph input or the graph output)', `float32 (tensor ${t.id})`);
     }
-    if (s < -31 || s > 30) {
-      report(`${at}/requant/shift/${c}`, 'a shift in [-31, 30]', String(s));
-      ok = false;
-    }
-    if (!(Number.isFinite(ws) && ws > 0)) {
-      report(`${at}/requant/weightScale/${c}`, 'a finite number > 0', String(ws));
-      ok = false;
-    }
-    if (!ok) continue;
-    const real = (inT.scale * ws) / outT.scale;
-    const represented = m * 2 ** (s - 31);
-    const agrees =
-      m === 0 ? real < 2 ** -30 : Math.abs(represented - real) <= REQUANT_RELATIVE_TOLERANCE * real;
-    if (!agrees) {
-      report(
-        `${at}/requant/multiplier/${c}`,
-        `multiplier * 2^(shift - 31) = inputScale * weightScale / outputScale = ${real}`,
-        `${m} * 2^(${s} - 31) = ${represented}`,
-      );
-    }
-  }
+  });
 }

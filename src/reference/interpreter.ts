@@ -1,72 +1,27 @@
-// The int8 reference interpreter: the golden model the generated C must equal bit for bit.
-// Runs the IR's op chain with the kernels of ./ops (integer arithmetic only), on buffers
-// allocated once per IR.
-import { tensorSize, type IrModel, type IrOp, type IrTensor } from '../ir/types.js';
-import { validateIr } from '../ir/validate.js';
-import { prepareAvgPool2d } from './ops/avg_pool2d.js';
-import type { OpKernel } from './ops/common.js';
-import { prepareConv2d } from './ops/conv2d.js';
-import { prepareDepthwiseConv2d } from './ops/depthwise_conv2d.js';
-import { prepareFullyConnected } from './ops/fully_connected.js';
-import { prepareMaxPool2d } from './ops/max_pool2d.js';
-import { prepareReshape } from './ops/reshape.js';
+// The reference interpreter: the golden model the generated C must equal bit for bit. Runs the
+// IR's graph (./graph.ts) with the kernels of ./ops (integer arithmetic, float only at QUANTIZE
+// and DEQUANTIZE), on buffers allocated once per IR.
+import type { IrModel } from '../ir/types.js';
+import { execute, planFor, type Plan, type TensorData } from './graph.js';
 
-/** An IR made ready to run: one buffer per tensor and one prepared kernel per op. */
-interface Plan {
-  buffers: Map<number, Int8Array>;
-  steps: { kernel: OpKernel; input: Int8Array; output: Int8Array }[];
-  input: Int8Array;
-  output: Int8Array;
-}
+export type { TensorData } from './graph.js';
 
-// Plans are cached per IrModel object: an IR is treated as immutable once it has been run.
-const plans = new WeakMap<IrModel, Plan>();
-
-function prepareOp(op: IrOp, input: IrTensor, output: IrTensor): OpKernel {
-  switch (op.kind) {
-    case 'conv2d':
-      return prepareConv2d(op, input, output);
-    case 'depthwise_conv2d':
-      return prepareDepthwiseConv2d(op, input, output);
-    case 'fully_connected':
-      return prepareFullyConnected(op, input, output);
-    case 'max_pool2d':
-      return prepareMaxPool2d(op, input, output);
-    case 'avg_pool2d':
-      return prepareAvgPool2d(op, input, output);
-    case 'reshape':
-      return prepareReshape(op, input, output);
-    default:
-      throw new Error(`reference: op kind '${op.kind}' is not implemented yet`);
+/** The graph's only input, which the int8 entry points below require. */
+function int8Input(ir: IrModel, plan: Plan, caller: string): Int8Array {
+  // Checked once per call, not per image: the plan's buffers never change.
+  const input = plan.inputs[0];
+  if (plan.inputs.length !== 1 || !(input instanceof Int8Array) || !(plan.output instanceof Int8Array)) {
+    throw new RangeError(`${caller}: IR "${ir.name}" does not have one int8 input and an int8 output; use runReferenceTensors`);
   }
-}
-
-function planFor(ir: IrModel): Plan {
-  const cached = plans.get(ir);
-  if (cached) return cached;
-  // The kernels trust shapes and lengths; check them once here rather than per element.
-  validateIr(ir, `IR "${ir.name}"`);
-  const tensors = new Map(ir.tensors.map((t) => [t.id, t]));
-  const buffers = new Map(ir.tensors.map((t) => [t.id, new Int8Array(tensorSize(t))]));
-  const steps = ir.ops.map((op) => ({
-    kernel: prepareOp(op, tensors.get(op.input)!, tensors.get(op.output)!),
-    input: buffers.get(op.input)!,
-    output: buffers.get(op.output)!,
-  }));
-  const plan = { buffers, steps, input: buffers.get(ir.input.tensor)!, output: buffers.get(ir.output.tensor)! };
-  plans.set(ir, plan);
-  return plan;
-}
-
-function execute(plan: Plan): void {
-  for (const step of plan.steps) step.kernel(step.input, step.output);
+  return input;
 }
 
 function loadInput(ir: IrModel, plan: Plan, input: Int8Array): void {
-  if (input.length !== plan.input.length) {
-    throw new RangeError(`runReference: IR "${ir.name}" expects ${plan.input.length} int8 inputs, got ${input.length}`);
+  const buffer = int8Input(ir, plan, 'runReference');
+  if (input.length !== buffer.length) {
+    throw new RangeError(`runReference: IR "${ir.name}" expects ${buffer.length} int8 inputs, got ${input.length}`);
   }
-  plan.input.set(input);
+  buffer.set(input);
 }
 
 /** Runs one int8 input through the model; returns (a copy of) the int8 logits. */
@@ -74,15 +29,63 @@ export function runReference(ir: IrModel, input: Int8Array): Int8Array {
   const plan = planFor(ir);
   loadInput(ir, plan, input);
   execute(plan);
-  return plan.output.slice();
+  return plan.output.slice() as Int8Array;
 }
 
 /** Runs one input and returns a copy of every tensor, by tensor id (for per-layer analysis). */
-export function runReferenceTrace(ir: IrModel, input: Int8Array): Map<number, Int8Array> {
+export function runReferenceTrace(ir: IrModel, input: Int8Array): Map<number, TensorData> {
   const plan = planFor(ir);
   loadInput(ir, plan, input);
   execute(plan);
   return new Map([...plan.buffers].map(([id, data]) => [id, data.slice()]));
+}
+
+/**
+ * Runs one inference of any graph: one array per graph input (graphInputs() order), each of its
+ * tensor's dtype and size; returns a copy of the output tensor (Int8Array or Float32Array).
+ */
+export function runReferenceTensors(ir: IrModel, inputs: readonly TensorData[]): TensorData {
+  const plan = planFor(ir);
+  if (inputs.length !== plan.inputs.length) {
+    throw new RangeError(`runReferenceTensors: IR "${ir.name}" has ${plan.inputs.length} inputs, got ${inputs.length}`);
+  }
+  plan.inputs.forEach((buffer, i) => {
+    const given = inputs[i];
+    if (given.constructor !== buffer.constructor || given.length !== buffer.length) {
+      const want = `${buffer.length} ${buffer instanceof Float32Array ? 'float32' : 'int8'} values`;
+      const got = `${given.length} ${given instanceof Float32Array ? 'float32' : 'int8'} values`;
+      throw new RangeError(`runReferenceTensors: IR "${ir.name}" input ${i} expects ${want}, got ${got}`);
+    }
+    buffer.set(given);
+  });
+  execute(plan);
+  return plan.output.slice();
+}
+
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function bytesOf(data: TensorData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Runs one inference on raw bytes: the graph inputs' bytes back to back (int8, or float32
+ * little-endian), as in a tensor file; returns the output tensor's raw bytes.
+ */
+export function runReferenceBytes(ir: IrModel, bytes: Uint8Array): Uint8Array {
+  if (!littleEndian) throw new Error('runReferenceBytes: needs a little-endian host');
+  const plan = planFor(ir);
+  const expected = plan.inputs.reduce((n, b) => n + b.byteLength, 0);
+  if (bytes.length !== expected) {
+    throw new RangeError(`runReferenceBytes: IR "${ir.name}" expects ${expected} input bytes per inference, got ${bytes.length}`);
+  }
+  let offset = 0;
+  for (const buffer of plan.inputs) {
+    bytesOf(buffer).set(bytes.subarray(offset, offset + buffer.byteLength));
+    offset += buffer.byteLength;
+  }
+  execute(plan);
+  return bytesOf(plan.output).slice();
 }
 
 /** 0..255 pixels -> the int8 input tensor: q = pixel + pixelOffset (-128). */
@@ -116,7 +119,9 @@ export interface ReferenceEvaluation {
  */
 export function evaluateReference(ir: IrModel, images: Uint8Array, labels: Uint8Array): ReferenceEvaluation {
   const plan = planFor(ir);
-  const imageSize = plan.input.length;
+  const input = int8Input(ir, plan, 'evaluateReference');
+  const output = plan.output as Int8Array;
+  const imageSize = input.length;
   const n = labels.length;
   if (images.length !== n * imageSize) {
     throw new RangeError(
@@ -127,14 +132,13 @@ export function evaluateReference(ir: IrModel, images: Uint8Array, labels: Uint8
   const predictions = new Uint8Array(n);
   const logits = new Int8Array(n * numClasses);
   const offset = ir.input.pixelOffset ?? -128;
-  const input = plan.input;
   let correct = 0;
   for (let i = 0; i < n; i++) {
     const base = i * imageSize;
     for (let j = 0; j < imageSize; j++) input[j] = images[base + j] + offset;
     execute(plan);
-    logits.set(plan.output, i * numClasses);
-    const predicted = argmax(plan.output);
+    logits.set(output, i * numClasses);
+    const predicted = argmax(output);
     predictions[i] = predicted;
     if (predicted === labels[i]) correct++;
   }
