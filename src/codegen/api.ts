@@ -3,7 +3,8 @@
 // float32 -> int8 QUANTIZE takes float32 input; one that ends with DEQUANTIZE gives float32
 // output; the quantization stated is then that of the int8 tensor on the other side of that op.
 import type { IrModel, IrTensor } from '../ir/types.js';
-import { dtypeBytes, opInputs, tensorSize } from '../ir/types.js';
+import { dtypeBytes, graphInputs, opInputs, tensorSize } from '../ir/types.js';
+import { UserError } from '../util/errors.js';
 import { shapeText } from './format.js';
 import { floatLiteral } from './views.js';
 import type { ArenaPlan } from './planner.js';
@@ -27,7 +28,20 @@ export interface EdgeView {
   offset: number;
 }
 
+/** One graph input inside the API's input array: its bytes go to its arena offset. */
+export interface InputPart {
+  name: string;
+  shape: string;
+  from: number;
+  bytes: number;
+  offset: number;
+}
+
 export interface InputView extends EdgeView {
+  /** Every graph input, back to back in the API's input array (most models have one). */
+  parts: InputPart[];
+  count: number;
+  multi: boolean;
   h: number;
   w: number;
   c: number;
@@ -86,12 +100,31 @@ function edgeView(ir: IrModel, t: IrTensor, which: 'input' | 'output', plan: Are
   };
 }
 
-export function inputView(ir: IrModel, input: IrTensor, plan: ArenaPlan): InputView {
+export function inputView(ir: IrModel, plan: ArenaPlan): InputView {
+  const byId = new Map(ir.tensors.map((t) => [t.id, t]));
+  const tensors = graphInputs(ir).map((i) => byId.get(i.tensor)!);
+  const input = tensors[0]!;
+  if (tensors.some((t) => (t.dtype ?? 'int8') !== (input.dtype ?? 'int8'))) {
+    throw new UserError(`IR '${ir.name}': graph inputs of different types (${tensors.map((t) => t.dtype ?? 'int8').join(', ')}) are not supported by the C API`);
+  }
+  let from = 0;
+  const parts = tensors.map((t) => {
+    const bytes = tensorSize(t) * dtypeBytes(t);
+    const part = { name: t.name.replace(/\*\//g, '* /'), shape: shapeText(t.shape), from, bytes, offset: plan.offsets.get(t.id)! };
+    from += bytes;
+    return part;
+  });
   const s = input.shape;
   const [h, w, c] = s.length === 3 ? s : s.length === 2 ? [s[0]!, s[1]!, 1] : [1, 1, tensorSize(input)];
-  const image = ir.input.pixelOffset !== undefined && input.dtype !== 'float32';
+  const image = ir.input.pixelOffset !== undefined && input.dtype !== 'float32' && tensors.length === 1;
+  const first = edgeView(ir, input, 'input', plan);
   return {
-    ...edgeView(ir, input, 'input', plan),
+    ...first,
+    size: tensors.reduce((n, t) => n + tensorSize(t), 0),
+    bytes: from,
+    parts,
+    count: tensors.length,
+    multi: tensors.length > 1,
     h: h!,
     w: w!,
     c: c!,

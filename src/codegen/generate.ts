@@ -165,7 +165,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
   const weightLayers = outputs.flatMap((o) => (o.weights ? [o.weights] : []));
   const weightsBytes = weightLayers.reduce((s, l) => s + l.arrays.reduce((a, x) => a + x.bytes, 0), 0);
   const macs = layers.reduce((s, l) => s + l.macs, 0);
-  const input = inputView(ir, byId.get(ir.input.tensor)!, plan);
+  const input = inputView(ir, plan);
   const output = outputView(ir, byId.get(ir.output.tensor)!, plan);
   const kernels = kernelFiles(layers);
 

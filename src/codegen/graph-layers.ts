@@ -15,6 +15,7 @@ import type {
   SoftmaxOp,
 } from '../ir/types.js';
 import { tensorSize } from '../ir/types.js';
+import { foldMeanCount } from '../reference/ops/mean.js';
 import { UserError } from '../util/errors.js';
 
 const INT32_MAX = 2147483647;
@@ -64,6 +65,8 @@ export interface MeanLayer extends GraphLayerBase {
   outer: number;
   reduced: number;
   inner: number;
+  /** op.rescale with 1/reduced folded in, as TFLite Micro folds it at run time (foldMeanCount). */
+  folded: Rescale;
 }
 
 export interface SoftmaxLayer extends GraphLayerBase {
@@ -209,8 +212,10 @@ function resolveMean(fail: Fail, op: MeanOp, base: GraphLayerBase): MeanLayer {
   const inner = input.shape.slice(axes[axes.length - 1]! + 1).reduce((a, b) => a * b, 1);
   if (tensorSize(output) !== outer * inner) fail(`output has ${tensorSize(output)} elements, expected ${outer * inner}`);
   checkRescale(fail, 'rescale', op.rescale, -31, 30);
-  checkHeadroom(fail, 'rescale', 255 * reduced, op.rescale.shift);
-  return { ...base, family: 'mean', kind: 'mean', op, outer, reduced, inner };
+  const folded = foldMeanCount(op.rescale, reduced);
+  checkRescale(fail, 'rescale with 1/N folded in', folded, -31, 30);
+  checkHeadroom(fail, 'rescale with 1/N folded in', 255 * reduced, folded.shift);
+  return { ...base, family: 'mean', kind: 'mean', op, outer, reduced, inner, folded };
 }
 
 function resolveSoftmax(fail: Fail, op: SoftmaxOp, base: GraphLayerBase): SoftmaxLayer {

@@ -25,7 +25,7 @@ import type {
   Padding,
   Requant,
 } from '../ir/types.js';
-import { opInputs, tensorSize } from '../ir/types.js';
+import { graphInputs, opInputs, tensorSize } from '../ir/types.js';
 import { UserError } from '../util/errors.js';
 import { resolveGraphLayer, type GraphLayer } from './graph-layers.js';
 
@@ -282,9 +282,9 @@ export function resolveLayers(ir: IrModel): Layer[] {
     return t;
   };
   for (const [what, id] of [
-    ['input', ir.input.tensor],
-    ['output', ir.output.tensor],
-  ] as const) {
+    ...graphInputs(ir).map((input, k) => [k === 0 ? 'input' : `extraInputs[${k - 1}]`, input.tensor] as const),
+    ['output', ir.output.tensor] as const,
+  ]) {
     checkZeroPoint(ir, what, tensor(`${what}`, id));
   }
   const off = ir.input.pixelOffset ?? -128;
@@ -296,7 +296,7 @@ export function resolveLayers(ir: IrModel): Layer[] {
     fail(ir, 'output.numClasses', `is ${ir.output.numClasses} but the output tensor has ${outSize} elements`);
   }
 
-  const written = new Set<number>([ir.input.tensor]);
+  const written = new Set<number>(graphInputs(ir).map((input) => input.tensor));
   const layers = ir.ops.map((op, index): Layer => {
     const where = `op ${index} '${op.name}' (${op.kind})`;
     for (const id of opInputs(op)) {

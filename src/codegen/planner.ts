@@ -30,7 +30,7 @@
 // buffer into the best-fitting gap among the buffers it overlaps in time) are run and the
 // smallest valid plan wins.
 import type { IrModel, IrOp } from '../ir/types.js';
-import { dtypeBytes, opInputs, tensorSize } from '../ir/types.js';
+import { dtypeBytes, graphInputs, opInputs, tensorSize } from '../ir/types.js';
 
 export const ALIGN = 4;
 
@@ -97,7 +97,7 @@ export function liveBuffers(ir: IrModel): Buffer[] {
     parent.set(id, r);
     return r;
   };
-  const used = new Set<number>([ir.input.tensor, ir.output.tensor]);
+  const used = new Set<number>([...graphInputs(ir).map((i) => i.tensor), ir.output.tensor]);
   for (const op of ir.ops) {
     for (const id of opInputs(op)) used.add(id);
     used.add(op.output);
@@ -122,7 +122,7 @@ export function liveBuffers(ir: IrModel): Buffer[] {
     b.first = Math.min(b.first, time);
     b.last = Math.max(b.last, time);
   };
-  touch(ir.input.tensor, -1);
+  for (const input of graphInputs(ir)) touch(input.tensor, -1);
   ir.ops.forEach((op, i) => {
     for (const id of opInputs(op)) touch(id, i);
     touch(op.output, i);

@@ -218,7 +218,7 @@ function concatView(L: ConcatLayer, c: Ctx): Omit<LayerOutput, 'tableRow'> {
 }
 
 function meanView(L: MeanLayer, c: Ctx): Omit<LayerOutput, 'tableRow'> {
-  const r = L.op.rescale;
+  const r = L.folded;
   const params = initializer('tinyforge_mean_params_t', c.pName, [
     [['outer', L.outer], ['reduced', L.reduced], ['inner', L.inner]],
     [['input_offset', -L.input.zeroPoint], ['output_offset', L.output.zeroPoint]],

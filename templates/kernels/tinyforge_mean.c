@@ -12,8 +12,8 @@
  * multiplier of input_scale / output_scale left by floor(log2 N) (at most 32, and no more than
  * keeps the shift >= -31), divides it by N with integer division, and lowers the shift by the same
  * amount. So the mean rounds twice (in the high multiply and in the shift), and differs from
- * AVERAGE_POOL_2D's rounded division over the same window. The generator takes (multiplier,
- * shift) from the IR, which holds exactly what TFLM derives.
+ * AVERAGE_POOL_2D's rounded division over the same window. The generator does that fold (TFLM
+ * does it at run time), so (multiplier, shift) here already include 1/N.
  */
 #include <stdint.h>
 

@@ -18,8 +18,12 @@
 static int8_t tinyforge_quantize_one(float x, float scale, int32_t zero_point)
 {
     const float v = x / scale;
-    /* Beyond +-512 the clamp decides whatever the zero point; NaN (no order) gives -128. */
-    if (!(v > -512.0f)) {
+    /* NaN has no int8 value (TFLM's cast is undefined): the zero point, i.e. 0.0. */
+    if (v != v) {
+        return (int8_t)zero_point;
+    }
+    /* Beyond +-512 the clamp decides whatever the zero point. */
+    if (v < -512.0f) {
         return -128;
     }
     if (v > 512.0f) {
