@@ -52,6 +52,8 @@ export interface InputView extends EdgeView {
 
 export interface OutputView extends EdgeView {
   numClasses: number;
+  /** The predict functions' output parameter: `logits` for int8 (classifier) outputs. */
+  argName: 'logits' | 'output';
 }
 
 function scaleText(scale: number): string {
@@ -134,5 +136,6 @@ export function inputView(ir: IrModel, plan: ArenaPlan): InputView {
 }
 
 export function outputView(ir: IrModel, output: IrTensor, plan: ArenaPlan): OutputView {
-  return { ...edgeView(ir, output, 'output', plan), numClasses: ir.output.numClasses };
+  const view = edgeView(ir, output, 'output', plan);
+  return { ...view, numClasses: ir.output.numClasses, argName: view.ctype === 'float' ? 'output' : 'logits' };
 }
