@@ -47,7 +47,7 @@ export interface BuildResult {
 
 /**
  * The harness's stack reservation against what the inference needs: the static worst case of
- * model_predict_u8 (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
+ * model_predict_u8, or model_predict for a model that is not an image model (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
  * plus the SysTick interrupt taken at the deepest point (the hardware's frame, then its handler).
  * The stdio side of the harness is not in it (newlib calls through function pointers); it was
  * measured instead (firmware/README.md) and stays well below every board's reservation.
@@ -287,7 +287,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     declaredArena: declaredArena(modelDir),
   });
   log.debug(`built ${elf}: flash ${sizes.flash.used}/${sizes.flash.capacity}, RAM ${sizes.ram.used}/${sizes.ram.capacity}`);
-  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')));
+  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')), harnessEntry(modelDir));
   return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes, stack };
 }
 
@@ -296,11 +296,16 @@ export function exceptionFrameBytes(board: Board): number {
   return (board.cflags.includes('-mfloat-abi=hard') ? 104 : 32) + 4;
 }
 
-async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[]): Promise<HarnessStackCheck> {
+/** The predict function the harness calls: model_predict_u8 for image models, model_predict otherwise. */
+function harnessEntry(modelDir: string): string {
+  return readFileSync(join(modelDir, 'model.h'), 'utf8').includes('model_predict_u8(') ? 'model_predict_u8' : 'model_predict';
+}
+
+async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[], entry: string): Promise<HarnessStackCheck> {
   // SysTick is the one exception of a normal run. A fault handler runs only once something has
   // already gone wrong; if its report overflows the stack, the core locks up and the run fails
   // as a crash anyway, so it does not count here.
-  const model = await analyseStack({ elf, stackUsageFiles, root: 'model_predict_u8', handlers: ['SysTick_Handler'] });
+  const model = await analyseStack({ elf, stackUsageFiles, root: entry, handlers: ['SysTick_Handler'] });
   const frames = new Map<string, number>();
   for (const file of stackUsageFiles) {
     for (const e of parseStackUsage(readFileSync(file, 'utf8'))) frames.set(e.name, Math.max(e.bytes, frames.get(e.name) ?? 0));
