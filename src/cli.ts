@@ -9,7 +9,10 @@ import { loadConfig, trainingHash } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
-import { loadIr } from './ir/io.js';
+import { importTfliteFile } from './import/file.js';
+import { opsReferenceMarkdown } from './import/ops-doc.js';
+import { formatImportSummary, summarizeImport } from './import/summary.js';
+import { loadIr, saveIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot, runPaths } from './paths.js';
@@ -60,6 +63,35 @@ program
     const profile = profileSpec(buildSpec(config.model));
     if (opts.json) console.log(JSON.stringify(profile, null, 2));
     else console.log(formatProfile(profile, `${config.name}: ${config.model.architecture}`));
+  });
+
+program
+  .command('import')
+  .description('read an int8 .tflite model into model.ir.json; print its layers, weight bytes and planned arena')
+  .argument('<model>', '.tflite file')
+  .option('--out <dir>', 'directory for model.ir.json (default: out/<model name>)')
+  .option('--json', 'print the summary as JSON')
+  .action((file: string, opts: { out?: string; json?: boolean }) => {
+    const ir = importTfliteFile(file);
+    const target = join(opts.out ?? join('out', ir.name), 'model.ir.json');
+    saveIr(target, ir);
+    const summary = summarizeImport(ir);
+    if (opts.json) console.log(JSON.stringify({ ir: target, ...summary }, null, 2));
+    else console.log(`${formatImportSummary(ir, summary)}\nwrote ${target}`);
+  });
+
+program
+  .command('ops')
+  .description('print the TFLite operators tinyforge imports, with their constraints (docs/ops.md)')
+  .option('--markdown [path]', 'write the reference (default docs/ops.md) instead of printing it')
+  .action((opts: { markdown?: string | boolean }) => {
+    if (!opts.markdown) {
+      process.stdout.write(opsReferenceMarkdown());
+      return;
+    }
+    const target = typeof opts.markdown === 'string' ? opts.markdown : join(packageRoot(), 'docs', 'ops.md');
+    writeFileAtomic(target, opsReferenceMarkdown());
+    console.log(target);
   });
 
 program

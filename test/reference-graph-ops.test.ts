@@ -74,45 +74,45 @@ describe('fixed-point exp and reciprocal (gemmlowp)', () => {
 });
 
 describe('add', () => {
-  // Scales 0.5 (zp 0) and 0.25 (zp 10) -> 1.0 (zp -5). TFLite: twice the max input scale = 1,
-  // input multipliers 0.5 and 0.25, output 1 / 2^20: all powers of two, so every step but the
-  // last is exact and the result is round-half-away(0.5 x1 + 0.25 (x2 - 10)) - 5.
+  // Scales 0.5 and 0.25 -> 1.0. TFLite: twice the max input scale = 1, input multipliers 0.5 and
+  // 0.25, output 1 / 2^20: all powers of two, so every step but the last is exact and the result
+  // is clamp(round-half-away(0.5 (x1 - zp1) + 0.25 (x2 - zp2)) + zpOut).
   const rescale = (real: number): Rescale => quantizeMultiplier(real);
   const op = (clamp: Clamp): AddOp => ({
     kind: 'add', name: 'add', input: 0, input2: 1, output: 2, leftShift: 20,
     input1Rescale: rescale(0.5), input2Rescale: rescale(0.25), outputRescale: rescale(1 / 2 ** 20), clamp,
   });
-  const shapes = [tensor(0, [256], 0, 0.5), tensor(1, [256], 10, 0.25), tensor(2, [256], -5, 1)] as const;
+  const shapes = (zp1: number, zp2: number, zpOut: number) =>
+    [tensor(0, [256], zp1, 0.5), tensor(1, [256], zp2, 0.25), tensor(2, [256], zpOut, 1)] as const;
 
-  function runAll(clamp: Clamp): { got: Int8Array; want: (x1: number, x2: number) => number }[] {
-    const kernel = prepareAdd(op(clamp), ...shapes);
-    const results = [];
+  /** Every (x1, x2) pair: x1 runs over the 256 elements, one x2 per call. */
+  function expectAllPairs(zp1: number, zp2: number, zpOut: number, clamp: Clamp): void {
+    const kernel = prepareAdd(op(clamp), ...shapes(zp1, zp2, zpOut));
+    const a = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    const got = new Int8Array(256);
     for (let x2 = -128; x2 <= 127; x2++) {
-      const a = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-      const b = new Int8Array(256).fill(x2);
-      const got = new Int8Array(256);
-      kernel(a, b, got);
-      results.push({ got, want: (x1: number) => Math.min(clamp.max, Math.max(clamp.min, roundHalfAwayFromZero(0.5 * x1 + 0.25 * (x2 - 10)) - 5)) });
+      kernel(a, new Int8Array(256).fill(x2), got);
+      const want = Array.from(a, (x1) => Math.min(clamp.max, Math.max(clamp.min, roundHalfAwayFromZero(0.5 * (x1 - zp1) + 0.25 * (x2 - zp2)) + zpOut)));
+      expect(Array.from(got)).toEqual(want);
     }
-    return results;
   }
 
   it('equals the exactly rounded real sum for every pair of int8 inputs (dyadic scales)', () => {
-    runAll(NO_CLAMP).forEach(({ got, want }) => {
-      expect(Array.from(got)).toEqual(Array.from({ length: 256 }, (_, i) => want(i - 128, 0)));
-    });
+    expectAllPairs(0, 10, -5, NO_CLAMP);
   });
 
-  it('applies a fused clamp (ReLU with zero point -5)', () => {
-    const clamp = { min: -5, max: 127 };
-    runAll(clamp).forEach(({ got, want }) => {
-      expect(Array.from(got)).toEqual(Array.from({ length: 256 }, (_, i) => want(i - 128, 0)));
-      expect(Math.min(...got)).toBeGreaterThanOrEqual(-5);
-    });
+  it('handles the extreme zero points (-128, 127) in and out, saturating', () => {
+    expectAllPairs(-128, 127, 127, NO_CLAMP);
+    expectAllPairs(127, -128, -128, NO_CLAMP);
+  });
+
+  it('applies a fused clamp (ReLU with zero point -5, RELU6-like upper bound)', () => {
+    expectAllPairs(0, 10, -5, { min: -5, max: 127 });
+    expectAllPairs(0, 10, -5, { min: -5, max: 19 });
   });
 
   it('rounds ties away from zero: 0.5 -> 1, -0.5 -> -1', () => {
-    const kernel = prepareAdd(op(NO_CLAMP), ...shapes);
+    const kernel = prepareAdd(op(NO_CLAMP), ...shapes(0, 10, -5));
     const got = new Int8Array(4);
     // 0.5*1 + 0.25*0 = 0.5; 0.5*-1 = -0.5; 0.5*1 + 0.25*1 = 0.75; 0.5*-1 - 0.25 = -0.75
     kernel(Int8Array.from([1, -1, 1, -1]), Int8Array.from([10, 10, 11, 9]), got);
@@ -310,15 +310,26 @@ describe('quantize and dequantize', () => {
     expect(Array.from(got)).toEqual([0, -6, -1, -3, 127, -128, -3, 127]);
   });
 
-  it('float32 -> int8 divides in double by the float32 scale', () => {
-    // scale = float32(0.1) = 0.100000001490116...; x = 0.35 (float32 0.3499999940...):
-    // x / scale = 3.4999999...: rounds to 3, where a decimal 0.35 / 0.1 = 3.5 would give 4.
+  it('float32 -> int8 with the extreme zero points -128 and 127', () => {
+    const low = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [4]), dtype: 'float32' }, tensor(1, [4], -128, 0.5));
+    const high = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [4]), dtype: 'float32' }, tensor(1, [4], 127, 0.5));
+    const got = new Int8Array(4);
+    low(Float32Array.from([0, -0.25, 0.25, 127.75]), got);
+    // 0 -> -128; -0.5 -> -1 -> -129 -> -128; 0.5 -> 1 -> -127; 255.5 -> 256 -> 128 -> 127
+    expect(Array.from(got)).toEqual([-128, -128, -127, 127]);
+    high(Float32Array.from([0, 0.25, -0.25, -127.75]), got);
+    expect(Array.from(got)).toEqual([127, 127, 126, -128]);
+  });
+
+  it('float32 -> int8 divides in float32, as TFLite (not in double)', () => {
+    // scale = float32(0.1); x = 0.25 and float32(0.35) = 0.3499999940...: the float32 quotients are
+    // exactly 2.5 and 3.5 (-> 3 and 4), the double ones 2.49999996 and 3.49999989 (-> 2 and 3).
     const scale = Math.fround(0.1);
-    const kernel = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [1]), dtype: 'float32' }, tensor(1, [1], 0, scale));
-    const got = new Int8Array(1);
-    kernel(Float32Array.from([0.35]), got);
-    expect(Math.fround(0.35) / scale).toBeLessThan(3.5);
-    expect(got[0]).toBe(3);
+    const kernel = prepareQuantizeFloat(quantizeOp(), { ...tensor(0, [2]), dtype: 'float32' }, tensor(1, [2], 0, scale));
+    const got = new Int8Array(2);
+    kernel(Float32Array.from([0.25, 0.35]), got);
+    expect(0.25 / scale).toBeLessThan(2.5);
+    expect(Array.from(got)).toEqual([3, 4]);
   });
 
   it('int8 -> int8 requantizes with MultiplyByQuantizedMultiplier (ratios below and above 1)', () => {

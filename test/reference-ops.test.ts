@@ -376,3 +376,80 @@ describe('interpreter', () => {
     expect(() => runReference(broken, randomInput(broken, 1))).toThrow(UserError);
   });
 });
+
+describe('layer shapes of imported models (against the naive loops)', () => {
+  /** A conv or depthwise layer with random weights, per-channel multipliers and bias. */
+  function layer(
+    kind: 'conv2d' | 'depthwise_conv2d',
+    inShape: [number, number, number],
+    kernel: [number, number],
+    stride: [number, number],
+    same: boolean,
+    outC: number,
+    seed: number,
+  ): { op: IrOp; inT: IrTensor; outT: IrTensor } {
+    const rng = new SeededRandom(seed);
+    const [inH, inW, inC] = inShape;
+    const pad = (size: number, k: number, s: number) => {
+      const out = same ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1;
+      const total = same ? Math.max((out - 1) * s + k - size, 0) : 0;
+      return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+    };
+    const ph = pad(inH, kernel[0], stride[0]);
+    const pw = pad(inW, kernel[1], stride[1]);
+    const taps = kernel[0] * kernel[1] * (kind === 'conv2d' ? inC : 1);
+    const q = Array.from({ length: outC }, () => quantizeMultiplier(rng.uniform(0.3, 3) / (Math.sqrt(taps) * 70)));
+    const common = {
+      name: 'l', input: 0, output: 1, kernel, stride,
+      padding: { top: ph.before, bottom: ph.after, left: pw.before, right: pw.after },
+      weights: Int8Array.from({ length: taps * outC }, () => rng.int(-127, 127)),
+      bias: Int32Array.from({ length: outC }, () => rng.int(-2000, 2000)),
+      requant: { multiplier: Int32Array.from(q.map((p) => p.multiplier)), shift: Int32Array.from(q.map((p) => p.shift)), weightScale: new Float64Array(outC).fill(1) },
+      clamp: { min: -128, max: 127 },
+    };
+    const op: IrOp = kind === 'conv2d' ? { kind, ...common } : { kind, ...common, depthMultiplier: outC / inC };
+    // person_detect's input zero point is -1: non-zero (and odd) input zero points throughout.
+    return { op, inT: tensor(0, inShape, -1), outT: tensor(1, [ph.out, pw.out, outC], 7) };
+  }
+
+  const cases: [string, Parameters<typeof layer>][] = [
+    ['depthwise, depth multiplier 8, stride 1, SAME', ['depthwise_conv2d', [7, 6, 1], [3, 3], [1, 1], true, 8, 1]],
+    ['depthwise, depth multiplier 8, stride 2, SAME (person_detect layer 0)', ['depthwise_conv2d', [12, 10, 1], [3, 3], [2, 2], true, 8, 2]],
+    ['depthwise 5x1 kernel', ['depthwise_conv2d', [20, 4, 3], [5, 1], [1, 1], true, 3, 3]],
+    ['depthwise 15x1 kernel, VALID', ['depthwise_conv2d', [40, 2, 2], [15, 1], [1, 1], false, 2, 4]],
+    ['depthwise 10x8, stride 2, multiplier 8 (micro_speech)', ['depthwise_conv2d', [49, 40, 1], [10, 8], [2, 2], true, 8, 5]],
+    ['conv 10x4, stride (2, 1), SAME', ['conv2d', [25, 10, 2], [10, 4], [2, 1], true, 4, 6]],
+    ['conv 1x7, stride (1, 3), VALID', ['conv2d', [5, 20, 3], [1, 7], [1, 3], false, 5, 7]],
+  ];
+  for (const [what, args] of cases) {
+    it(what, () => {
+      const { op, inT, outT } = layer(...args);
+      const x = Int8Array.from({ length: inT.shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 73 + 11) % 256) - 128);
+      const got = new Int8Array(outT.shape.reduce((a, b) => a * b, 1));
+      const kernel = op.kind === 'conv2d' ? prepareConv2d(op, inT, outT) : prepareDepthwiseConv2d(op as IrOp & { kind: 'depthwise_conv2d' }, inT, outT);
+      kernel(x, got);
+      expect(Array.from(got)).toEqual(Array.from(naiveOp(op, inT, outT, x)));
+      // Not degenerate: the outputs spread over many values.
+      expect(new Set(got).size).toBeGreaterThan(10);
+    });
+  }
+
+  it('fully connected on a 1-D input and on a rank-3 input (flattened), input zero point -1', () => {
+    const rng = new SeededRandom(12);
+    for (const shape of [[40], [2, 5, 4]]) {
+      const q = quantizeMultiplier(0.004);
+      const op: IrOp = {
+        kind: 'fully_connected', name: 'fc', input: 0, output: 1,
+        weights: Int8Array.from({ length: 6 * 40 }, () => rng.int(-127, 127)), bias: Int32Array.from({ length: 6 }, () => rng.int(-500, 500)),
+        requant: { multiplier: new Int32Array(6).fill(q.multiplier), shift: new Int32Array(6).fill(q.shift), weightScale: new Float64Array(6).fill(1) },
+        clamp: { min: -128, max: 127 },
+      };
+      const inT = tensor(0, shape, -1);
+      const outT = tensor(1, [6], 3);
+      const x = Int8Array.from({ length: 40 }, () => rng.int(-128, 127));
+      const got = new Int8Array(6);
+      prepareFullyConnected(op, inT, outT)(x, got);
+      expect(Array.from(got)).toEqual(Array.from(naiveOp(op, inT, outT, x)));
+    }
+  });
+});

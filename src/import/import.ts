@@ -3,7 +3,7 @@
 // file that is not a valid TFLite model, an UnsupportedModelError listing, one line per op,
 // everything tinyforge cannot compile. Both are UserErrors (exit 2); nothing is written.
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { findIrProblems } from '../ir/validate.js';
 import { IR_VERSION, type IrModel, type IrOp, tensorSize } from '../ir/types.js';
@@ -65,7 +65,7 @@ export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel
   const outputTensor = model.tensors[model.outputs[0]];
   const output = state.irTensor(outputTensor);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const name = basename(file).replace(/\.tflite$/i, '');
+  const name = modelName(file);
   const [input, ...extraInputs] = model.inputs.map((i) => ({ tensor: state.irTensor(model.tensors[i]) }));
   const ir: IrModel = {
     irVersion: IR_VERSION,
@@ -93,6 +93,12 @@ export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel
     throw new TfliteFormatError(file, `its tensors and ops disagree:\n${problems.map((p) => `  ${describeIrPath(ir, p.path)}: expected ${p.expected}, found ${p.found}`).join('\n')}`);
   }
   return ir;
+}
+
+/** The file's name without .tflite; for a generic "model.tflite", its folder's name. */
+function modelName(file: string): string {
+  const base = basename(file).replace(/\.tflite$/i, '');
+  return base === 'model' && basename(dirname(file)) !== '' && basename(dirname(file)) !== '.' ? basename(dirname(file)) : base;
 }
 
 function decode(bytes: Uint8Array, file: string): TfliteModel {

@@ -5,6 +5,7 @@ export {
   pixelsToInput,
   runReference,
   runReferenceBytes,
+  runReferenceBytesTrace,
   runReferenceTensors,
   runReferenceTrace,
   type ReferenceEvaluation,

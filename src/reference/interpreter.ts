@@ -5,6 +5,7 @@ import type { IrModel } from '../ir/types.js';
 import { execute, planFor, type Plan, type TensorData } from './graph.js';
 
 export type { TensorData } from './graph.js';
+export { runReferenceBytes, runReferenceBytesTrace, runReferenceTensors } from './run-graph.js';
 
 /** The graph's only input, which the int8 entry points below require. */
 function int8Input(ir: IrModel, plan: Plan, caller: string): Int8Array {
@@ -38,54 +39,6 @@ export function runReferenceTrace(ir: IrModel, input: Int8Array): Map<number, Te
   loadInput(ir, plan, input);
   execute(plan);
   return new Map([...plan.buffers].map(([id, data]) => [id, data.slice()]));
-}
-
-/**
- * Runs one inference of any graph: one array per graph input (graphInputs() order), each of its
- * tensor's dtype and size; returns a copy of the output tensor (Int8Array or Float32Array).
- */
-export function runReferenceTensors(ir: IrModel, inputs: readonly TensorData[]): TensorData {
-  const plan = planFor(ir);
-  if (inputs.length !== plan.inputs.length) {
-    throw new RangeError(`runReferenceTensors: IR "${ir.name}" has ${plan.inputs.length} inputs, got ${inputs.length}`);
-  }
-  plan.inputs.forEach((buffer, i) => {
-    const given = inputs[i];
-    if (given.constructor !== buffer.constructor || given.length !== buffer.length) {
-      const want = `${buffer.length} ${buffer instanceof Float32Array ? 'float32' : 'int8'} values`;
-      const got = `${given.length} ${given instanceof Float32Array ? 'float32' : 'int8'} values`;
-      throw new RangeError(`runReferenceTensors: IR "${ir.name}" input ${i} expects ${want}, got ${got}`);
-    }
-    buffer.set(given);
-  });
-  execute(plan);
-  return plan.output.slice();
-}
-
-const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-
-function bytesOf(data: TensorData): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/**
- * Runs one inference on raw bytes: the graph inputs' bytes back to back (int8, or float32
- * little-endian), as in a tensor file; returns the output tensor's raw bytes.
- */
-export function runReferenceBytes(ir: IrModel, bytes: Uint8Array): Uint8Array {
-  if (!littleEndian) throw new Error('runReferenceBytes: needs a little-endian host');
-  const plan = planFor(ir);
-  const expected = plan.inputs.reduce((n, b) => n + b.byteLength, 0);
-  if (bytes.length !== expected) {
-    throw new RangeError(`runReferenceBytes: IR "${ir.name}" expects ${expected} input bytes per inference, got ${bytes.length}`);
-  }
-  let offset = 0;
-  for (const buffer of plan.inputs) {
-    bytesOf(buffer).set(bytes.subarray(offset, offset + buffer.byteLength));
-    offset += buffer.byteLength;
-  }
-  execute(plan);
-  return bytesOf(plan.output).slice();
 }
 
 /** 0..255 pixels -> the int8 input tensor: q = pixel + pixelOffset (-128). */

@@ -1,6 +1,8 @@
 // QUANTIZE (TFLite Micro's quantize kernel), two forms:
 //  - float32 -> int8 (reference_ops::AffineQuantize): q = clamp(round(x / scale) + zeroPoint),
-//    x / scale in double (the float32 scale widened), std::round (half away from zero);
+//    x / scale divided in float32 (the C casts the scale back to float), then rounded half away
+//    from zero. The float division matters: float32(0.25) / float32(0.1) is 2.5 in float (-> 3)
+//    but 2.49999996 in double (-> 2).
 //  - int8 -> int8 (reference_ops::Requantize, op.rescale = input scale / output scale):
 //    q = clamp(MultiplyByQuantizedMultiplier(x - inputZeroPoint, rescale) + outputZeroPoint).
 import type { IrTensor, QuantizeOp } from '../../ir/types.js';
@@ -15,7 +17,9 @@ export function prepareQuantizeFloat(_op: QuantizeOp, _input: IrTensor, output: 
   const zeroPoint = output.zeroPoint;
   return (inputData, outputData) => {
     for (let i = 0; i < inputData.length; i++) {
-      const v = roundHalfAwayFromZero(inputData[i] / scale) + zeroPoint;
+      // The double quotient rounded once to float32 is the float32 division's result exactly
+      // (a double holds more than twice float32's precision, so the double rounding is harmless).
+      const v = roundHalfAwayFromZero(Math.fround(inputData[i] / scale)) + zeroPoint;
       // NaN has no int8 value (the C cast is undefined); it quantizes to the zero point, 0.0.
       outputData[i] = v < -128 ? -128 : v > 127 ? 127 : Number.isNaN(v) ? zeroPoint : v;
     }

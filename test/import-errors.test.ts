@@ -1,0 +1,210 @@
+// Malformed and unsupported .tflite files, built by changing a conformance model in memory
+// (raw bytes, or decoded, edited and written again): each gets its documented error, and no
+// file ever crashes the importer or produces an IR.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeTflite, type TfliteSpec } from '../src/export/tflite-writer.js';
+import { importTflite, TfliteFormatError, UnsupportedModelError } from '../src/import/import.js';
+import { TensorType } from '../src/import/tflite-schema.js';
+import { UserError } from '../src/util/errors.js';
+import { conformanceBytes, conformanceRoot, specOf } from './helpers/tflite-spec.js';
+
+const present = existsSync(conformanceRoot);
+
+function errorOf(bytes: Uint8Array): Error {
+  try {
+    importTflite(bytes, { label: 'bad.tflite' });
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the import to fail');
+}
+
+function edited(model: string, edit: (s: TfliteSpec) => void): Uint8Array {
+  const spec = specOf(conformanceBytes(model));
+  edit(spec);
+  return writeTflite(spec);
+}
+
+describe.skipIf(!present)('malformed files: "not a valid TFLite model"', () => {
+  const cases: { name: string; bytes: () => Uint8Array; message: RegExp }[] = [
+    {
+      name: 'wrong file identifier',
+      bytes: () => { const b = conformanceBytes('ops/conv_1x1_s2'); b.set([65, 66, 67, 68], 4); return b; },
+      message: /expected the file identifier "TFL3" at bytes 4-7, found "ABCD"/,
+    },
+    { name: 'shorter than a header', bytes: () => conformanceBytes('ops/conv_1x1_s2').subarray(0, 6), message: /at least 8 bytes/ },
+    {
+      name: 'truncated file',
+      bytes: () => { const b = conformanceBytes('ops/conv_1x1_s2'); return b.subarray(0, b.length >> 1); },
+      message: /outside the \d+-byte file|runs past the end/,
+    },
+    {
+      name: 'root offset out of range',
+      bytes: () => { const b = conformanceBytes('ops/conv_1x1_s2'); new DataView(b.buffer).setUint32(0, 0x7ffffff0, true); return b; },
+      message: /model: table at byte \d+ lies outside/,
+    },
+    {
+      name: 'buffer shorter than its tensor',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => { const w = s.tensors.find((t) => t.type === TensorType.INT8 && t.buffer > 0)!; s.buffers[w.buffer] = s.buffers[w.buffer]!.subarray(0, 10); }),
+      message: /holds 10 bytes, shorter than the 128 bytes of a INT8 \[16,1,1,8\] tensor/,
+    },
+    {
+      name: 'operator input index out of range',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.operators[0].inputs[0] = 999)),
+      message: /operators\[0\]\.inputs\[0\]: expected a tensor index in \[0, \d+\], found 999/,
+    },
+    {
+      name: 'opcode index out of range',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.operators[0].opcodeIndex = 7)),
+      message: /opcode_index: expected an index in \[0, 0\] of operator_codes, found 7/,
+    },
+    {
+      name: 'tensor buffer index out of range',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[1].buffer = 99)),
+      message: /tensors\[1\]\.buffer: expected an index in \[0, \d+\] of buffers, found 99/,
+    },
+    {
+      name: 'output shape contradicting the op',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.outputs[0]].shape = [1, 6, 7, 16])),
+      message: /tensors and ops disagree:\n.*op "[^"]+" \(conv2d\)\/output: expected a tensor of shape \[7,7,16\]/,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const err = errorOf(c.bytes());
+      expect(err).toBeInstanceOf(TfliteFormatError);
+      expect(err.message).toMatch(/^bad\.tflite: not a valid TFLite model: /);
+      expect(err.message).toMatch(c.message);
+    });
+  }
+
+  it('200 corrupted copies never crash: each imports or fails with a UserError', () => {
+    const original = conformanceBytes('micro_speech_quantized');
+    let seed = 12345;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    let failures = 0;
+    for (let k = 0; k < 200; k++) {
+      const bytes = original.slice();
+      // Corrupt the FlatBuffer's tables (the first 1.5 KB and the last 2 KB: offsets, vtables,
+      // shapes, indices), where a byte flip changes structure rather than a weight value.
+      for (let j = 0; j < 4; j++) {
+        const at = next() % 2 ? next() % 1536 : bytes.length - 1 - (next() % 2048);
+        bytes[at] = next() & 0xff;
+      }
+      try {
+        importTflite(bytes, { label: 'fuzz.tflite' });
+      } catch (err) {
+        expect(err).toBeInstanceOf(UserError);
+        failures++;
+      }
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(!present)('unsupported models: every problem listed, one line per op', () => {
+  const cases: { name: string; bytes: () => Uint8Array; lines: RegExp[] }[] = [
+    {
+      name: 'an operator tinyforge does not have',
+      bytes: () => edited('ops/softmax_10', (s) => void (s.operatorCodes[0].code = 28)),
+      lines: [/^ {2}op 0 TANH: operator not supported; supported: CONV_2D, DEPTHWISE_CONV_2D, .*DEQUANTIZE$/],
+    },
+    {
+      name: 'dilated convolution',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.operators[0].options![4] = 2)),
+      lines: [/^ {2}op 0 CONV_2D: dilation \[1,2\]; supported: dilation 1$/],
+    },
+    {
+      name: 'fused TANH',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.operators[0].options![3] = 4)),
+      lines: [/^ {2}op 0 CONV_2D: fused activation TANH; supported: fused NONE, RELU, RELU6 or RELU_N1_TO_1$/],
+    },
+    {
+      name: 'int16 activations',
+      bytes: () => edited('ops/softmax_10', (s) => void (s.tensors[s.inputs[0]].type = TensorType.INT16)),
+      lines: [/^ {2}op 0 SOFTMAX: input "[^"]+" is INT16; supported: int8 activations/],
+    },
+    {
+      name: 'float32 activation into a conv',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.inputs[0]].type = TensorType.FLOAT32)),
+      lines: [/^ {2}op 0 CONV_2D: input "[^"]+" is FLOAT32; supported: int8 activations \(float32 only as the graph input of QUANTIZE or output of DEQUANTIZE\)$/],
+    },
+    {
+      name: 'batch 2',
+      bytes: () => edited('ops/softmax_10', (s) => { for (const t of s.tensors) t.shape[0] = 2; }),
+      lines: [/^ {2}op 0 SOFTMAX: input "[^"]+" has batch 2 \(shape \[2,10\]\); supported: batch 1$/],
+    },
+    {
+      name: 'broadcasting ADD',
+      bytes: () => edited('ops/add', (s) => void (s.tensors[s.inputs[1]].shape = [1, 1, 1, 16])),
+      lines: [/^ {2}op 0 ADD: inputs \[1,8,8,16\] \+ \[1,1,1,16\] -> \[1,8,8,16\] \(broadcasting\); supported: two inputs and an output of the same shape$/],
+    },
+    {
+      name: 'MEAN over channels',
+      bytes: () => edited('ops/mean', (s) => {
+        const axes = s.tensors[s.operators[0].inputs[1]];
+        s.buffers[axes.buffer] = new Uint8Array(new Int32Array([3]).buffer);
+        axes.shape = [1];
+      }),
+      lines: [/^ {2}op 0 MEAN: axes \[3\] of a \[1,7,7,24\] input; supported: the mean over H and W/],
+    },
+    {
+      name: 'softmax output quantization',
+      bytes: () => edited('ops/softmax_12', (s) => void (s.tensors[s.outputs[0]].quantization!.zeroPoint = [0])),
+      lines: [/^ {2}op 0 SOFTMAX: output scale 0\.00390625 and zero point 0; supported: output scale 1\/256 and zero point -128/],
+    },
+    {
+      name: 'two graph outputs',
+      bytes: () => edited('ops/add_residual', (s) => void s.outputs.push(s.operators[0].outputs[0])),
+      lines: [/^ {2}model graph: 2 graph outputs; supported: exactly one output$/],
+    },
+    {
+      name: 'several problems at once, in op order',
+      bytes: () => edited('person_detect', (s) => {
+        s.operators[2].options![4] = 2; // CONV_2D dilation
+        s.operatorCodes[s.operators[27].opcodeIndex] = { code: 12 }; // AVERAGE_POOL_2D -> L2_POOL_2D
+        s.operators[30].options![0] = 0; // SOFTMAX beta 0
+      }),
+      lines: [
+        /^ {2}op 2 CONV_2D: dilation \[1,2\]; supported: dilation 1$/,
+        /^ {2}op 27 builtin operator 12: operator not supported; supported: /,
+        /^ {2}op 30 SOFTMAX: beta 0 with input scale [\d.e-]+; supported: /,
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const err = errorOf(c.bytes());
+      expect(err).toBeInstanceOf(UnsupportedModelError);
+      expect((err as UserError).exitCode).toBe(2);
+      const lines = err.message.split('\n');
+      expect(lines[0]).toMatch(/^bad\.tflite: \d+ things? tinyforge cannot compile \(nothing written\):$/);
+      const listed = lines.filter((l) => l.startsWith('  '));
+      expect(listed.length, err.message).toBe(c.lines.length);
+      c.lines.forEach((re, i) => expect(listed[i]).toMatch(re));
+      expect(lines[lines.length - 1]).toMatch(/docs\/ops\.md/);
+    });
+  }
+});
+
+describe.skipIf(!present)('tinyforge import on an unsupported file', () => {
+  it('exits 2, lists the problem and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinyforge-import-'));
+    const file = join(dir, 'tanh.tflite');
+    writeFileSync(file, edited('ops/softmax_10', (s) => void (s.operatorCodes[0].code = 28)));
+    const tsxCli = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(process.execPath, [tsxCli, resolve('src/cli.ts'), 'import', file, '--out', join(dir, 'out')], (err, _out, stderr) => {
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr });
+      });
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/op 0 TANH: operator not supported/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  }, 60_000);
+});
