@@ -9,14 +9,16 @@ import { loadConfig, trainingHash } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
+import { writeExport } from './export/export.js';
 import { importTfliteFile } from './import/file.js';
-import { opsReferenceMarkdown } from './import/ops-doc.js';
+import { registerImportCommands } from './import/cli.js';
 import { formatImportSummary, summarizeImport } from './import/summary.js';
-import { loadIr, saveIr } from './ir/io.js';
+import { loadIr } from './ir/io.js';
 import { formatProfile, profileSpec } from './models/profile.js';
 import { buildSpec } from './models/zoo.js';
 import { packageRoot, runPaths } from './paths.js';
 import { generateStage } from './pipeline/generate-stage.js';
+import { formatImportedVerifyReport, importStage, refuseModelFile, verifyImportedStage, type ImportedVerifyReport } from './pipeline/imported-stage.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
 import { readTrainMetrics, trainStage } from './pipeline/train-stage.js';
@@ -43,6 +45,11 @@ program
     setLogLevel(opts.verbose ? 'debug' : opts.quiet ? 'warn' : 'info');
   });
 
+/** The config's IR: imported afresh from its model file, or the one the quantize step wrote. */
+function irOf(config: Config, paths: ReturnType<typeof runPaths>) {
+  return config.model.file !== null ? importStage(config, paths) : loadIr(paths.ir);
+}
+
 /** Loads the config and starts mirroring the log into its output directory. */
 function openRun(file: string): { config: Config; paths: ReturnType<typeof runPaths> } {
   const config = loadConfig(file);
@@ -60,38 +67,15 @@ program
   .option('--json', 'print the profile as JSON')
   .action((file: string, opts: { json?: boolean }) => {
     const config = loadConfig(file);
+    if (config.model.file !== null) {
+      const ir = importTfliteFile(config.model.file);
+      const summary = summarizeImport(ir);
+      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatImportSummary(ir, summary));
+      return;
+    }
     const profile = profileSpec(buildSpec(config.model));
     if (opts.json) console.log(JSON.stringify(profile, null, 2));
     else console.log(formatProfile(profile, `${config.name}: ${config.model.architecture}`));
-  });
-
-program
-  .command('import')
-  .description('read an int8 .tflite model into model.ir.json; print its layers, weight bytes and planned arena')
-  .argument('<model>', '.tflite file')
-  .option('--out <dir>', 'directory for model.ir.json (default: out/<model name>)')
-  .option('--json', 'print the summary as JSON')
-  .action((file: string, opts: { out?: string; json?: boolean }) => {
-    const ir = importTfliteFile(file);
-    const target = join(opts.out ?? join('out', ir.name), 'model.ir.json');
-    saveIr(target, ir);
-    const summary = summarizeImport(ir);
-    if (opts.json) console.log(JSON.stringify({ ir: target, ...summary }, null, 2));
-    else console.log(`${formatImportSummary(ir, summary)}\nwrote ${target}`);
-  });
-
-program
-  .command('ops')
-  .description('print the TFLite operators tinyforge imports, with their constraints (docs/ops.md)')
-  .option('--markdown [path]', 'write the reference (default docs/ops.md) instead of printing it')
-  .action((opts: { markdown?: string | boolean }) => {
-    if (!opts.markdown) {
-      process.stdout.write(opsReferenceMarkdown());
-      return;
-    }
-    const target = typeof opts.markdown === 'string' ? opts.markdown : join(packageRoot(), 'docs', 'ops.md');
-    writeFileAtomic(target, opsReferenceMarkdown());
-    console.log(target);
   });
 
 program
@@ -101,6 +85,7 @@ program
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
   .action(async (file: string, opts: { force?: boolean }) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'train');
     const result = await trainStage(config, paths, opts);
     console.log(JSON.stringify(result.metrics, null, 2));
   });
@@ -125,6 +110,7 @@ program
   .argument('<config>', 'config file')
   .action(async (file: string) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'quantize');
     const { model, metrics } = await trainedModel(config, paths);
     quantizeStage(config, paths, model, metrics);
   });
@@ -136,6 +122,7 @@ program
   .option('--json', 'print the evaluation as JSON')
   .action(async (file: string, opts: { json?: boolean }) => {
     const { config, paths } = openRun(file);
+    refuseModelFile(config, 'evaluate');
     const { model } = await trainedModel(config, paths);
     const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, loadIr(paths.ir));
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
@@ -146,8 +133,8 @@ program
   .description('write the C99 inference library (model.h, model.c, model_weights.c, kernels) to <out>/c')
   .argument('<config>', 'config file')
   .action((file: string) => {
-    const { paths } = openRun(file);
-    const lib = generateStage(paths, loadIr(paths.ir));
+    const { config, paths } = openRun(file);
+    const lib = generateStage(paths, irOf(config, paths));
     console.log(JSON.stringify({ dir: paths.cDir, files: Object.keys(lib.files), arenaBytes: lib.arenaBytes,
       arenaLowerBoundBytes: lib.arenaLowerBoundBytes, weightsBytes: lib.weightsBytes }, null, 2));
   });
@@ -160,7 +147,7 @@ program
   .option('--hardware', 'link at the chip\'s own addresses (for flashing) instead of the emulator\'s')
   .action(async (file: string, opts: { portable?: boolean; hardware?: boolean }) => {
     const { config, paths } = openRun(file);
-    const { build, footprint, kernelPath } = await buildStage(config, paths, loadIr(paths.ir), {
+    const { build, footprint, kernelPath } = await buildStage(config, paths, irOf(config, paths), {
       portable: opts.portable || undefined,
       target: opts.hardware ? 'hardware' : 'qemu',
       outDir: opts.hardware ? join(paths.firmwareDir, 'hardware') : undefined,
@@ -188,6 +175,13 @@ function finishVerify(report: VerifyReport, json: boolean | undefined): void {
   if (!report.ok) process.exitCode = 1;
 }
 
+function finishImportedVerify(report: ImportedVerifyReport, json: boolean | undefined): void {
+  console.log(json ? JSON.stringify(report) : formatImportedVerifyReport(report));
+  for (const b of report.budgets.filter((x) => !x.ok)) log.error(`budget exceeded: ${describeBudget(b)}`);
+  if (report.mismatches > 0) log.error(`${report.mismatches} inputs differ from the int8 reference`);
+  if (!report.ok) process.exitCode = 1;
+}
+
 program
   .command('verify')
   .description('run the test set on the board in QEMU: bit-exact check against the int8 reference, sizes, instructions, budgets')
@@ -197,6 +191,10 @@ program
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
+    if (config.model.file !== null) {
+      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout }), opts.json);
+      return;
+    }
     const report = await verifyStage(config, paths, loadIr(paths.ir), {
       images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
     });
@@ -220,7 +218,7 @@ program
       console.log(command.map((a) => (/[\s{}"]/.test(a) ? `'${a}'` : a)).join(' '));
       return;
     }
-    await buildStage(config, paths, loadIr(paths.ir), { target: 'hardware', outDir });
+    await buildStage(config, paths, irOf(config, paths), { target: 'hardware', outDir });
     findTool('openocd');
     await execa(command[0], command.slice(1), { stdio: 'inherit', timeout: 120_000 });
   });
@@ -235,8 +233,25 @@ program
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds', (v) => Number.parseInt(v, 10))
   .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file);
+    if (config.model.file !== null) {
+      log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
+      const ir = importStage(config, paths);
+      log.info('[2/2] generate C, build firmware, verify in QEMU against the reference');
+      finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout }), opts.json);
+      return;
+    }
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
+  });
+
+program
+  .command('export')
+  .description("write the config's int8 model as a .tflite file (per-channel weights, fused activations) for TFLite Micro or any TFLite runtime")
+  .argument('<config>', 'config file')
+  .requiredOption('--tflite <file>', 'the .tflite file to write')
+  .action((file: string, opts: { tflite: string }) => {
+    const { config, paths } = openRun(file);
+    console.log(writeExport(irOf(config, paths), opts.tflite, (path, data) => writeFileAtomic(path, data)));
   });
 
 program
@@ -265,6 +280,7 @@ program
   });
 
 registerExperimentCommands(program);
+registerImportCommands(program);
 
 async function main(): Promise<void> {
   try {

@@ -144,12 +144,28 @@ function readChain(path: string, seen: string[]): JsonObject {
   const data = parseJsonFile(path);
   validateFile(path, data);
   const { extends: parent, $schema: _schema, ...own } = data;
+  resolveModelPaths(own, path);
   if (typeof parent !== 'string') return own;
   const parentPath = resolve(dirname(path), parent);
   if (!existsSync(parentPath)) {
     throw new UserError(`${shown(path)}: /extends: file ${shown(parentPath)} not found`);
   }
   return merge(readChain(parentPath, [...seen, path]), own);
+}
+
+/** model.file and model.inputs are relative to the config file that sets them. */
+function resolveModelPaths(own: JsonObject, path: string): void {
+  const model = own.model;
+  if (!isObject(model)) return;
+  const resolved: JsonObject = { ...model };
+  for (const key of ['file', 'inputs']) {
+    const value = model[key];
+    if (typeof value !== 'string') continue;
+    const target = resolve(dirname(path), value);
+    if (!existsSync(target)) throw new UserError(`${shown(path)}: /model/${key}: file ${shown(target)} not found`);
+    resolved[key] = target;
+  }
+  own.model = resolved;
 }
 
 export function loadConfig(file: string): Config {
@@ -186,14 +202,24 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
+/**
+ * The model section as hashed: a zoo model hashes without the model-file fields (so the hashes
+ * of configs written before those fields existed, and of every committed result, stay as they
+ * were); a model file hashes as its path and verification inputs only.
+ */
+function hashedModel(model: Config['model']): object {
+  const { file, inputs, randomInputs, inputSeed, ...zoo } = model;
+  return file === null ? zoo : { file, inputs, randomInputs, inputSeed };
+}
+
 /** Everything that determines the trained float model (a retrain is needed when it changes). */
 export function trainingHash(config: Config): string {
   const { dataset, model, training } = config;
-  return hashOf({ dataset, model, training: { ...training, backend: undefined } });
+  return hashOf({ dataset, model: hashedModel(model), training: { ...training, backend: undefined } });
 }
 
 /** Everything that determines the IR and the firmware; budgets and paths excluded. */
 export function configHash(config: Config): string {
   const { dataset, model, training, quantization, target } = config;
-  return hashOf({ dataset, model, training: { ...training, backend: undefined }, quantization, target });
+  return hashOf({ dataset, model: hashedModel(model), training: { ...training, backend: undefined }, quantization, target });
 }

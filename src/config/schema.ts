@@ -51,7 +51,29 @@ export const configSchema = {
       trainLimit: nullableInt('Use only the first N training images; null = all 60,000.', 1),
       testLimit: nullableInt('Use only the first N test images; null = all 10,000.', 1),
     }),
-    model: section('The architecture from the model zoo and its knobs.', {
+    model: section('The architecture from the model zoo and its knobs, or a .tflite model file to compile.', {
+      file: {
+        type: ['string', 'null'],
+        default: null,
+        description:
+          'An int8 .tflite model (relative to this config) to compile instead of a zoo architecture: ' +
+          'run imports it and skips training, quantization and evaluation; the other model fields are ignored.',
+      },
+      inputs: {
+        type: ['string', 'null'],
+        default: null,
+        description:
+          'For a model file: raw input tensors to verify on (relative to this config), N records of every ' +
+          'graph input in order (int8 bytes, float32 little-endian); null = seeded random inputs.',
+      },
+      randomInputs: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100000,
+        default: 64,
+        description: 'For a model file without inputs: how many seeded random inputs verify runs.',
+      },
+      inputSeed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of those random inputs.' },
       architecture: {
         enum: ['tiny-cnn', 'separable-cnn', 'bottleneck-cnn', 'mlp', 'lenet5', 'keras-cnn'],
         default: 'tiny-cnn',

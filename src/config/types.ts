@@ -22,6 +22,13 @@ export interface DatasetConfig {
 }
 
 export interface ModelConfig {
+  /** An int8 .tflite model to compile instead of a zoo architecture (absolute once loaded). */
+  file: string | null;
+  /** For a model file: raw input records to verify on (absolute once loaded); null = random. */
+  inputs: string | null;
+  /** For a model file without inputs: the number of seeded random inputs. */
+  randomInputs: number;
+  inputSeed: number;
   architecture: Architecture;
   /** Scales every layer's channel count (rounded, at least 1). */
   widthMultiplier: number;

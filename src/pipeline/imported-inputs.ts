@@ -1,0 +1,110 @@
+// The inputs `verify` runs an imported model on, and the reference's outputs for them. An input
+// record is every graph input's bytes, in input order, back to back (int8 bytes; float32
+// little-endian): the layout of the conformance suite's inputs.bin. They come from the config's
+// `model.inputs` file, or are seeded random values when it names none.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Config } from '../config/types.js';
+import { dtypeBytes, graphInputs, tensorSize, type IrModel, type IrTensor } from '../ir/types.js';
+import { runReference } from '../reference/interpreter.js';
+import { UserError } from '../util/errors.js';
+import { Rng } from '../util/random.js';
+
+export interface InputRecords {
+  /** count records of recordBytes bytes each. */
+  bytes: Uint8Array;
+  count: number;
+  recordBytes: number;
+  /** Where they came from, for the report: a file, or "random (seed s)". */
+  source: string;
+}
+
+const tensorOf = (ir: IrModel, id: number): IrTensor => ir.tensors.find((t) => t.id === id)!;
+
+/** Bytes of one record: every graph input, in order. */
+export function inputRecordBytes(ir: IrModel): number {
+  return graphInputs(ir).reduce((sum, i) => sum + tensorSize(tensorOf(ir, i.tensor)) * dtypeBytes(tensorOf(ir, i.tensor)), 0);
+}
+
+export function outputRecordBytes(ir: IrModel): number {
+  const t = tensorOf(ir, ir.output.tensor);
+  return tensorSize(t) * dtypeBytes(t);
+}
+
+export function verifyInputs(config: Config, ir: IrModel): InputRecords {
+  const recordBytes = inputRecordBytes(ir);
+  const file = config.model.inputs;
+  if (file !== null) {
+    const shown = relative(process.cwd(), file) || file;
+    const bytes = new Uint8Array(readFileSync(file));
+    if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
+      throw new UserError(
+        `${shown} (model.inputs): expected a whole number of ${recordBytes}-byte input records ` +
+          `(${describeRecord(ir)}), found ${bytes.length} bytes`,
+      );
+    }
+    return { bytes, count: bytes.length / recordBytes, recordBytes, source: shown };
+  }
+  const count = config.model.randomInputs;
+  return { bytes: randomRecords(ir, count, config.model.inputSeed), count, recordBytes, source: `random (seed ${config.model.inputSeed})` };
+}
+
+function describeRecord(ir: IrModel): string {
+  return graphInputs(ir)
+    .map((i) => tensorOf(ir, i.tensor))
+    .map((t) => `${t.dtype ?? 'int8'} ${t.shape.join('x')}`)
+    .join(' + ');
+}
+
+/**
+ * Seeded random records: int8 inputs uniform over -128..127; a float32 input uniform over the
+ * real range its QUANTIZE can represent, widened by a tenth on each side so clamping is tried.
+ */
+export function randomRecords(ir: IrModel, count: number, seed: number): Uint8Array {
+  const rng = new Rng(seed);
+  const bytes = new Uint8Array(count * inputRecordBytes(ir));
+  const view = new DataView(bytes.buffer);
+  let at = 0;
+  for (let n = 0; n < count; n++) {
+    for (const input of graphInputs(ir)) {
+      const t = tensorOf(ir, input.tensor);
+      if (t.dtype === 'float32') {
+        const [lo, hi] = floatRange(ir, t.id);
+        for (let i = 0; i < tensorSize(t); i++, at += 4) view.setFloat32(at, rng.uniform(lo, hi), true);
+      } else {
+        for (let i = 0; i < tensorSize(t); i++) bytes[at++] = rng.int(256);
+      }
+    }
+  }
+  return bytes;
+}
+
+function floatRange(ir: IrModel, id: number): [number, number] {
+  const q = ir.ops.find((op) => op.kind === 'quantize' && op.input === id);
+  const out = q && tensorOf(ir, q.output);
+  if (!out) return [-1, 1];
+  const lo = out.scale * (-128 - out.zeroPoint);
+  const hi = out.scale * (127 - out.zeroPoint);
+  const margin = (hi - lo) / 10;
+  return [lo - margin, hi + margin];
+}
+
+/** The reference's output bytes for every record. */
+export function referenceOutputs(ir: IrModel, records: InputRecords): Uint8Array {
+  const inputs = graphInputs(ir).map((i) => tensorOf(ir, i.tensor));
+  const output = tensorOf(ir, ir.output.tensor);
+  if (inputs.length !== 1 || inputs[0].dtype === 'float32' || output.dtype === 'float32') {
+    throw new UserError(
+      `${ir.name}: the reference interpreter runs single-input int8 graphs only so far; ` +
+        `this model has ${describeRecord(ir)} -> ${output.dtype ?? 'int8'} ${output.shape.join('x')}`,
+    );
+  }
+  const outBytes = outputRecordBytes(ir);
+  const out = new Uint8Array(records.count * outBytes);
+  for (let n = 0; n < records.count; n++) {
+    const record = records.bytes.subarray(n * records.recordBytes, (n + 1) * records.recordBytes);
+    const result = runReference(ir, new Int8Array(record.buffer, record.byteOffset, record.length));
+    out.set(new Uint8Array(result.buffer, result.byteOffset, result.length), n * outBytes);
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+// The pipeline for a config whose model is a .tflite file: import (instead of train, quantize
+// and evaluate), then generate, build and verify. Verification is bit-exactness only: the
+// firmware's output bytes against the reference's on the config's input records (or seeded
+// random ones); there are no labels, so no accuracy.
+import { relative } from 'node:path';
+import type { Config } from '../config/types.js';
+import { importTfliteFile } from '../import/file.js';
+import { formatImportSummary, summarizeImport } from '../import/summary.js';
+import { saveIr } from '../ir/io.js';
+import type { IrModel } from '../ir/types.js';
+import type { RunPaths } from '../paths.js';
+import { layerResources } from '../profile/resources.js';
+import { runHarness } from '../toolchain/qemu.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { UserError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
+import { outputRecordBytes, referenceOutputs, verifyInputs } from './imported-inputs.js';
+import { buildStage, defaultHarnessTimeoutMs } from './verify-stage.js';
+
+/** Refuses the training-side commands (train, quantize, evaluate) for a model-file config. */
+export function refuseModelFile(config: Config, command: string): void {
+  if (config.model.file === null) return;
+  throw new UserError(
+    `${config.path}: /model/file: this config compiles a model file, so there is nothing to ${command}; ` +
+      'use `tinyforge run` (import, generate, build, verify) or `tinyforge verify`',
+  );
+}
+
+/** Imports config.model.file and writes it as the run's model.ir.json. */
+export function importStage(config: Config, paths: RunPaths): IrModel {
+  const file = config.model.file;
+  if (file === null) throw new Error('importStage: the config names no model file');
+  const ir = importTfliteFile(file, relative(process.cwd(), file) || file);
+  saveIr(paths.ir, ir);
+  log.info(formatImportSummary(ir, summarizeImport(ir)));
+  return ir;
+}
+
+export interface ImportedVerifyReport {
+  config: string;
+  model: string;
+  sha256: string;
+  board: string;
+  kernelPath: 'dsp' | 'portable';
+  /** The config's input file, or "random (seed s)". */
+  inputs: string;
+  count: number;
+  /** Inputs whose output bytes differ from the reference's (0 when bit-exact). */
+  mismatches: number;
+  /** The first few: the input, how many output bytes differ, and 8 bytes from the first that does. */
+  firstMismatches: { input: number; differingBytes: number; firstByte: number; expected: number[]; actual: number[] }[];
+  flashBytes: number;
+  ramBytes: number;
+  weightsBytes: number;
+  codeBytes: number;
+  stackBytes: number;
+  arenaBytes: number;
+  instructionsPerInference: number;
+  instructionsMin: number;
+  instructionsMax: number;
+  macs: number;
+  instructionsPerMac: number;
+  latencyMs: number;
+  budgets: BudgetCheck[];
+  ok: boolean;
+}
+
+export async function verifyImportedStage(config: Config, paths: RunPaths, ir: IrModel, opts: { timeoutMs?: number } = {}): Promise<ImportedVerifyReport> {
+  if (config.budgets.minAccuracy !== null) {
+    throw new UserError(`${config.path}: /budgets/minAccuracy: a model file has no labels to measure accuracy on; set it to null`);
+  }
+  const records = verifyInputs(config, ir);
+  const expected = referenceOutputs(ir, records);
+  const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
+  const macs = layerResources(ir).reduce((a, l) => a + l.macs, 0);
+  log.info(`running ${records.count} inputs (${records.source}) on ${board.name} in QEMU (${board.qemu.machine})`);
+  const onTarget = await runHarness({
+    board, elf: build.elf, images: records.bytes, imageSize: records.recordBytes, workDir: paths.firmwareDir,
+    timeoutMs: opts.timeoutMs ?? defaultHarnessTimeoutMs(records.count, macs),
+  });
+  const outBytes = outputRecordBytes(ir);
+  const actual = new Uint8Array(onTarget.logits.buffer, onTarget.logits.byteOffset, onTarget.logits.length);
+  if (actual.length !== expected.length) {
+    throw new UserError(`${build.elf}: the firmware returned ${actual.length / records.count} output bytes per input, the model has ${outBytes}`);
+  }
+  const firstMismatches: ImportedVerifyReport['firstMismatches'] = [];
+  let mismatches = 0;
+  for (let n = 0; n < records.count; n++) {
+    const want = expected.subarray(n * outBytes, (n + 1) * outBytes);
+    const got = actual.subarray(n * outBytes, (n + 1) * outBytes);
+    const differing = want.reduce((k, v, i) => k + (v === got[i] ? 0 : 1), 0);
+    if (differing === 0) continue;
+    mismatches++;
+    if (firstMismatches.length < 10) {
+      const firstByte = want.findIndex((v, i) => v !== got[i]);
+      const window = (b: Uint8Array): number[] => Array.from(new Int8Array(b.buffer, b.byteOffset + firstByte, Math.min(8, outBytes - firstByte)));
+      firstMismatches.push({ input: n, differingBytes: differing, firstByte, expected: window(want), actual: window(got) });
+    }
+  }
+  const instructions = Array.from(onTarget.instructions);
+  const mean = instructions.reduce((a, b) => a + b, 0) / records.count;
+  const latencyMs = (mean / board.clockHz) * 1000;
+  const f = footprint.sizes;
+  const budgets = checkBudgets(config.budgets, { flashBytes: f.flashBytes, ramBytes: f.ramBytes, accuracy: 0, instructionsPerInference: mean, latencyMs });
+  const report: ImportedVerifyReport = {
+    config: config.name,
+    model: ir.metadata.source?.file ?? ir.name,
+    sha256: ir.metadata.source?.sha256 ?? '',
+    board: board.name,
+    kernelPath,
+    inputs: records.source,
+    count: records.count,
+    mismatches,
+    firstMismatches,
+    flashBytes: f.flashBytes,
+    ramBytes: f.ramBytes,
+    weightsBytes: f.weightsBytes,
+    codeBytes: f.codeBytes,
+    stackBytes: f.stackBytes,
+    arenaBytes: lib.arenaBytes,
+    instructionsPerInference: mean,
+    instructionsMin: Math.min(...instructions),
+    instructionsMax: Math.max(...instructions),
+    macs,
+    instructionsPerMac: macs > 0 ? mean / macs : 0,
+    latencyMs,
+    budgets,
+    ok: mismatches === 0 && budgets.every((b) => b.ok),
+  };
+  writeJsonAtomic(paths.verifyReport, report);
+  return report;
+}
+
+export function formatImportedVerifyReport(r: ImportedVerifyReport): string {
+  return [
+    `model:                     ${r.model} (sha256 ${r.sha256.slice(0, 16)}...)`,
+    `board:                     ${r.board} (${r.kernelPath} kernels)`,
+    `inputs:                    ${r.count} (${r.inputs})`,
+    `bit-exact:                 ${r.mismatches === 0 ? 'yes, every output byte equal to the reference' : `NO: ${r.mismatches} inputs differ`}`,
+    ...r.firstMismatches.slice(0, 5).map(
+      (m) => `  input ${m.input}: ${m.differingBytes} bytes differ; from byte ${m.firstByte}: [${m.actual.join(', ')}] vs reference [${m.expected.join(', ')}]`,
+    ),
+    `flash (deployable):        ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ${r.codeBytes}`,
+    `RAM (deployable):          ${r.ramBytes} bytes (arena ${r.arenaBytes}, stack ${r.stackBytes})`,
+    `instructions/inference:    ${Math.round(r.instructionsPerInference)} (min ${r.instructionsMin}, max ${r.instructionsMax})`,
+    `instructions/MAC:          ${r.instructionsPerMac.toFixed(2)} (${r.macs} MACs)`,
+    `latency at board clock:    ${r.latencyMs.toFixed(3)} ms (1 instruction/cycle)`,
+    ...(r.budgets.length ? ['budgets:', ...r.budgets.map((b) => `  ${describeBudget(b)}`)] : ['budgets:                   none set']),
+  ].join('\n');
+}
