@@ -68,6 +68,49 @@ class GraphBuilder {
     return out;
   }
 
+  /** Per-channel requantization for `channels` outputs from an input of scale inScale. */
+  private requant(channels: number, inScale: number, outScale: number) {
+    const weightScale = Float64Array.from({ length: channels }, () => this.rng.uniform(0.002, 0.02));
+    const multiplier = new Int32Array(channels);
+    const shift = new Int32Array(channels);
+    weightScale.forEach((ws, k) => ({ multiplier: multiplier[k], shift: shift[k] } = quantizeMultiplier((inScale * ws) / outScale)));
+    return { multiplier, shift, weightScale };
+  }
+
+  /** Depthwise conv, 'valid' padding plus `pad` rows/columns on each side, ReLU. */
+  depthwise(input: IrTensor, m: number, kernel: [number, number], stride: [number, number], pad: [number, number]): IrTensor {
+    const [h, w, c] = input.shape as [number, number, number];
+    const oh = Math.floor((h + 2 * pad[0] - kernel[0]) / stride[0]) + 1;
+    const ow = Math.floor((w + 2 * pad[1] - kernel[1]) / stride[1]) + 1;
+    const out = this.tensor([oh, ow, c * m], 0.05, -10);
+    const weights = Int8Array.from({ length: kernel[0] * kernel[1] * c * m }, () => this.rng.int(-127, 127));
+    const bias = Int32Array.from({ length: c * m }, () => this.rng.int(-3000, 3000));
+    const padding = { top: pad[0], bottom: pad[0], left: pad[1], right: pad[1] };
+    this.ops.push({ kind: 'depthwise_conv2d', name: `dw${this.ops.length}`, input: input.id, output: out.id, kernel, stride, padding, depthMultiplier: m, weights, bias, requant: this.requant(c * m, input.scale, out.scale), clamp: { min: -10, max: 127 } });
+    return out;
+  }
+
+  /** Conv with any kernel and stride, 'valid' padding. */
+  convValid(input: IrTensor, outC: number, kernel: [number, number], stride: [number, number]): IrTensor {
+    const [h, w, c] = input.shape as [number, number, number];
+    const out = this.tensor([Math.floor((h - kernel[0]) / stride[0]) + 1, Math.floor((w - kernel[1]) / stride[1]) + 1, outC], 0.06, 4);
+    const weights = Int8Array.from({ length: outC * kernel[0] * kernel[1] * c }, () => this.rng.int(-127, 127));
+    const bias = Int32Array.from({ length: outC }, () => this.rng.int(-3000, 3000));
+    const padding = { top: 0, bottom: 0, left: 0, right: 0 };
+    this.ops.push({ kind: 'conv2d', name: `conv${this.ops.length}`, input: input.id, output: out.id, kernel, stride, padding, weights, bias, requant: this.requant(outC, input.scale, out.scale), clamp: { min: -128, max: 127 } });
+    return out;
+  }
+
+  /** Fully connected on any input rank. */
+  fc(input: IrTensor, units: number): IrTensor {
+    const out = this.tensor([units], 0.08, 2);
+    const n = tensorSize(input);
+    const weights = Int8Array.from({ length: units * n }, () => this.rng.int(-127, 127));
+    const bias = Int32Array.from({ length: units }, () => this.rng.int(-3000, 3000));
+    this.ops.push({ kind: 'fully_connected', name: `fc${this.ops.length}`, input: input.id, output: out.id, weights, bias, requant: this.requant(units, input.scale, out.scale), clamp: { min: -128, max: 127 } });
+    return out;
+  }
+
   add(a: IrTensor, b: IrTensor, outScale: number, outZp: number, relu = false): IrTensor {
     const out = this.tensor([...a.shape], outScale, outZp);
     const clamp = { min: relu ? outZp : -128, max: 127 };
@@ -120,16 +163,18 @@ function residualIr(): IrModel {
 }
 
 /** A 1-D float model: float32 [37] -> QUANTIZE -> SOFTMAX (one row of 37, a large input scale:
- * most differences below diffMin) -> DEQUANTIZE -> float32 [37]. */
+ * most differences below diffMin), ADDed back to the quantized input (so that every quantized
+ * value shows in the output) -> DEQUANTIZE -> float32 [37]. */
 function floatVectorIr(): IrModel {
   const b = new GraphBuilder();
   const x = b.tensor([37], 1, 0, 'float32');
-  const q = b.tensor([37], 0.3, -5);
+  const q = b.tensor([37], Math.fround(0.3), -5);
   b.op({ kind: 'quantize', input: x.id, output: q.id });
   const p = b.tensor([37], 1 / 256, -128);
-  b.op({ kind: 'softmax', input: q.id, output: p.id, beta: 1, ...softmaxParams(1, 0.3) });
+  b.op({ kind: 'softmax', input: q.id, output: p.id, beta: 1, ...softmaxParams(1, q.scale) });
+  const sum = b.add(q, p, Math.fround(0.25), 3);
   const y = b.tensor([37], 1, 0, 'float32');
-  b.op({ kind: 'dequantize', input: p.id, output: y.id });
+  b.op({ kind: 'dequantize', input: sum.id, output: y.id });
   return b.build('float-vector', [x], y);
 }
 
@@ -149,6 +194,22 @@ function twoInputRank2Ir(): IrModel {
   return b.build('two-input-rank2', [a, c], m);
 }
 
+/**
+ * The layer shapes of imported models the zoo never makes: depthwise with depth multiplier 8 at
+ * stride 1 (and SAME-like padding), 5x1 and 15x1 depthwise kernels (depth multiplier 1 on 4
+ * channels: the four-channel path), a 1x7 conv at stride (1, 3), a fully connected layer on a
+ * rank-3 input, an input zero point of -1.
+ */
+function importedShapesIr(): IrModel {
+  const b = new GraphBuilder();
+  const x = b.tensor([20, 9, 1], 0.03, -1);
+  const dm8 = b.depthwise(x, 8, [3, 3], [1, 1], [1, 1]); // [20, 9, 8]
+  const k5 = b.depthwise(b.convValid(dm8, 4, [1, 1], [1, 1]), 1, [5, 1], [1, 1], [2, 0]); // [20, 9, 4]
+  const k15 = b.depthwise(k5, 1, [15, 1], [1, 1], [0, 0]); // [6, 9, 4]
+  const wide = b.convValid(k15, 6, [1, 7], [1, 3]); // [6, 1, 6]
+  return b.build('imported-shapes', [x], b.fc(wide, 5));
+}
+
 /** Random inputs for every graph input, back to back: int8 (saturated records first), or float32 values around the quantization range (ties, zero, huge and tiny values included). */
 function randomRecords(ir: IrModel, count: number, seed: number): Uint8Array[] {
   const rng = new SeededRandom(seed);
@@ -162,8 +223,12 @@ function randomRecords(ir: IrModel, count: number, seed: number): Uint8Array[] {
     for (const t of inputs) {
       for (let i = 0; i < tensorSize(t); i++) {
         if (t.dtype === 'float32') {
+          // Record 0: zero, huge and tiny values; record 1: x = (j + 1/2) * scale, whose float32
+          // quotient x / scale is often exactly a tie (a double quotient is not): TFLite's float32
+          // division decides the rounding there.
           const special = [0, -0, 1e30, -1e30, 1e-30, 0.15, -0.15, 0.45, 1.5 * 0.3][i % 9]!;
-          view.setFloat32(at, k < 2 ? special : rng.uniform(-45, 45), true);
+          const tie = Math.fround((i - tensorSize(t) / 2 + 0.5) * Math.fround(0.3));
+          view.setFloat32(at, k === 0 ? special : k === 1 ? tie : rng.uniform(-45, 45), true);
           at += 4;
         } else {
           record[at++] = (k === 0 ? -128 : k === 1 ? 127 : rng.int(-128, 127)) & 0xff;
@@ -211,8 +276,12 @@ describe('generated C for graph ops equals the reference byte for byte (host, AS
     await expectBitExact(residualIr(), 60);
   });
 
-  it('1-D float32 vector through QUANTIZE, SOFTMAX (most entries below diffMin), DEQUANTIZE', async () => {
+  it('1-D float32 vector through QUANTIZE (rounding ties), SOFTMAX (most entries below diffMin), ADD, DEQUANTIZE', async () => {
     await expectBitExact(floatVectorIr(), 60);
+  });
+
+  it('layer shapes of imported models: depth multiplier 8 at stride 1, 5x1 and 15x1 depthwise, 1x7 conv at stride (1, 3), FC on a rank-3 input', async () => {
+    await expectBitExact(importedShapesIr(), 60);
   });
 
   it('rank-2 inputs: PAD, CONCATENATION on axis 0, SOFTMAX rows of 300, MEAN over axis 0', async () => {
