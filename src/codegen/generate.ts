@@ -73,8 +73,14 @@ const KERNEL_FILE: Record<Exclude<OpKind, 'reshape'>, string> = {
   dequantize: 'tinyforge_dequantize.c',
 };
 
-const MODEL_FILE_DESCRIPTIONS: Record<string, (p: string, image: boolean) => string> = {
-  '.h': (p, image) => `the API: \`${p}_predict\`${image ? `, \`${p}_predict_u8\`` : ''}, the float I/O helpers of int8 edges and the model constants (input and output shape, type and quantization, arena size, version, hash, ...)`,
+/** What the API header declares besides <prefix>_predict and the constants. */
+interface ApiExtras {
+  image: boolean;
+  floatHelpers: boolean;
+}
+
+const MODEL_FILE_DESCRIPTIONS: Record<string, (p: string, api: ApiExtras) => string> = {
+  '.h': (p, api) => `the API: \`${p}_predict\`${api.image ? `, \`${p}_predict_u8\`` : ''}${api.floatHelpers ? ', the float I/O helpers' : ''} and the model constants (input and output shape, type and quantization, arena size, version, hash, ...)`,
   '.c': () => 'the activation arena (also holding the convolutions\' im2col scratch) and the predict functions: one kernel call per layer',
   '_weights.h': () => 'declarations of the constant arrays (internal)',
   '_weights.c': () => 'int8 weights (conv2d: in the kernel\'s layout), int32 biases (conv2d, fully connected: input offset folded in) and requantization multipliers/shifts, all `const` (flash)',
@@ -203,9 +209,15 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
   const kernels = kernelFiles(layers);
 
   const fileList = [...modelFiles(prefix), ...kernels];
+  // The float helpers convert between real values and the int8 API arrays: only where that
+  // array is int8 (a float32 edge is already quantized / dequantized by the graph itself) and,
+  // for the input, where one scale covers it (a single graph input).
+  const quantizeInputHelper = input.ctype === 'int8_t' && !input.multi;
+  const dequantizeOutputHelper = output.ctype === 'int8_t';
+  const api = { image: input.image, floatHelpers: quantizeInputHelper || dequantizeOutputHelper };
   const describeFile = (name: string): string => {
     const suffix = Object.keys(MODEL_FILE_DESCRIPTIONS).find((s) => name === `${prefix}${s}`);
-    return suffix ? MODEL_FILE_DESCRIPTIONS[suffix]!(prefix, input.image) : FILE_DESCRIPTIONS[name] ?? '';
+    return suffix ? MODEL_FILE_DESCRIPTIONS[suffix]!(prefix, api) : FILE_DESCRIPTIONS[name] ?? '';
   };
   const view = {
     // Every model-specific name in the templates is built from these two (several models link
@@ -223,11 +235,8 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
     provenance,
     input,
     output,
-    // The float helpers convert between real values and the int8 API arrays: only where that
-    // array is int8 (a float32 edge is already quantized / dequantized by the graph itself) and,
-    // for the input, where one scale covers it (a single graph input).
-    quantizeInputHelper: input.ctype === 'int8_t' && !input.multi,
-    dequantizeOutputHelper: output.ctype === 'int8_t',
+    quantizeInputHelper,
+    dequantizeOutputHelper,
     arenaBytes: plan.arenaBytes,
     lowerBound: plan.lowerBoundBytes,
     strategy: plan.strategy,
