@@ -211,7 +211,7 @@ describe('harness failures', () => {
     // The firmware's images are 784 bytes; a host that believes they are 1568 must find out.
     const images = new Uint8Array(2 * 1568);
     const run = runHarness({ board: 'mps2-an386', elf, images, imageSize: 1568, workDir, timeoutMs: TIMEOUT_MS, processes: 1 });
-    await expect(run).rejects.toThrow(/MODEL_INPUT_SIZE is 784, but the images are 1568 bytes/);
+    await expect(run).rejects.toThrow(/takes 784-byte input records .*, but the records given are 1568 bytes/);
   });
 
   it('kills a firmware that never finishes and says it hung', async () => {

@@ -25,7 +25,8 @@ import { loadIr } from '../src/ir/io.js';
 import type { IrModel } from '../src/ir/types.js';
 import { runPaths } from '../src/paths.js';
 import { generateStage, type GenerateStageResult } from '../src/pipeline/generate-stage.js';
-import { argmax, pixelsToInput, runReference } from '../src/reference/interpreter.js';
+import { argmax, pixelsToInput, runReference, runReferenceBytes } from '../src/reference/interpreter.js';
+import { everyGraphOpIr } from './helpers/graph-ir.js';
 import { loadBoard } from '../src/toolchain/boards.js';
 import { buildFirmware, memoryScript } from '../src/toolchain/build.js';
 import { buildFootprint, footprintCheckImage, runFootprintCheck } from '../src/toolchain/footprint.js';
@@ -281,6 +282,33 @@ describe('Arduino and PlatformIO layouts, compiled file by file', () => {
     const exe = await buildSketch('platformio', [read(tiny), read(nano)], join(pkg(nano, 'platformio'), 'examples', 'classify', 'classify.ino'));
     const { stdout } = await execa(exe);
     const expected = argmax(runReference(nano.ir, pixelsToInput(nano.ir, image(0))));
+    expect(stdout).toContain(`class ${expected} (expected ${expected}),`);
+  }, 120_000);
+});
+
+describe('the example sketch of a model that is not an image model', () => {
+  it('float32 graph (QUANTIZE first, DEQUANTIZE last): the sketch calls <prefix>_predict on float values and prints the reference class', async () => {
+    const ir = everyGraphOpIr();
+    const dir = join(scratch, 'vec');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'vec.json');
+    writeFileSync(file, JSON.stringify({ extends: join(ROOT, 'configs', 'default.json'), output: { dir: join(dir, 'out') } }));
+    const config = loadConfig(file);
+    const paths = runPaths(config.output.dir);
+    mkdirSync(paths.root, { recursive: true });
+    const stage = generateStage(config, paths, ir, { packages: ['arduino'] });
+    expect(stage.hasPredictU8).toBe(false);
+    const pkgDir = stage.packages.arduino!;
+    const sketch = readFileSync(join(pkgDir, 'examples', 'classify', 'classify.ino'), 'utf8');
+    expect(sketch).toContain('vec_predict(sample_input, output)');
+    expect(sketch).not.toContain('predict_u8');
+    const sample = readFileSync(join(pkgDir, 'examples', 'classify', 'sample_input.h'), 'utf8');
+    expect(sample).toMatch(/static const float sample_input\[32\] = \{/);
+    const values = Float32Array.from(/\{([^}]*)\}/.exec(sample)![1]!.split(',').filter((v) => v.trim() !== '').map((v) => Number(v.trim().replace(/f$/, ''))));
+    const out = runReferenceBytes(ir, new Uint8Array(values.buffer));
+    const expected = argmax(new Float32Array(out.buffer, out.byteOffset, out.length / 4));
+    const exe = await buildSketch('vec-arduino', [{ dir: pkgDir, srcDir: 'src', flags: ['-Os'] }], join(pkgDir, 'examples', 'classify', 'classify.ino'));
+    const { stdout } = await execa(exe);
     expect(stdout).toContain(`class ${expected} (expected ${expected}),`);
   }, 120_000);
 });

@@ -1,14 +1,17 @@
 /*
- * On-target test harness: runs the generated model over images read from a host file and writes
+ * On-target test harness: runs the generated model over inputs read from a host file and writes
  * each result back, all through semihosting (QEMU: -semihosting-config enable=on,target=native).
  *
  * Command line (QEMU -append; SYS_GET_CMDLINE puts the image name first, which is skipped):
- *     in=<image file> out=<result file> offset=<first image> count=<number of images>
- * Image file: raw uint8 pixels, FW_MODEL_INPUT_SIZE bytes per image, images back to back; the
- *     harness reads images offset .. offset+count-1, one at a time (RAM stays small).
- * Result file: a 16-byte header, then one record per image, all little-endian:
- *     header  "TFH1", uint32 FW_MODEL_INPUT_SIZE, uint32 FW_MODEL_NUM_CLASSES, uint32 count
- *     record  uint8 class, int8 logits[FW_MODEL_NUM_CLASSES], uint32 SysTick ticks of the inference
+ *     in=<input file> out=<result file> offset=<first input> count=<number of inputs>
+ * Input file: records back to back; the harness reads records offset .. offset+count-1, one at a
+ *     time (RAM stays small). Image models (FW_MODEL_HAS_PREDICT_U8): raw uint8 pixels,
+ *     FW_MODEL_INPUT_SIZE bytes per image, through fw_model_predict_u8. Any other model: the input
+ *     tensor's raw bytes (FW_MODEL_INPUT_BYTES: int8, or float32 little-endian), through fw_model_predict.
+ * Result file: a 16-byte header, then one record per input, all little-endian:
+ *     header  "TFH1", uint32 input record bytes, uint32 FW_MODEL_OUTPUT_BYTES, uint32 count
+ *     record  uint8 class, the output's FW_MODEL_OUTPUT_BYTES (the int8 logits of a classifier),
+ *             uint32 SysTick ticks of the inference
  * Exit status: 0, or one of firmware/startup/exit_codes.h (with a message on stderr).
  */
 #include <stdio.h>
@@ -21,7 +24,12 @@
 #include "ticks.h"
 
 #define HEADER_SIZE 16
-#define RECORD_SIZE (1 + FW_MODEL_NUM_CLASSES + 4)
+#define RECORD_SIZE (1 + FW_MODEL_OUTPUT_BYTES + 4)
+#if defined(FW_MODEL_HAS_PREDICT_U8)
+#define INPUT_RECORD_BYTES FW_MODEL_INPUT_SIZE
+#else
+#define INPUT_RECORD_BYTES FW_MODEL_INPUT_BYTES
+#endif
 
 struct harness_args {
     const char *in;
@@ -32,8 +40,12 @@ struct harness_args {
 
 /* Static rather than on the stack: the stack is 2 KB on the smallest boards. */
 static char cmdline[512];
-static uint8_t pixels[FW_MODEL_INPUT_SIZE];
+static fw_model_input_t input[FW_MODEL_INPUT_SIZE];
 static uint8_t record[RECORD_SIZE];
+#if defined(FW_MODEL_OUTPUT_FLOAT32)
+/* float32 outputs are written here (aligned) and copied into the record. */
+static fw_model_output_t output[FW_MODEL_OUTPUT_SIZE];
+#endif
 
 #define NO_IMAGE (-1L)
 
@@ -118,10 +130,10 @@ int main(void)
     FILE *in = fopen(args.in, "rb");
     if (in == NULL)
         fail(EXIT_OPEN_INPUT, "cannot open the image file", NO_IMAGE);
-    /* Unbuffered: each image is one semihosting read straight into `pixels`, and stdio
+    /* Unbuffered: each record is one semihosting read straight into `input`, and stdio
      * allocates no buffer from the small heap. */
     setvbuf(in, NULL, _IONBF, 0);
-    if (fseek(in, (long)(args.offset * FW_MODEL_INPUT_SIZE), SEEK_SET) != 0)
+    if (fseek(in, (long)(args.offset * INPUT_RECORD_BYTES), SEEK_SET) != 0)
         fail(EXIT_READ_INPUT, "cannot seek to the first image", (long)args.offset);
 
     FILE *out = fopen(args.out, "wb");
@@ -130,24 +142,35 @@ int main(void)
     setvbuf(out, NULL, _IONBF, 0);
 
     uint8_t header[HEADER_SIZE] = { 'T', 'F', 'H', '1' };
-    put_u32(header + 4, FW_MODEL_INPUT_SIZE);
-    put_u32(header + 8, FW_MODEL_NUM_CLASSES);
+    put_u32(header + 4, INPUT_RECORD_BYTES);
+    put_u32(header + 8, FW_MODEL_OUTPUT_BYTES);
     put_u32(header + 12, (uint32_t)args.count);
     if (fwrite(header, 1, sizeof header, out) != sizeof header)
         fail(EXIT_WRITE_OUTPUT, "cannot write the result file header", NO_IMAGE);
 
     for (unsigned long i = 0; i < args.count; i++) {
         unsigned long image = args.offset + i;
-        if (fread(pixels, 1, sizeof pixels, in) != sizeof pixels)
+        if (fread(input, 1, INPUT_RECORD_BYTES, in) != INPUT_RECORD_BYTES)
             fail(EXIT_READ_INPUT, "the image file ends before the requested range", (long)image);
 
-        int8_t *logits = (int8_t *)(record + 1);
+#if defined(FW_MODEL_OUTPUT_FLOAT32)
+        fw_model_output_t *result = output;
+#else
+        fw_model_output_t *result = (fw_model_output_t *)(record + 1); /* int8: straight into the record */
+#endif
         ticks_start();
-        int predicted = fw_model_predict_u8(pixels, logits);
+#if defined(FW_MODEL_HAS_PREDICT_U8)
+        int predicted = fw_model_predict_u8((const uint8_t *)input, result);
+#else
+        int predicted = fw_model_predict(input, result);
+#endif
         uint32_t ticks = ticks_now();
 
         record[0] = (uint8_t)predicted;
-        put_u32(record + 1 + FW_MODEL_NUM_CLASSES, ticks);
+#if defined(FW_MODEL_OUTPUT_FLOAT32)
+        memcpy(record + 1, output, FW_MODEL_OUTPUT_BYTES);
+#endif
+        put_u32(record + 1 + FW_MODEL_OUTPUT_BYTES, ticks);
         if (fwrite(record, 1, sizeof record, out) != sizeof record)
             fail(EXIT_WRITE_OUTPUT, "cannot write a result", (long)image);
     }

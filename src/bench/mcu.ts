@@ -1,20 +1,25 @@
 // The MCU benchmark: one quantized model on every QEMU board, through the portable kernels and,
 // where the core has the DSP extension, the DSP kernels. For each: the harness firmware's flash
 // and RAM, the deployable figures of the footprint firmware (src/toolchain/footprint.ts), and
-// instructions per inference over the first MNIST test images (QEMU -icount, exact to a SysTick
-// tick) and per MAC. The logits are also compared with the int8 reference, image by image.
+// instructions per inference (QEMU -icount, exact to a SysTick tick) and per MAC. The outputs are
+// also compared with the int8 reference, input by input.
 //
 //   node dist/bench/mcu.js [model.ir.json] [--images <n>]     (defaults: out/default/model.ir.json, 50)
+//       a zoo model on the first n MNIST test images;
+//   node dist/bench/mcu.js <model.tflite> [--inputs <records.bin>] [--images <n>]
+//       an imported model on the first n records of a raw input file (the graph inputs' bytes,
+//       back to back; default: inputs.bin beside the model, as in ../shared/conformance).
 //
 // Prints a table and writes the same rows to out/bench/mcu.json. Work files go to out/bench/mcu/.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { generateLibrary, writeLibrary } from '../codegen/generate.js';
 import { loadDataset } from '../data/datasets.js';
+import { importTflite } from '../import/import.js';
 import { loadIr } from '../ir/io.js';
 import { tensorSize, type IrModel } from '../ir/types.js';
 import { layerResources } from '../profile/resources.js';
-import { evaluateReference } from '../reference/interpreter.js';
+import { evaluateReference, runReferenceBytes } from '../reference/interpreter.js';
 import { listBoards, loadBoard, type Board } from '../toolchain/boards.js';
 import { buildFirmware } from '../toolchain/build.js';
 import { buildFootprint } from '../toolchain/footprint.js';
@@ -55,6 +60,8 @@ export interface McuBenchReport {
   ir: string;
   model: string;
   images: number;
+  /** What the inputs were (MNIST test images, or the records of a file). */
+  inputs: string;
   /** Sum over conv2d / depthwise / fully connected of full-window MACs (src/profile/resources.ts). */
   macs: number;
   weightsBytes: number | null;
@@ -68,22 +75,40 @@ export function modelMacs(ir: IrModel): number {
   return layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
 }
 
-function parseArgs(argv: string[]): { irPath: string; images: number } {
+function parseArgs(argv: string[]): { irPath: string; images: number; inputs?: string } {
   let irPath: string | undefined;
   let images = DEFAULT_IMAGES;
+  let inputs: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--images') {
+    if (argv[i] === '--inputs') {
+      inputs = argv[++i];
+    } else if (argv[i] === '--images') {
       images = Number(argv[++i]);
       if (!Number.isInteger(images) || images < 1 || images > 10000) {
         throw new UserError(`bench:mcu: --images expects a whole number of test images from 1 to 10000, got "${argv[i]}"`);
       }
     } else if (argv[i].startsWith('-')) {
-      throw new UserError(`bench:mcu: unknown option ${argv[i]} (usage: node dist/bench/mcu.js [model.ir.json] [--images <n>])`);
+      throw new UserError(
+        `bench:mcu: unknown option ${argv[i]} (usage: node dist/bench/mcu.js [model.ir.json | model.tflite] [--inputs <records.bin>] [--images <n>])`,
+      );
     } else {
       irPath = argv[i];
     }
   }
-  return { irPath: irPath ?? DEFAULT_IR, images };
+  return { irPath: irPath ?? DEFAULT_IR, images, inputs };
+}
+
+/** What the boards run and what they must output: records of recordBytes, expected outputs of outputBytes each. */
+interface BenchData {
+  records: Uint8Array;
+  recordBytes: number;
+  count: number;
+  expected: Uint8Array;
+  outputBytes: number;
+  /** MNIST labels (zoo models): accuracy is reported. */
+  labels?: Uint8Array;
+  /** What the records are, for the table's title. */
+  describe: string;
 }
 
 function emptyRow(board: Board, path: 'portable' | 'dsp'): McuBenchRow {
@@ -95,11 +120,7 @@ function emptyRow(board: Board, path: 'portable' | 'dsp'): McuBenchRow {
   };
 }
 
-async function benchOne(
-  board: Board, path: 'portable' | 'dsp', cDir: string, workDir: string,
-  data: { images: Uint8Array; labels: Uint8Array; count: number; reference: { logits: Int8Array } },
-  numClasses: number, macs: number,
-): Promise<McuBenchRow> {
+async function benchOne(board: Board, path: 'portable' | 'dsp', cDir: string, workDir: string, data: BenchData, macs: number): Promise<McuBenchRow> {
   const row = emptyRow(board, path);
   const portable = path === 'portable';
   try {
@@ -114,28 +135,29 @@ async function benchOne(
     row.ramBytes = harness.sizes.ram.used;
 
     const run = await runHarness({
-      board, elf: harness.elf, images: data.images, workDir: join(workDir, 'run'), timeoutMs: 60_000 + data.count * 200,
+      board, elf: harness.elf, images: data.records, imageSize: data.recordBytes, workDir: join(workDir, 'run'),
+      timeoutMs: 60_000 + data.count * Math.max(200, macs / 10_000),
     });
     const instructions = Array.from(run.instructions);
     const mean = instructions.reduce((a, b) => a + b, 0) / instructions.length;
     row.instructionsPerInference = mean;
     row.instructionsMin = Math.min(...instructions);
     row.instructionsMax = Math.max(...instructions);
-    row.instructionsPerMac = mean / macs;
+    row.instructionsPerMac = macs > 0 ? mean / macs : null;
     let mismatches = 0;
     let correct = 0;
     for (let i = 0; i < data.count; i++) {
-      const at = i * numClasses;
-      for (let k = 0; k < numClasses; k++) {
-        if (run.logits[at + k] !== data.reference.logits[at + k]) {
+      const at = i * data.outputBytes;
+      for (let k = 0; k < data.outputBytes; k++) {
+        if ((run.logits[at + k]! & 0xff) !== data.expected[at + k]) {
           mismatches++;
           break;
         }
       }
-      if (run.classes[i] === data.labels[i]) correct++;
+      if (data.labels && run.classes[i] === data.labels[i]) correct++;
     }
     row.mismatches = mismatches;
-    row.accuracy = correct / data.count;
+    row.accuracy = data.labels ? correct / data.count : null;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     row.error = err.message.split('\n')[0];
@@ -157,7 +179,7 @@ export function formatMcuTable(report: McuBenchReport): string {
   const line = (cells: string[]) =>
     cells.map((cell, c) => (c === cells.length - 1 ? cell : c < 3 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [
-    `${report.model} (${report.ir}): ${report.macs} MACs, ${report.images} MNIST test images, -Os; sizes in bytes`,
+    `${report.model} (${report.ir}): ${report.macs} MACs, ${report.images} ${report.inputs}, -Os; sizes in bytes`,
     '(flash/RAM: harness firmware for verification; deploy: footprint firmware, what a product flashes; code = flash - weights)',
     '',
     line(header),
@@ -166,31 +188,53 @@ export function formatMcuTable(report: McuBenchReport): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const { irPath, images } = parseArgs(process.argv.slice(2));
-  if (!existsSync(irPath)) {
-    throw new UserError(
-      `bench:mcu: no IR at ${irPath}. Create it with \`npx tinyforge train configs/default.json\` then ` +
-        '`npx tinyforge quantize configs/default.json` (or `npx tinyforge run configs/default.json`), ' +
-        'or pass the path of a model.ir.json.',
-    );
-  }
-  const ir = loadIr(irPath);
+/** A zoo model's IR on the first MNIST test images; the reference's logits are the expected outputs. */
+function mnistData(irPath: string, ir: IrModel, images: number): BenchData {
   const input = ir.tensors.find((t) => t.id === ir.input.tensor)!;
   if (tensorSize(input) !== 28 * 28) {
     throw new UserError(`${irPath}: /input/tensor: expected a 28x28x1 MNIST input, found shape ${JSON.stringify(input.shape)}`);
   }
-  const macs = modelMacs(ir);
   const test = loadDataset({ name: 'mnist', dir: null, trainLimit: null, testLimit: images }).test;
   const count = Math.min(images, test.count);
-  const data = {
-    images: test.images.subarray(0, count * 784),
-    labels: test.labels.subarray(0, count),
-    count,
-    reference: evaluateReference(ir, test.images.subarray(0, count * 784), test.labels.subarray(0, count)),
-  };
+  const records = test.images.subarray(0, count * 784);
+  const labels = test.labels.subarray(0, count);
+  const logits = evaluateReference(ir, records, labels).logits;
+  return { records, recordBytes: 784, count, expected: new Uint8Array(logits.buffer, logits.byteOffset, logits.length), outputBytes: ir.output.numClasses, labels, describe: 'MNIST test images' };
+}
 
-  const workRoot = resolve(OUT_DIR, 'mcu');
+/** An imported model on the first records of a raw input file; the reference's outputs are the expected ones. */
+function recordData(ir: IrModel, file: string, images: number): BenchData {
+  if (!existsSync(file)) throw new UserError(`bench:mcu: no input records at ${file} (pass --inputs <file>: the graph inputs' raw bytes, back to back)`);
+  const bytes = new Uint8Array(readFileSync(file));
+  const recordBytes = ir.tensors
+    .filter((t) => [ir.input, ...(ir.extraInputs ?? [])].some((i) => i.tensor === t.id))
+    .reduce((n, t) => n + tensorSize(t) * (t.dtype === 'float32' ? 4 : 1), 0);
+  if (bytes.length % recordBytes !== 0) throw new UserError(`${file}: ${bytes.length} bytes is not a whole number of ${recordBytes}-byte input records`);
+  const count = Math.min(images, bytes.length / recordBytes);
+  const records = bytes.subarray(0, count * recordBytes);
+  const outputs = Array.from({ length: count }, (_, k) => runReferenceBytes(ir, records.subarray(k * recordBytes, (k + 1) * recordBytes)));
+  const outputBytes = outputs[0]!.length;
+  const expected = new Uint8Array(count * outputBytes);
+  outputs.forEach((o, k) => expected.set(o, k * outputBytes));
+  return { records, recordBytes, count, expected, outputBytes, describe: `records of ${file}` };
+}
+
+async function main(): Promise<void> {
+  const { irPath, images, inputs } = parseArgs(process.argv.slice(2));
+  if (!existsSync(irPath)) {
+    throw new UserError(
+      `bench:mcu: no IR at ${irPath}. Create it with \`npx tinyforge train configs/default.json\` then ` +
+        '`npx tinyforge quantize configs/default.json` (or `npx tinyforge run configs/default.json`), ' +
+        'or pass the path of a model.ir.json or a .tflite file.',
+    );
+  }
+  const imported = irPath.endsWith('.tflite');
+  const ir = imported ? importTflite(new Uint8Array(readFileSync(irPath)), { label: irPath }) : loadIr(irPath);
+  const data = imported ? recordData(ir, inputs ?? join(dirname(irPath), 'inputs.bin'), images) : mnistData(irPath, ir, images);
+  const macs = modelMacs(ir);
+  const count = data.count;
+
+  const workRoot = resolve(OUT_DIR, imported ? `mcu-${basename(dirname(resolve(irPath)))}` : 'mcu');
   const cDir = join(workRoot, 'c');
   const lib = generateLibrary(ir);
   writeLibrary(cDir, lib);
@@ -200,14 +244,14 @@ async function main(): Promise<void> {
   for (const board of boards) {
     for (const path of board.dsp ? (['portable', 'dsp'] as const) : (['portable'] as const)) {
       log.info(`bench:mcu: ${board.name} (${board.cpu}, ${path} kernels)`);
-      rows.push(await benchOne(board, path, cDir, join(workRoot, `${board.name}-${path}`), data, ir.output.numClasses, macs));
+      rows.push(await benchOne(board, path, cDir, join(workRoot, `${board.name}-${path}`), data, macs));
     }
   }
   const report: McuBenchReport = {
-    ir: irPath, model: ir.name, images: count, macs, weightsBytes: lib.weightsBytes, optimization: '-Os',
+    ir: irPath, model: ir.name, images: count, inputs: data.describe, macs, weightsBytes: lib.weightsBytes, optimization: '-Os',
     createdAt: new Date().toISOString(), rows,
   };
-  const jsonPath = join(OUT_DIR, 'mcu.json');
+  const jsonPath = join(OUT_DIR, imported ? `mcu-${basename(dirname(resolve(irPath)))}.json` : 'mcu.json');
   writeJsonAtomic(jsonPath, report);
   console.log(formatMcuTable(report));
   console.log(`\nwritten: ${jsonPath}`);

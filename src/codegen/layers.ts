@@ -25,8 +25,9 @@ import type {
   Padding,
   Requant,
 } from '../ir/types.js';
-import { tensorSize } from '../ir/types.js';
+import { graphInputs, opInputs, tensorSize } from '../ir/types.js';
 import { UserError } from '../util/errors.js';
+import { resolveGraphLayer, type GraphLayer } from './graph-layers.js';
 
 const INT32_MAX = 2147483647;
 const INT16_MAX = 32767;
@@ -93,7 +94,7 @@ export interface ReshapeLayer extends LayerBase {
   kind: 'reshape';
 }
 
-export type Layer = ConvLayer | FcLayer | PoolLayer | ReshapeLayer;
+export type Layer = ConvLayer | FcLayer | PoolLayer | ReshapeLayer | GraphLayer;
 
 function fail(ir: IrModel, where: string, message: string): never {
   throw new UserError(`IR '${ir.name}', ${where}: ${message}`);
@@ -281,12 +282,10 @@ export function resolveLayers(ir: IrModel): Layer[] {
     return t;
   };
   for (const [what, id] of [
-    ['input', ir.input.tensor],
-    ['output', ir.output.tensor],
-  ] as const) {
-    const t = tensor(`${what}`, id);
-    checkZeroPoint(ir, what, t);
-    if (tensorSize(t) > INT16_MAX) fail(ir, what, `tensor has ${tensorSize(t)} elements (max ${INT16_MAX})`);
+    ...graphInputs(ir).map((input, k) => [k === 0 ? 'input' : `extraInputs[${k - 1}]`, input.tensor] as const),
+    ['output', ir.output.tensor] as const,
+  ]) {
+    checkZeroPoint(ir, what, tensor(`${what}`, id));
   }
   const off = ir.input.pixelOffset ?? -128;
   if (!Number.isInteger(off) || off < -128 || 255 + off > 127) {
@@ -297,15 +296,17 @@ export function resolveLayers(ir: IrModel): Layer[] {
     fail(ir, 'output.numClasses', `is ${ir.output.numClasses} but the output tensor has ${outSize} elements`);
   }
 
-  const written = new Set<number>([ir.input.tensor]);
+  const written = new Set<number>(graphInputs(ir).map((input) => input.tensor));
   const layers = ir.ops.map((op, index): Layer => {
     const where = `op ${index} '${op.name}' (${op.kind})`;
+    for (const id of opInputs(op)) {
+      checkZeroPoint(ir, where, tensor(where, id));
+      if (!written.has(id)) fail(ir, where, `reads tensor ${id} before any op writes it`);
+    }
     const input = tensor(where, op.input);
     const output = tensor(where, op.output);
-    if (!written.has(op.input)) fail(ir, where, `reads tensor ${op.input} before any op writes it`);
     if (written.has(op.output)) fail(ir, where, `writes tensor ${op.output}, which is already written`);
     written.add(op.output);
-    checkZeroPoint(ir, where, input);
     checkZeroPoint(ir, where, output);
     const base = { index, input, output };
 
@@ -399,9 +400,8 @@ export function resolveLayers(ir: IrModel): Layer[] {
         }
         return { ...base, family: 'reshape', kind: 'reshape', op, macs: 0 };
       }
-      default: {
-        return fail(ir, `op ${index}`, `op kind '${op.kind}' is not supported by the C generator yet`);
-      }
+      default:
+        return resolveGraphLayer(ir, index, op, (id) => tensor(where, id));
     }
   });
   if (!written.has(ir.output.tensor)) fail(ir, 'output', `tensor ${ir.output.tensor} is not written by any op`);

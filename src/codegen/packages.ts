@@ -8,14 +8,23 @@ import type { PackageKind } from '../config/types.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { formatArray } from './format.js';
+import { floatLiteral } from './views.js';
 import type { GeneratedLibrary } from './generate.js';
 import { templatesDir } from './paths.js';
 
 export const PACKAGE_KINDS: readonly PackageKind[] = ['cmake', 'zephyr', 'arduino', 'platformio', 'esp-idf'];
 
 export interface PackageSample {
-  /** The input the example sketch classifies: MODEL_INPUT_SIZE pixels, 0..255. */
-  pixels: Uint8Array;
+  /**
+   * The input the example sketch classifies. Image models (those with <prefix>_predict_u8): the
+   * pixels, 0..255. Other models: the values of the input tensor (int8, or float32 values for a
+   * graph that takes float input), as <prefix>_predict takes them.
+   */
+  values: ArrayLike<number>;
+  /** The sketch calls <prefix>_predict_u8 (true) or <prefix>_predict. */
+  image: boolean;
+  /** C element type of the sample array: uint8_t (pixels), int8_t or float. */
+  ctype: 'uint8_t' | 'int8_t' | 'float';
   /** What the reference interpreter predicts for it. */
   expected: number;
   /** Where it comes from, for the header's comment. */
@@ -90,6 +99,15 @@ function render(name: string, view: object): string {
   return t(view);
 }
 
+/** The sample array's initializer body: integers 16 per line, float literals 8 per line. */
+function sampleBody(sample: PackageSample): string {
+  if (sample.ctype !== 'float') return formatArray(sample.values, 16);
+  const values = Array.from(sample.values, (v) => floatLiteral(v));
+  const lines: string[] = [];
+  for (let i = 0; i < values.length; i += 8) lines.push(`    ${values.slice(i, i + 8).join(', ')},`);
+  return lines.join('\n');
+}
+
 /** The folder name and library/target name of a package: tinyforge_<prefix>. */
 export function packageName(prefix: string): string {
   return `tinyforge_${prefix}`;
@@ -113,7 +131,7 @@ export function generatePackage(kind: PackageKind, lib: Pick<GeneratedLibrary, '
     kernelSources,
     modelSources: sources.filter((f) => !kernelSources.includes(f)),
     buildFlags: [info.optimization, ...(info.portable ? ['-DTINYFORGE_PORTABLE'] : [])],
-    sample: { ...info.sample, size: info.sample.pixels.length, body: formatArray(info.sample.pixels, 16) },
+    sample: { ...info.sample, size: info.sample.values.length, body: sampleBody(info.sample) },
   };
   const layout = LAYOUTS[kind];
   const files: Record<string, string> = {};

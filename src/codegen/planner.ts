@@ -2,7 +2,10 @@
 //
 // Every activation tensor gets a byte offset in one static arena. A tensor is live from the op
 // that writes it (the network input: from before the first op) to the last op that reads it
-// (the network output: until after the last op, when predict copies the logits out). Two
+// (the network output: until after the last op, when predict copies the logits out). The IR is
+// a graph: an op may read several tensors (ADD, CONCATENATION) and a tensor may feed several
+// ops (a residual branch), so a tensor stays live until its last reader, whichever op that is.
+// Sizes are in bytes (float32 tensors at the graph's edges take 4 per element). Two
 // tensors that are live at the same time never overlap, so in particular the input and the
 // output of every op are disjoint and kernels never have to cope with aliasing.
 //
@@ -27,7 +30,7 @@
 // buffer into the best-fitting gap among the buffers it overlaps in time) are run and the
 // smallest valid plan wins.
 import type { IrModel, IrOp } from '../ir/types.js';
-import { tensorSize } from '../ir/types.js';
+import { dtypeBytes, graphInputs, opInputs, tensorSize } from '../ir/types.js';
 
 export const ALIGN = 4;
 
@@ -83,7 +86,7 @@ export function liveBuffers(ir: IrModel): Buffer[] {
   const sizeOf = (id: number): number => {
     const t = byId.get(id);
     if (!t) throw new Error(`planner: tensor ${id} is not in the IR's tensor list`);
-    return tensorSize(t);
+    return tensorSize(t) * dtypeBytes(t);
   };
 
   // Union-find over reshape aliases.
@@ -94,9 +97,9 @@ export function liveBuffers(ir: IrModel): Buffer[] {
     parent.set(id, r);
     return r;
   };
-  const used = new Set<number>([ir.input.tensor, ir.output.tensor]);
+  const used = new Set<number>([...graphInputs(ir).map((i) => i.tensor), ir.output.tensor]);
   for (const op of ir.ops) {
-    used.add(op.input);
+    for (const id of opInputs(op)) used.add(id);
     used.add(op.output);
   }
   for (const id of used) parent.set(id, id);
@@ -119,9 +122,9 @@ export function liveBuffers(ir: IrModel): Buffer[] {
     b.first = Math.min(b.first, time);
     b.last = Math.max(b.last, time);
   };
-  touch(ir.input.tensor, -1);
+  for (const input of graphInputs(ir)) touch(input.tensor, -1);
   ir.ops.forEach((op, i) => {
-    touch(op.input, i);
+    for (const id of opInputs(op)) touch(id, i);
     touch(op.output, i);
   });
   touch(ir.output.tensor, ir.ops.length);

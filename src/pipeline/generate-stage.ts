@@ -6,9 +6,10 @@ import { generatePackage, packageName, writePackage, type PackageSample } from '
 import { modelHash } from '../codegen/prefix.js';
 import type { Config, PackageKind } from '../config/types.js';
 import { loadDataset } from '../data/datasets.js';
-import type { IrModel } from '../ir/types.js';
+import { graphInputs, tensorSize, type IrModel } from '../ir/types.js';
 import type { RunPaths } from '../paths.js';
-import { argmax, pixelsToInput, runReference } from '../reference/interpreter.js';
+import { argmax, pixelsToInput, runReference, runReferenceBytes } from '../reference/interpreter.js';
+import { quantizedSide } from '../codegen/api.js';
 import { footprintCheckImage } from '../toolchain/footprint.js';
 import { log } from '../util/log.js';
 
@@ -47,7 +48,7 @@ export function generateStage(
     arenaBytes: lib.arenaBytes,
     weightsBytes: lib.weightsBytes,
     macs: lib.macs,
-    sample: sampleInput(config, ir),
+    sample: sampleInput(config, ir, lib.hasPredictU8),
   };
   for (const kind of kinds) {
     const dir = join(paths.root, 'packages', kind, packageName(lib.prefix));
@@ -59,11 +60,13 @@ export function generateStage(
 }
 
 /**
- * The example sketches' input: the first test image of the config's dataset, or, where the
- * dataset cannot be read here, the fixed pattern of the footprint check; with the class the
- * reference interpreter gives it.
+ * The example sketches' input: for an image model (one with <prefix>_predict_u8), the first test
+ * image of the config's dataset, or, where the dataset cannot be read here, the fixed pattern of
+ * the footprint check; for any other model, that pattern as the input tensor's values (int8, or
+ * for a float32 input the real values it quantizes to). With the class the reference gives it.
  */
-function sampleInput(config: Config, ir: IrModel): PackageSample {
+function sampleInput(config: Config, ir: IrModel, image: boolean): PackageSample {
+  if (!image) return tensorSample(ir);
   const size = ir.tensors.find((t) => t.id === ir.input.tensor)!.shape.reduce((a, b) => a * b, 1);
   let pixels: Uint8Array;
   let what: string;
@@ -77,5 +80,39 @@ function sampleInput(config: Config, ir: IrModel): PackageSample {
     pixels = footprintCheckImage(size);
     what = 'a fixed pseudo-random pattern (the dataset could not be read when the package was generated)';
   }
-  return { pixels, expected: argmax(runReference(ir, pixelsToInput(ir, pixels))), what };
+  return { values: pixels, image: true, ctype: 'uint8_t', expected: argmax(runReference(ir, pixelsToInput(ir, pixels))), what };
+}
+
+/** A non-image model's sample: the footprint check's pattern as int8 values, dequantized for a float32 input. */
+function tensorSample(ir: IrModel): PackageSample {
+  const byId = new Map(ir.tensors.map((t) => [t.id, t]));
+  const tensors = graphInputs(ir).map((i) => byId.get(i.tensor)!);
+  const isFloat = tensors[0]!.dtype === 'float32';
+  const values: number[] = [];
+  const record: number[] = [];
+  for (const t of tensors) {
+    const q = quantizedSide(ir, t, 'input');
+    const pattern = footprintCheckImage(tensorSize(t));
+    for (const p of pattern) {
+      const v = (p - 128) | 0;
+      if (!isFloat) {
+        values.push(v);
+        record.push(v & 0xff);
+        continue;
+      }
+      const x = Math.fround(q.scale * (v - q.zeroPoint));
+      values.push(x);
+      record.push(...new Uint8Array(Float32Array.of(x).buffer));
+    }
+  }
+  const out = runReferenceBytes(ir, Uint8Array.from(record));
+  const output = byId.get(ir.output.tensor)!;
+  const decoded = output.dtype === 'float32' ? new Float32Array(out.buffer, out.byteOffset, out.length / 4) : new Int8Array(out.buffer, out.byteOffset, out.length);
+  return {
+    values,
+    image: false,
+    ctype: isFloat ? 'float' : 'int8_t',
+    expected: argmax(decoded),
+    what: `a fixed pseudo-random pattern of input values (${isFloat ? 'float32' : 'int8'})`,
+  };
 }

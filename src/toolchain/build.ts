@@ -47,7 +47,8 @@ export interface BuildResult {
 
 /**
  * The harness's stack reservation against what the inference needs: the static worst case of
- * <prefix>_predict_u8 (src/toolchain/stack.ts), plus the frames of Reset_Handler and main above it,
+ * <prefix>_predict_u8, or <prefix>_predict for a model that is not an image model (src/toolchain/stack.ts),
+ * plus the frames of Reset_Handler and main above it,
  * plus the SysTick interrupt taken at the deepest point (the hardware's frame, then its handler).
  * The stdio side of the harness is not in it (newlib calls through function pointers); it was
  * measured instead (firmware/README.md) and stays well below every board's reservation.
@@ -137,8 +138,21 @@ export function firmwareModelHeader(prefix: string): string {
     `#include "${prefix}.h"`,
     '',
     `#define FW_MODEL_INPUT_SIZE ${P}_INPUT_SIZE`,
+    `#define FW_MODEL_INPUT_BYTES ${P}_INPUT_BYTES`,
+    `#define FW_MODEL_OUTPUT_SIZE ${P}_OUTPUT_SIZE`,
+    `#define FW_MODEL_OUTPUT_BYTES ${P}_OUTPUT_BYTES`,
     `#define FW_MODEL_NUM_CLASSES ${P}_NUM_CLASSES`,
+    `typedef ${prefix}_input_t fw_model_input_t;`,
+    `typedef ${prefix}_output_t fw_model_output_t;`,
+    `#define fw_model_predict ${prefix}_predict`,
+    '/* Image models only: the pixel entry point. */',
+    `#if defined(${P}_HAS_PREDICT_U8)`,
+    '#define FW_MODEL_HAS_PREDICT_U8 1',
     `#define fw_model_predict_u8 ${prefix}_predict_u8`,
+    '#endif',
+    `#if defined(${P}_OUTPUT_FLOAT32)`,
+    '#define FW_MODEL_OUTPUT_FLOAT32 1',
+    '#endif',
     '',
     '/* A library generated with an external arena gets a static one here. */',
     `#if defined(${P}_ARENA_EXTERNAL)`,
@@ -341,7 +355,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     declaredArena: declaredArena(modelDir),
   });
   log.debug(`built ${elf}: flash ${sizes.flash.used}/${sizes.flash.capacity}, RAM ${sizes.ram.used}/${sizes.ram.capacity}`);
-  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')), setup.prefix);
+  const stack = await checkHarnessStack(board, elf, units.map((u) => u.object.replace(/\.o$/, '.su')), harnessEntry(modelDir, setup.prefix));
   return { board, target, elf, bin, hex: hexFile, map, linkerScript, sizes, stack };
 }
 
@@ -350,11 +364,17 @@ export function exceptionFrameBytes(board: Board): number {
   return (board.cflags.includes('-mfloat-abi=hard') ? 104 : 32) + 4;
 }
 
-async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[], prefix: string): Promise<HarnessStackCheck> {
+/** The predict function the harness calls: <prefix>_predict_u8 for image models, <prefix>_predict otherwise. */
+function harnessEntry(modelDir: string, prefix: string): string {
+  const header = readFileSync(join(modelDir, `${prefix}.h`), 'utf8');
+  return new RegExp(`^#define\\s+${prefix.toUpperCase()}_HAS_PREDICT_U8\\b`, 'm').test(header) ? `${prefix}_predict_u8` : `${prefix}_predict`;
+}
+
+async function checkHarnessStack(board: Board, elf: string, stackUsageFiles: string[], entry: string): Promise<HarnessStackCheck> {
   // SysTick is the one exception of a normal run. A fault handler runs only once something has
   // already gone wrong; if its report overflows the stack, the core locks up and the run fails
   // as a crash anyway, so it does not count here.
-  const model = await analyseStack({ elf, stackUsageFiles, root: `${prefix}_predict_u8`, handlers: ['SysTick_Handler'] });
+  const model = await analyseStack({ elf, stackUsageFiles, root: entry, handlers: ['SysTick_Handler'] });
   const frames = new Map<string, number>();
   for (const file of stackUsageFiles) {
     for (const e of parseStackUsage(readFileSync(file, 'utf8'))) frames.set(e.name, Math.max(e.bytes, frames.get(e.name) ?? 0));

@@ -102,9 +102,10 @@ export async function runQemu(options: QemuOptions): Promise<QemuResult> {
 export interface HarnessOptions {
   board: Board | string;
   elf: string;
-  /** Pixels of N images back to back (uint8, imageSize bytes each). */
+  /** N input records back to back, imageSize bytes each: uint8 pixels for image models, the
+   * input tensor's raw bytes (<PREFIX>_INPUT_BYTES) otherwise. */
   images: Uint8Array;
-  /** Bytes per image: MODEL_INPUT_SIZE (default 784 = 28×28×1). */
+  /** Bytes per record: <PREFIX>_INPUT_SIZE for images (default 784 = 28×28×1), <PREFIX>_INPUT_BYTES otherwise. */
   imageSize?: number;
   offset?: number;
   count?: number;
@@ -119,8 +120,10 @@ export interface HarnessOptions {
 export interface HarnessResult {
   /** The predicted class of each image. */
   classes: Uint8Array;
-  /** numClasses int8 logits per image, image after image. */
+  /** numClasses output bytes per input, input after input: the int8 logits of a classifier (a
+   * float32 output's raw little-endian bytes otherwise). */
   logits: Int8Array;
+  /** Output bytes per record (<PREFIX>_OUTPUT_BYTES: the number of classes for int8 outputs). */
   numClasses: number;
   /** SysTick ticks per inference, as the firmware measured them. */
   ticks: Uint32Array;
@@ -161,7 +164,7 @@ function readResults(file: string, chunk: Chunk, imageSize: number) {
   const numClasses = data.readUInt32LE(8);
   const count = data.readUInt32LE(12);
   if (inputSize !== imageSize) {
-    throw fail(`the firmware's MODEL_INPUT_SIZE is ${inputSize}, but the images are ${imageSize} bytes each`);
+    throw fail(`the firmware takes ${inputSize}-byte input records (<PREFIX>_INPUT_SIZE / <PREFIX>_INPUT_BYTES), but the records given are ${imageSize} bytes each`);
   }
   if (count !== chunk.count) throw fail(`expected ${chunk.count} records, header says ${count}`);
   const recordSize = 1 + numClasses + 4;

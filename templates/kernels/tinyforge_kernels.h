@@ -80,6 +80,58 @@ typedef struct {
     int16_t act_min, act_max;
 } tinyforge_pool2d_params_t;
 
+/* Elementwise ADD of two int8 tensors of one shape (TFLite's arithmetic, see tinyforge_add.c). */
+typedef struct {
+    int32_t size;                    /* elements */
+    int16_t input1_offset, input2_offset; /* -zero point of each input */
+    int16_t left_shift;              /* headroom before the rescales (TFLite: 20) */
+    int16_t output_offset;
+    int16_t act_min, act_max;
+    int32_t input1_multiplier, input1_shift; /* each input to 2 * max(s1, s2), shift <= 0 */
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift; /* the sum to the output scale, shift <= 0 */
+} tinyforge_add_params_t;
+
+/* Constant padding with pad_value (the zero point), the shapes seen as rank 4. */
+typedef struct {
+    int16_t in_dims[4];
+    int16_t out_dims[4];
+    int16_t before[4];               /* padding elements before the data, per dimension */
+    int8_t pad_value;
+} tinyforge_pad_params_t;
+
+/* Concatenation: the shapes seen as [outer, axis, inner]; input k adds copy_bytes[k] =
+ * axis_k * inner bytes to each of the `outer` output blocks. */
+typedef struct {
+    int32_t outer;
+    int32_t num_inputs;
+    const int32_t *copy_bytes;       /* [num_inputs] */
+} tinyforge_concatenation_params_t;
+
+/* Mean over the middle of an [outer, reduced, inner] view; 1/reduced folded into the multiplier. */
+typedef struct {
+    int32_t outer, reduced, inner;
+    int16_t input_offset;            /* -input zero point */
+    int16_t output_offset;
+    int32_t multiplier, shift;
+} tinyforge_mean_params_t;
+
+/* Softmax over rows of `depth` values (1 <= depth <= 511); output scale 1/256, zero point -128. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier;        /* beta * input scale, Q5.26 scaling (PreprocessSoftmaxScaling) */
+    int32_t input_left_shift;
+    int32_t diff_min;                /* differences from the row max below this give -128 */
+} tinyforge_softmax_params_t;
+
+/* QUANTIZE int8 -> int8 (TFLite's Requantize). */
+typedef struct {
+    int32_t size;
+    int16_t input_offset;            /* -input zero point */
+    int16_t output_offset;
+    int32_t multiplier, shift;       /* input scale / output scale */
+} tinyforge_requantize_params_t;
+
 void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
                                 int8_t *output);
@@ -87,6 +139,14 @@ void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, cons
                                int8_t *output);
 void tinyforge_max_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_avg_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output);
+
+void tinyforge_add(const tinyforge_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void tinyforge_pad(const tinyforge_pad_params_t *p, const int8_t *input, int8_t *output);
+void tinyforge_concatenation(const tinyforge_concatenation_params_t *p, const int8_t *const *inputs,
+                             int8_t *output);
+void tinyforge_mean(const tinyforge_mean_params_t *p, const int8_t *input, int8_t *output);
+void tinyforge_softmax(const tinyforge_softmax_params_t *p, const int8_t *input, int8_t *output);
+void tinyforge_requantize_s8(const tinyforge_requantize_params_t *p, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }
