@@ -9,6 +9,7 @@ import { loadConfig, trainingHash } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import type { Config } from './config/types.js';
 import { registerExperimentCommands } from './experiments/cli.js';
+import { exportTfliteFile, formatExportReport } from './export/file.js';
 import { importTfliteFile } from './import/file.js';
 import { registerImportCommands } from './import/cli.js';
 import { formatImportSummary, summarizeImport } from './import/summary.js';
@@ -198,6 +199,18 @@ program
       images: opts.images, timeoutMs: opts.timeout, floatAccuracy: floatAccuracyOf(paths),
     });
     finishVerify(report, opts.json);
+  });
+
+program
+  .command('export')
+  .description('write the config\'s int8 model (its IR) as a .tflite file for TensorFlow Lite Micro or any other TFLite tool')
+  .argument('<config>', 'config file')
+  .requiredOption('--tflite <file>', '.tflite file to write')
+  .option('--json', 'print the report as JSON')
+  .action((file: string, opts: { tflite: string; json?: boolean }) => {
+    const { config, paths } = openRun(file);
+    const report = exportTfliteFile(irOf(config, paths), paths.ir, opts.tflite);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatExportReport(report));
   });
 
 program
