@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { validateIr } from '../src/ir/validate.js';
+import { compareArithmetic } from '../src/export/compare.js';
+import { exportTflite } from '../src/export/export.js';
+import { importTflite } from '../src/import/import.js';
 import { readFloatGraph, explicitPadding, type FloatWeightedOp } from '../src/quantize/float-graph.js';
 import { roundHalfAwayFromZero as roundHalfAway } from '../src/quantize/multiplier.js';
 import { activationClamp, activationQuant, quantizeWeights } from '../src/quantize/quantize.js';
@@ -128,6 +131,9 @@ describe('post-training quantization of a trained model', () => {
     const trained = await trainModel(c, data, { backend: 'wasm', trainingHash: 't' });
     const ir = quantizeModel(c, trained.model, data, trained.metrics);
     expect(() => validateIr(ir, 'test')).not.toThrow();
+    // Trained, it still exports exactly (float32 scales): the .tflite re-imports as this IR.
+    const back = importTflite(exportTflite(ir, 'trained').bytes, { label: 'trained.tflite' });
+    expect(compareArithmetic(ir, back)).toEqual({ mismatches: [], differingMultipliers: 0 });
     expect(ir.ops.map((o) => o.kind)).toEqual([
       'conv2d', 'max_pool2d', 'conv2d', 'max_pool2d', 'conv2d', 'max_pool2d', 'reshape', 'fully_connected',
     ]);
