@@ -172,7 +172,7 @@ describe.skipIf(!present)('unsupported models: every problem listed, one line pe
       }),
       lines: [
         /^ {2}op 2 CONV_2D: dilation \[1,2\]; supported: dilation 1$/,
-        /^ {2}op 27 builtin operator 12: operator not supported; supported: /,
+        /^ {2}op 27 L2_POOL_2D: operator not supported; supported: /,
         /^ {2}op 30 SOFTMAX: beta 0 with input scale [\d.e-]+; supported: /,
       ],
     },
@@ -207,4 +207,16 @@ describe.skipIf(!present)('tinyforge import on an unsupported file', () => {
     expect(stderr).toMatch(/op 0 TANH: operator not supported/);
     expect(existsSync(join(dir, 'out'))).toBe(false);
   }, 60_000);
+});
+
+describe.skipIf(!present)('valid files that need care', () => {
+  it('an op whose output nothing reads is left out of the IR', () => {
+    const bytes = edited('ops/add_residual', (s) => {
+      // A second consumer of the input whose output is not the graph output: a dead ADD.
+      const dead = s.tensors.push({ ...s.tensors[s.outputs[0]], name: 'dead' }) - 1;
+      s.operators.push({ ...s.operators[1], outputs: [dead] });
+    });
+    const ir = importTflite(bytes, { label: 'dead.tflite' });
+    expect(ir.ops.map((o) => o.kind)).toEqual(['conv2d', 'add']);
+  });
 });

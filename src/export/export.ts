@@ -3,12 +3,12 @@
 // back), and says how exactly TFLite will compute what the IR computes: TFLite stores scales as
 // float32 and TFLite Micro derives each requantization multiplier from them, so an IR quantized
 // with float64 scales may get a few multipliers that differ from its own (see exactness()).
-import { convRequant } from '../import/tflm-params.js';
 import { formatProblems } from '../ir/problems.js';
 import { findIrProblems } from '../ir/validate.js';
-import { type IrModel, type IrTensor } from '../ir/types.js';
+import { graphInputs, type IrModel, type IrTensor } from '../ir/types.js';
 import { UserError } from '../util/errors.js';
 import { writeOp, OpExportProblem, type ExportedOperator } from './ops.js';
+import { countDiffering, derivedRescalesOf, rescalesOf } from './rescales.js';
 import { TensorTable } from './tensors.js';
 import { writeTflite, type TfliteSpec } from './tflite-writer.js';
 
@@ -31,7 +31,7 @@ export class UnexportableModelError extends UserError {
 
 /** How the exported file's arithmetic compares with the IR's. */
 export interface Exactness {
-  /** Requantization multipliers (one per output channel of conv, depthwise, FC). */
+  /** Fixed-point rescales: one per output channel of conv, depthwise, FC; ADD's three, MEAN's, QUANTIZE's, SOFTMAX's. */
   multipliers: number;
   /** Of those, how many TFLite Micro derives differently from the float32 scales in the file. */
   differingMultipliers: number;
@@ -50,11 +50,11 @@ export interface ExportResult {
 export function exportTflite(ir: IrModel, source: string): ExportResult {
   const invalid = findIrProblems(ir);
   if (invalid.length > 0) throw new UserError(`${source}: not a valid IR, cannot export it:\n${formatProblems(source, invalid)}`);
-  const problems = modelProblems(ir);
+  const problems: ExportProblem[] = [];
   const table = new TensorTable();
   const tensor = (id: number): IrTensor => ir.tensors[id];
-  // The graph input first, so that it is tensor 0 as in converter output.
-  const input = table.activation(tensor(ir.input.tensor));
+  // The graph inputs first, so that the (first) input is tensor 0 as in converter output.
+  const inputs = graphInputs(ir).map((i) => table.activation(tensor(i.tensor)));
   const written: ExportedOperator[] = [];
   ir.ops.forEach((op, index) => {
     const result = writeOp({ ir, table, tensor }, op);
@@ -73,44 +73,25 @@ export function exportTflite(ir: IrModel, source: string): ExportResult {
     operatorCodes: codes,
     buffers: table.buffers,
     tensors: table.tensors,
-    inputs: [input],
+    inputs,
     outputs: [table.activation(tensor(ir.output.tensor))],
     operators: written.map((w) => ({ opcodeIndex: codeIndex(w), inputs: w.inputs, outputs: w.outputs, optionsType: w.optionsType, options: w.options })),
   };
   return { bytes: writeTflite(spec), operators: written.length, tensors: table.tensors.length, exactness: exactness(ir) };
 }
 
-/** What the whole model must be: one int8 input, int8 output, no float edges. */
-function modelProblems(ir: IrModel): ExportProblem[] {
-  const problems: ExportProblem[] = [];
-  if ((ir.extraInputs ?? []).length > 0) {
-    problems.push({ op: 'graph', what: `${1 + ir.extraInputs!.length} inputs`, supported: 'one graph input' });
-  }
-  for (const [role, id] of [['input', ir.input.tensor], ['output', ir.output.tensor]] as const) {
-    const t = ir.tensors[id];
-    if (t.dtype === 'float32') problems.push({ op: 'graph', what: `${role} "${t.name}" is float32`, supported: `an int8 ${role}` });
-  }
-  return problems;
-}
-
 /**
- * The multipliers TFLite Micro derives from the file ((double)sIn * (double)sW / (double)sOut of
- * the float32 scales, then QuantizeMultiplier), compared with the IR's own. Everything else the
- * file holds (weights, biases, zero points, clamps, which must match a fused activation) is the
- * IR's exactly.
+ * The rescales TFLite Micro derives from the file (src/export/rescales.ts: conv/depthwise/FC
+ * from (double)sIn * (double)sW / (double)sOut of the float32 scales, ADD, MEAN, QUANTIZE and
+ * SOFTMAX from theirs), compared with the IR's own. Everything else the file holds (weights,
+ * biases, zero points, clamps, which must match a fused activation) is the IR's exactly.
  */
 export function exactness(ir: IrModel): Exactness {
   const result: Exactness = { multipliers: 0, differingMultipliers: 0, inexactOps: [] };
   for (const op of ir.ops) {
-    if (op.kind !== 'conv2d' && op.kind !== 'depthwise_conv2d' && op.kind !== 'fully_connected') continue;
-    const f32 = Float64Array.from(op.requant.weightScale, (s) => Math.fround(s));
-    const [sIn, sOut] = [ir.tensors[op.input].scale, ir.tensors[op.output].scale].map((s) => Math.fround(s));
-    const derived = convRequant(sIn, f32, sOut);
-    let differing = 0;
-    derived.multiplier.forEach((m, c) => {
-      if (m !== op.requant.multiplier[c] || derived.shift[c] !== op.requant.shift[c]) differing++;
-    });
-    result.multipliers += derived.multiplier.length;
+    const own = rescalesOf(ir, op);
+    const differing = countDiffering(own, derivedRescalesOf(ir, op));
+    result.multipliers += own.length;
     result.differingMultipliers += differing;
     if (differing > 0) result.inexactOps.push(op.name);
   }

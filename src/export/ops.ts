@@ -1,11 +1,13 @@
 // IR op -> TFLite operator: one writer per op kind, each adding the constant tensors it reads
-// and its builtin options (field ids of TFLite's schema.fbs). A writer that cannot express the
+// and its builtin options (field ids of TFLite's schema.fbs). The layer ops are here, the graph
+// ops of imported models in ops-graph.ts. A writer that cannot express the
 // op in TFLite terms (an explicit padding that is neither SAME nor VALID, a clamp no fused
 // activation gives) reports why instead; the model writer lists every such problem at once.
 import type { Clamp, IrModel, IrOp, IrTensor, Padding } from '../ir/types.js';
 import { activationClamp, explicitPadding, tflitePadding } from '../import/tflm-params.js';
 import { Activation, activationNames, BuiltinOperator, BuiltinOptions, F, PaddingType } from '../import/tflite-schema.js';
 import type { OptionValues } from '../import/options.js';
+import { writeAdd, writeConcatenation, writeMean, writePad, writeQuantize, writeSoftmax } from './ops-graph.js';
 import { tfliteShape, type TensorTable } from './tensors.js';
 
 export interface ExportedOperator {
@@ -23,9 +25,7 @@ export class OpExportProblem {
   constructor(readonly what: string, readonly supported: string) {}
 }
 
-export const EXPORTED_KINDS = ['conv2d', 'depthwise_conv2d', 'fully_connected', 'max_pool2d', 'avg_pool2d', 'reshape'] as const;
-
-interface OpWriterContext {
+export interface OpWriterContext {
   ir: IrModel;
   table: TensorTable;
   tensor(id: number): IrTensor;
@@ -45,8 +45,19 @@ export function writeOp(ctx: OpWriterContext, op: IrOp): ExportedOperator | OpEx
         return writePool(ctx, op);
       case 'reshape':
         return writeReshape(ctx, op);
-      default:
-        return new OpExportProblem('op not exported', EXPORTED_KINDS.join(', '));
+      case 'add':
+        return writeAdd(ctx, op);
+      case 'concatenation':
+        return writeConcatenation(ctx, op);
+      case 'pad':
+        return writePad(ctx, op);
+      case 'mean':
+        return writeMean(ctx, op);
+      case 'softmax':
+        return writeSoftmax(ctx, op);
+      case 'quantize':
+      case 'dequantize':
+        return writeQuantize(ctx, op);
     }
   } catch (err) {
     if (err instanceof OpExportProblem) return err;
@@ -181,7 +192,7 @@ function writeReshape(ctx: OpWriterContext, op: Extract<IrOp, { kind: 'reshape' 
 }
 
 /** Options by field name -> by field id, through the schema's id table. */
-function optionValues<T extends Record<string, number>>(ids: T, values: Partial<Record<keyof T, number | number[]>>): OptionValues {
+export function optionValues<T extends Record<string, number>>(ids: T, values: Partial<Record<keyof T, number | number[]>>): OptionValues {
   const out: OptionValues = {};
   for (const [name, value] of Object.entries(values)) if (value !== undefined) out[ids[name]] = value as number | number[];
   return out;

@@ -32,13 +32,12 @@ export class TensorTable {
   activation(t: IrTensor): number {
     const known = this.activations.get(t.id);
     if (known !== undefined) return known;
-    const index = this.add({
-      name: t.name,
-      shape: tfliteShape(t.shape),
-      type: TensorType.INT8,
-      buffer: 0,
-      quantization: { scale: [Math.fround(t.scale)], zeroPoint: [t.zeroPoint] },
-    });
+    // float32 tensors (the edges around QUANTIZE/DEQUANTIZE) carry no quantization.
+    const index = this.add(
+      t.dtype === 'float32'
+        ? { name: t.name, shape: tfliteShape(t.shape), type: TensorType.FLOAT32, buffer: 0 }
+        : { name: t.name, shape: tfliteShape(t.shape), type: TensorType.INT8, buffer: 0, quantization: { scale: [Math.fround(t.scale)], zeroPoint: [t.zeroPoint] } },
+    );
     this.activations.set(t.id, index);
     return index;
   }
@@ -70,9 +69,9 @@ export class TensorTable {
     });
   }
 
-  /** A constant int32 vector without quantization (RESHAPE's new shape). */
-  int32s(name: string, values: number[]): number {
-    return this.add({ name, shape: [values.length], type: TensorType.INT32, buffer: this.buffer(int32Bytes(values)) });
+  /** A constant int32 tensor without quantization (RESHAPE's shape, MEAN's axes, PAD's paddings). */
+  int32s(name: string, values: number[], shape = [values.length]): number {
+    return this.add({ name, shape, type: TensorType.INT32, buffer: this.buffer(int32Bytes(values)) });
   }
 
   private buffer(data: Uint8Array): number {

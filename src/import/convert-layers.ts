@@ -2,9 +2,11 @@
 import type { IrOp } from '../ir/types.js';
 import type { OpContext } from './context.js';
 import type { FbTable } from './flatbuffer.js';
-import { activationClamp, convRequant, explicitPadding } from './tflm-params.js';
+import { requantFor } from '../quantize/multiplier.js';
+import { activationClamp, explicitPadding } from './tflm-params.js';
 import { Activation, activationNames, BuiltinOptions, F, PaddingType } from './tflite-schema.js';
-import { readBias, readWeights } from './weights.js';
+import type { TfliteTensor } from './tflite-model.js';
+import { readBias, readWeights, type Weights } from './weights.js';
 
 const FUSED = [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1] as number[];
 export const FUSED_SUPPORTED = 'fused NONE, RELU, RELU6 or RELU_N1_TO_1';
@@ -61,18 +63,7 @@ export function convertConv(ctx: OpContext): IrOp | undefined {
     ctx.unsupported(`filter ${JSON.stringify(f.shape)} for input ${JSON.stringify(t.x.shape)}`, `an OHWI filter [${outC}, kH, kW, ${t.x.shape[3]}] (no grouped convolution)`);
   }
   if (!ctx.ok) return undefined;
-  const kernel: [number, number] = [f.shape[1], f.shape[2]];
-  return {
-    kind: 'conv2d',
-    ...layerCommon(ctx, t),
-    kernel,
-    stride: window.stride,
-    padding: explicitPadding(window.same, t.x.shape.slice(1), kernel, window.stride),
-    weights: w.values,
-    bias,
-    requant: requant(t, w.scales),
-    clamp: clampOf(act, t.y),
-  };
+  return { kind: 'conv2d', ...windowLayer(ctx, t, f, window, act, w, bias) };
 }
 
 export function convertDepthwise(ctx: OpContext): IrOp | undefined {
@@ -95,19 +86,7 @@ export function convertDepthwise(ctx: OpContext): IrOp | undefined {
     );
   }
   if (!ctx.ok) return undefined;
-  const kernel: [number, number] = [f.shape[1], f.shape[2]];
-  return {
-    kind: 'depthwise_conv2d',
-    ...layerCommon(ctx, t),
-    kernel,
-    stride: window.stride,
-    padding: explicitPadding(window.same, t.x.shape.slice(1), kernel, window.stride),
-    depthMultiplier: multiplier,
-    weights: w.values,
-    bias,
-    requant: requant(t, w.scales),
-    clamp: clampOf(act, t.y),
-  };
+  return { kind: 'depthwise_conv2d', ...windowLayer(ctx, t, f, window, act, w, bias), depthMultiplier: multiplier };
 }
 
 export function convertFullyConnected(ctx: OpContext): IrOp | undefined {
@@ -172,8 +151,24 @@ function layerCommon(ctx: OpContext, t: Io): { name: string; input: number; outp
   return { name: ctx.name, input: ctx.state.irTensor(t.x), output: ctx.state.irTensor(t.y) };
 }
 
-function requant(t: Io, weightScale: Float64Array): { multiplier: Int32Array; shift: Int32Array; weightScale: Float64Array } {
-  return { ...convRequant(t.x.quantization!.scale[0], weightScale, t.y.quantization!.scale[0]), weightScale };
+/** PopulateConvolutionQuantizationParams: (double)sIn * (double)sW / (double)sOut per channel. */
+function requant(t: Io, weightScale: Float64Array): ReturnType<typeof requantFor> {
+  return requantFor(t.x.quantization!.scale[0], weightScale, t.y.quantization!.scale[0]);
+}
+
+/** The fields conv and depthwise share once their filter and bias are read. */
+function windowLayer(ctx: OpContext, t: Io, f: TfliteTensor, window: Window, act: number, w: Weights, bias: Int32Array) {
+  const kernel: [number, number] = [f.shape[1], f.shape[2]];
+  return {
+    ...layerCommon(ctx, t),
+    kernel,
+    stride: window.stride,
+    padding: explicitPadding(window.same, t.x.shape.slice(1), kernel, window.stride),
+    weights: w.values,
+    bias,
+    requant: requant(t, w.scales),
+    clamp: clampOf(act, t.y),
+  };
 }
 
 function clampOf(act: number, y: Io['y']): { min: number; max: number } {

@@ -50,7 +50,7 @@ export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel
   const state = new ImportState(model);
   model.inputs.forEach((i) => state.irTensor(model.tensors[i]));
   const ops: IrOp[] = [];
-  for (const op of model.operators) {
+  for (const op of liveOperators(model)) {
     const support = supportedOp(op.code);
     const ctx = new OpContext(state, op);
     if (!support) {
@@ -109,6 +109,22 @@ function decode(bytes: Uint8Array, file: string): TfliteModel {
     // The accessors check every offset; anything else escaping them is still a broken file.
     throw new TfliteFormatError(file, `cannot decode the FlatBuffer (${(err as Error).message})`);
   }
+}
+
+/**
+ * The operators the graph output depends on, in file order: an op whose outputs nothing reads
+ * (a converter leftover) is valid TFLite, but the IR keeps no dead ops.
+ */
+function liveOperators(model: TfliteModel): TfliteModel['operators'] {
+  const needed = new Set(model.outputs);
+  const live = new Set<number>();
+  for (let i = model.operators.length - 1; i >= 0; i--) {
+    const op = model.operators[i];
+    if (!op.outputs.some((t) => needed.has(t))) continue;
+    live.add(i);
+    for (const t of op.inputs) if (t >= 0) needed.add(t);
+  }
+  return model.operators.filter((_, i) => live.has(i));
 }
 
 function checkModelLevel(model: TfliteModel, state: ImportState): void {

@@ -41,18 +41,6 @@ export function explicitPadding(same: boolean, inHW: number[], window: [number, 
   return { top: h.before, bottom: h.after, left: w.before, right: w.after };
 }
 
-/** Conv/depthwise/FC (PopulateConvolutionQuantizationParams): (double)sIn * (double)sW / (double)sOut. */
-export function convRequant(inScale: number, weightScales: Float64Array, outScale: number): { multiplier: Int32Array; shift: Int32Array } {
-  const multiplier = new Int32Array(weightScales.length);
-  const shift = new Int32Array(weightScales.length);
-  weightScales.forEach((ws, c) => {
-    const q = quantizeMultiplier((inScale * ws) / outScale);
-    multiplier[c] = q.multiplier;
-    shift[c] = q.shift;
-  });
-  return { multiplier, shift };
-}
-
 /** ADD (CalculateOpDataAdd): every input rescaled to 2 * max(s1, s2), then to the output. */
 export function addParams(s1: number, s2: number, sOut: number, leftShift: number): { input1Rescale: Rescale; input2Rescale: Rescale; outputRescale: Rescale } {
   const twiceMax = 2 * Math.max(s1, s2);

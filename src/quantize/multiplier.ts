@@ -5,6 +5,7 @@
 // M = inputScale * weightScale / outputScale. Integer-only code represents it as
 // M = multiplier * 2^(shift - 31) with multiplier a Q31 fraction in [0.5, 1) (i.e. in
 // [2^30, 2^31)), and shift in TFLite's convention: positive means "shift left".
+import type { Requant } from '../ir/types.js';
 
 // One scratch buffer to look at the bits of a double.
 const bits = new DataView(new ArrayBuffer(8));
@@ -66,4 +67,16 @@ export function quantizeMultiplier(real: number): { multiplier: number; shift: n
     q = 0;
   }
   return { multiplier: q, shift };
+}
+
+/** Per-channel (multiplier, shift) of (double)sIn * (double)sW / (double)sOut, as TFLite derives them. */
+export function requantFor(inputScale: number, weightScales: Float64Array, outputScale: number): Requant {
+  const multiplier = new Int32Array(weightScales.length);
+  const shift = new Int32Array(weightScales.length);
+  weightScales.forEach((ws, c) => {
+    const q = quantizeMultiplier((inputScale * ws) / outputScale);
+    multiplier[c] = q.multiplier;
+    shift[c] = q.shift;
+  });
+  return { multiplier, shift, weightScale: Float64Array.from(weightScales) };
 }

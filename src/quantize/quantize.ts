@@ -11,10 +11,10 @@
 // from them, so the IR then computes exactly what its .tflite export computes in TFLite Micro.
 // 'float64' is the quantizer before that change (every committed result up to it), kept to
 // measure the difference (npm run bench:export).
-import type { Clamp, IrMetadata, IrModel, IrOp, IrTensor, Requant } from '../ir/types.js';
+import type { Clamp, IrMetadata, IrModel, IrOp, IrTensor } from '../ir/types.js';
 import { IR_VERSION } from '../ir/types.js';
 import { isWeighted, type FloatGraph, type FloatWeightedOp, type FusedActivation } from './float-graph.js';
-import { quantizeMultiplier, roundHalfAwayFromZero as roundHalfAway } from './multiplier.js';
+import { requantFor, roundHalfAwayFromZero as roundHalfAway } from './multiplier.js';
 import type { Range } from './calibrate.js';
 
 
@@ -82,17 +82,6 @@ function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Floa
     const q = roundHalfAway(b / (inputScale * weightScales[c]));
     return Math.max(-INT32_MAX - 1, Math.min(INT32_MAX, q));
   });
-}
-
-function requantFor(inputScale: number, weightScales: Float64Array, outputScale: number): Requant {
-  const multiplier = new Int32Array(weightScales.length);
-  const shift = new Int32Array(weightScales.length);
-  weightScales.forEach((ws, c) => {
-    const q = quantizeMultiplier((inputScale * ws) / outputScale);
-    multiplier[c] = q.multiplier;
-    shift[c] = q.shift;
-  });
-  return { multiplier, shift, weightScale: Float64Array.from(weightScales) };
 }
 
 export function quantizeGraph(
