@@ -209,7 +209,7 @@ program
   .option('--json', 'print the report as JSON')
   .action((file: string, opts: { tflite: string; json?: boolean }) => {
     const { config, paths } = openRun(file);
-    const report = exportTfliteFile(irOf(config, paths), paths.ir, opts.tflite);
+    const report = exportTfliteFile(irOf(config, paths), config.model.file ?? paths.ir, opts.tflite);
     console.log(opts.json ? JSON.stringify(report, null, 2) : formatExportReport(report));
   });
 
