@@ -183,16 +183,11 @@ describe('what cannot be exported', () => {
 });
 
 describe('tinyforge export (CLI)', () => {
-  it('writes the .tflite, says how exact it is, and writes nothing for a model it refuses', async () => {
+  it('writes the .tflite and its report, and writes nothing for a model it refuses (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tinyforge-export-'));
     try {
       const config = join(dir, 'm.json');
       writeFileSync(config, JSON.stringify({ extends: join(process.cwd(), 'configs/default.json'), output: { dir: join(dir, 'out') } }));
-      const ok = await execa(process.execPath, [tsxCli, 'src/cli.ts', 'export', config, '--tflite', join(dir, 'm.tflite')], { reject: false });
-      expect(ok.exitCode).toBe(2);
-      expect(ok.stderr).toMatch(/IR file not found \(run the quantize step first\)/);
-      expect(existsSync(join(dir, 'm.tflite'))).toBe(false);
-
       saveIr(join(dir, 'out', 'model.ir.json'), loadIr(DEFAULT_IR));
       const done = await execa(process.execPath, [tsxCli, 'src/cli.ts', 'export', config, '--tflite', join(dir, 'm.tflite'), '--json'], { reject: false });
       expect(done.exitCode).toBe(0);
@@ -211,5 +206,5 @@ describe('tinyforge export (CLI)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 });
