@@ -103,7 +103,8 @@ export function describeExactness(e: Exactness): string {
   if (e.differingMultipliers === 0) return `exact: TFLite Micro derives all ${e.multipliers} requantization multipliers as the IR has them`;
   return (
     `not exact: TFLite Micro derives ${e.differingMultipliers} of ${e.multipliers} requantization multipliers ` +
-    `(in ${e.inexactOps.join(', ')}) differently from the float32 scales in the file than this IR (quantized with float64 scales) ` +
-    'has them; a few outputs may differ by 1. Re-quantize (tinyforge quantize) for an exact export; see docs/export.md'
+    `(in ${e.inexactOps.join(', ')}) from the float32 scales in the file differently than this IR has them ` +
+    '(its scales are not all float32: quantized before tinyforge kept them so); a few outputs may differ by 1. ' +
+    'Re-quantize (tinyforge quantize) for an exact export; see docs/export.md'
   );
 }
