@@ -3,7 +3,7 @@
 // them from the float32 scales (exactness() in export.ts compares those with the IR's).
 import type { IrOp } from '../ir/types.js';
 import { Activation, BuiltinOperator, BuiltinOptions, F } from '../import/tflite-schema.js';
-import { fusedActivationOf, OpExportProblem, optionValues, type ExportedOperator, type OpWriterContext } from './ops.js';
+import { fusedActivationOf, OpExportProblem, optionValues, type ExportedOperator, type OpWriterContext } from './op-common.js';
 
 type Op<K extends IrOp['kind']> = Extract<IrOp, { kind: K }>;
 
