@@ -99,12 +99,16 @@ async function benchRequantize(configPath: string, limit: number | null): Promis
   const f64 = quantizeModel(config, model, data, metrics, 'float64');
   const f32 = quantizeModel(config, model, data, metrics, 'float32');
   if (existsSync(paths.ir)) {
-    const c = compareArithmetic(loadIr(paths.ir), f64);
-    const same = c.mismatches.length === 0 && c.differingMultipliers === 0;
-    console.log(`${paths.ir}: the float64 re-quantization is ${same ? 'identical to it' : `NOT identical to it (${c.mismatches.length} mismatches, ${c.differingMultipliers} multipliers)`}`);
+    const saved = loadIr(paths.ir);
+    const equals = (ir: IrModel): boolean => {
+      const c = compareArithmetic(saved, ir);
+      return c.mismatches.length === 0 && c.differingMultipliers === 0 && saved.tensors.every((t, k) => t.scale === ir.tensors[k].scale);
+    };
+    const which = equals(f64) ? 'the float64 re-quantization' : equals(f32) ? 'the float32 re-quantization' : 'neither re-quantization';
+    console.log(`${paths.ir} equals ${which}`);
   }
   const e = exactness(f64);
-  console.log(`${configPath} (backend ${config.training.backend}): re-quantized with float32 scales; the float64 IR's export has ${e.differingMultipliers} of ${e.multipliers} multipliers inexact, the float32 IR's ${exactness(f32).differingMultipliers}`);
+  console.log(`${configPath} (trained on ${metrics.backend}): re-quantized with float32 scales; the float64 IR's export has ${e.differingMultipliers} of ${e.multipliers} multipliers inexact, the float32 IR's ${exactness(f32).differingMultipliers}`);
   console.log(describeOutputs(compareOutputs(f64, f32, config.dataset.name, limit ?? config.dataset.testLimit), 'float64', 'float32'));
 }
 
