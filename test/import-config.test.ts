@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash, loadConfig } from '../src/config/load.js';
 import { importTfliteFile } from '../src/import/file.js';
-import { randomRecords, referenceOutputs, verifyInputs } from '../src/pipeline/imported-inputs.js';
+import { checkExpectedOutputs, randomRecords, referenceOutputs, verifyInputs } from '../src/pipeline/imported-inputs.js';
 import { refuseModelFile } from '../src/pipeline/imported-stage.js';
 import { conformanceRoot } from './helpers/tflite-spec.js';
 
@@ -62,6 +62,32 @@ describe.skipIf(!present)('model.file configs', () => {
     expect(records.recordBytes).toBe(490);
     const outputs = referenceOutputs(ir, records);
     expect(Buffer.from(outputs).equals(readFileSync(join(conformanceRoot, 'ops', 'conv_10x4_s2_same', 'outputs.bin')))).toBe(true);
+  });
+
+  it('model.outputs: the reference is checked byte for byte against another runtime\'s outputs', () => {
+    const golden = join(conformanceRoot, 'ops', 'conv_10x4_s2_same', 'outputs.bin');
+    copyFileSync(golden, join(dir, 'models', 'conv.outputs.bin'));
+    const c = loadConfig(config('kws6', { file: 'models/conv_10x4_s2_same.tflite', inputs: 'models/conv_10x4_s2_same.inputs.bin', outputs: 'models/conv.outputs.bin' }));
+    const ir = importTfliteFile(c.model.file!);
+    const records = verifyInputs(c, ir);
+    const reference = referenceOutputs(ir, records);
+    expect(checkExpectedOutputs(c, ir, records, reference)).toMatchObject({ mismatches: 0, first: [] });
+    const changed = new Uint8Array(readFileSync(golden));
+    changed[3 * 2000 + 17] ^= 1; // one byte of input 3's output (2000 bytes per record)
+    writeFileSync(join(dir, 'models', 'conv.outputs.bin'), changed);
+    const result = checkExpectedOutputs(c, ir, records, reference)!;
+    expect(result.mismatches).toBe(1);
+    expect(result.first[0]).toMatchObject({ input: 3, differingBytes: 1, firstByte: 17 });
+  });
+
+  it('model.outputs needs model.inputs, and one record per input', () => {
+    writeFileSync(join(dir, 'models', 'short.bin'), new Uint8Array(10));
+    const c = loadConfig(config('kws7', { file: 'models/conv_10x4_s2_same.tflite', inputs: 'models/conv_10x4_s2_same.inputs.bin', outputs: 'models/short.bin' }));
+    const ir = importTfliteFile(c.model.file!);
+    const records = verifyInputs(c, ir);
+    expect(() => checkExpectedOutputs(c, ir, records, referenceOutputs(ir, records))).toThrow(/short\.bin \(model\.outputs\): expected 64 records of 2000 bytes \(one per input record\), found 10 bytes/);
+    const noInputs = loadConfig(config('kws8', { file: 'models/conv_10x4_s2_same.tflite', outputs: 'models/short.bin' }));
+    expect(() => checkExpectedOutputs(noInputs, ir, verifyInputs(noInputs, ir), new Uint8Array(0))).toThrow(/expected outputs need the inputs they came from/);
   });
 
   it('refuses an input file that is not a whole number of records', () => {

@@ -69,6 +69,11 @@ describe.skipIf(!present)('malformed files: "not a valid TFLite model"', () => {
       message: /tensors\[1\]\.buffer: expected an index in \[0, \d+\] of buffers, found 99/,
     },
     {
+      name: 'a shape too large for any tensor',
+      bytes: () => edited('ops/softmax_10', (s) => void (s.tensors[s.inputs[0]].shape = [1, 100000, 100000])),
+      message: /shape: expected at most 2\^31 - 1 elements, found \[1,100000,100000\]/,
+    },
+    {
       name: 'output shape contradicting the op',
       bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.outputs[0]].shape = [1, 6, 7, 16])),
       message: /tensors and ops disagree:\n.*op "[^"]+" \(conv2d\)\/output: expected a tensor of shape \[7,7,16\]/,
@@ -104,6 +109,30 @@ describe.skipIf(!present)('malformed files: "not a valid TFLite model"', () => {
       }
     }
     expect(failures).toBeGreaterThan(0);
+  });
+
+  it('2,100 copies of seven small models with 1-6 bytes changed anywhere never crash', () => {
+    // Anywhere includes the builtin options tables, which are read while converting, not decoding.
+    let seed = 987;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const outcomes = new Map<string, number>();
+    for (const model of ['ops/add_residual', 'ops/concat_requant', 'ops/mean', 'ops/quantize_fc_dequantize', 'hello_world_int8', 'ops/pad', 'ops/softmax_10']) {
+      const original = conformanceBytes(model);
+      for (let k = 0; k < 300; k++) {
+        const bytes = original.slice();
+        const flips = 1 + (next() % 6);
+        for (let j = 0; j < flips; j++) bytes[next() % bytes.length] = next() & 0xff;
+        let outcome = 'imported';
+        try {
+          importTflite(bytes, { label: 'fuzz.tflite' });
+        } catch (err) {
+          outcome = err instanceof UserError ? err.name : `crash: ${(err as Error).stack}`;
+        }
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    }
+    expect([...outcomes.keys()].filter((o) => o.startsWith('crash'))).toEqual([]);
+    expect(outcomes.get('TfliteFormatError')).toBeGreaterThan(0);
   });
 });
 

@@ -153,12 +153,12 @@ function readChain(path: string, seen: string[]): JsonObject {
   return merge(readChain(parentPath, [...seen, path]), own);
 }
 
-/** model.file and model.inputs are relative to the config file that sets them. */
+/** model.file, model.inputs and model.outputs are relative to the config file that sets them. */
 function resolveModelPaths(own: JsonObject, path: string): void {
   const model = own.model;
   if (!isObject(model)) return;
   const resolved: JsonObject = { ...model };
-  for (const key of ['file', 'inputs']) {
+  for (const key of ['file', 'inputs', 'outputs']) {
     const value = model[key];
     if (typeof value !== 'string') continue;
     const target = resolve(dirname(path), value);
@@ -208,8 +208,8 @@ function hashOf(value: unknown): string {
  * were); a model file hashes as its path and verification inputs only.
  */
 function hashedModel(model: Config['model']): object {
-  const { file, inputs, randomInputs, inputSeed, ...zoo } = model;
-  return file === null ? zoo : { file, inputs, randomInputs, inputSeed };
+  const { file, inputs, outputs, randomInputs, inputSeed, ...zoo } = model;
+  return file === null ? zoo : { file, inputs, outputs, randomInputs, inputSeed };
 }
 
 /** Everything that determines the trained float model (a retrain is needed when it changes). */

@@ -66,6 +66,13 @@ export const configSchema = {
           'For a model file: raw input tensors to verify on (relative to this config), N records of every ' +
           'graph input in order (int8 bytes, float32 little-endian); null = seeded random inputs.',
       },
+      outputs: {
+        type: ['string', 'null'],
+        default: null,
+        description:
+          'For a model file with inputs: the outputs another runtime gave for them (e.g. TensorFlow Lite Micro), ' +
+          'same record layout; verify then also requires the reference to equal them byte for byte.',
+      },
       randomInputs: {
         type: 'integer',
         minimum: 1,

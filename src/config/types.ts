@@ -26,6 +26,8 @@ export interface ModelConfig {
   file: string | null;
   /** For a model file: raw input records to verify on (absolute once loaded); null = random. */
   inputs: string | null;
+  /** For a model file with inputs: another runtime's outputs for them (absolute once loaded). */
+  outputs: string | null;
   /** For a model file without inputs: the number of seeded random inputs. */
   randomInputs: number;
   inputSeed: number;

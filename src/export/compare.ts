@@ -45,7 +45,7 @@ export function compareArithmetic(original: IrModel, imported: IrModel): Arithme
     for (const [field, x, y] of opFields(a, b)) {
       if (!same(x, y)) mismatches.push(`${at}: ${field} differ`);
     }
-    differingMultipliers += countDiffering(rescalesOf(original, a), rescalesOf(imported, b));
+    differingMultipliers += countDiffering(rescalesOf(a), rescalesOf(b));
   });
   if (idOf.get(original.output.tensor) !== imported.output.tensor) mismatches.push('the graph output is another tensor');
   return { mismatches, differingMultipliers };

@@ -89,7 +89,7 @@ export function exportTflite(ir: IrModel, source: string): ExportResult {
 export function exactness(ir: IrModel): Exactness {
   const result: Exactness = { multipliers: 0, differingMultipliers: 0, inexactOps: [] };
   for (const op of ir.ops) {
-    const own = rescalesOf(ir, op);
+    const own = rescalesOf(op);
     const differing = countDiffering(own, derivedRescalesOf(ir, op));
     result.multipliers += own.length;
     result.differingMultipliers += differing;

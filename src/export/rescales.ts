@@ -11,8 +11,8 @@ export type RescaleTuple = number[];
 
 const f32 = Math.fround;
 
-/** The rescales `op` computes with, from the IR. Empty for ops without one. */
-export function rescalesOf(ir: IrModel, op: IrOp): RescaleTuple[] {
+/** The rescales `op` computes with, as the IR holds them. Empty for ops without one. */
+export function rescalesOf(op: IrOp): RescaleTuple[] {
   switch (op.kind) {
     case 'conv2d':
     case 'depthwise_conv2d':
@@ -21,7 +21,7 @@ export function rescalesOf(ir: IrModel, op: IrOp): RescaleTuple[] {
     case 'add':
       return [op.input1Rescale, op.input2Rescale, op.outputRescale].map((r) => [r.multiplier, r.shift]);
     case 'mean':
-      return meanRescales(ir, op) ? [[op.rescale.multiplier, op.rescale.shift]] : [];
+      return [[op.rescale.multiplier, op.rescale.shift]];
     case 'softmax':
       return [[op.inputMultiplier, op.inputLeftShift, op.diffMin]];
     case 'quantize':
@@ -47,7 +47,8 @@ export function derivedRescalesOf(ir: IrModel, op: IrOp): RescaleTuple[] {
     }
     case 'mean':
     case 'quantize': {
-      if (op.kind === 'mean' ? !meanRescales(ir, op) : !op.rescale) return [];
+      // MEAN always rescales (QuantizedMeanOrSum, see MeanOp); QUANTIZE only int8 -> int8.
+      if (op.kind === 'quantize' && !op.rescale) return [];
       const r = scaleRatio(scale(op.input), scale(op.output));
       return [[r.multiplier, r.shift]];
     }
@@ -58,12 +59,6 @@ export function derivedRescalesOf(ir: IrModel, op: IrOp): RescaleTuple[] {
     default:
       return [];
   }
-}
-
-/** MEAN rescales only when input and output quantization differ (TFLite Micro's other path). */
-function meanRescales(ir: IrModel, op: Extract<IrOp, { kind: 'mean' }>): boolean {
-  const [x, y] = [ir.tensors[op.input], ir.tensors[op.output]];
-  return x.scale !== y.scale || x.zeroPoint !== y.zeroPoint;
 }
 
 /** How many of `a`'s rescales differ from `b`'s (a missing one counts). */

@@ -46,7 +46,17 @@ export interface ImportOptions {
 /** Imports a .tflite file's bytes; see the file comment for what it throws. */
 export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel {
   const file = options.label;
-  const model = decode(bytes, file);
+  try {
+    return convert(bytes, decode(bytes, file), options);
+  } catch (err) {
+    // Options tables are read while converting; a corrupt one is still a broken file.
+    if (err instanceof FlatbufferError) throw new TfliteFormatError(file, err.message);
+    throw err;
+  }
+}
+
+function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions): IrModel {
+  const file = options.label;
   const state = new ImportState(model);
   model.inputs.forEach((i) => state.irTensor(model.tensors[i]));
   const ops: IrOp[] = [];

@@ -80,7 +80,7 @@ export const SUPPORTED_OPS: SupportedOp[] = [
     ir: 'mean',
     constraints: [
       'over H and W (axes [1, 2], a constant) of an NHWC input, keep_dims true or false',
-      "TFLite Micro's arithmetic: the plain integer mean when input and output share their quantization, otherwise 1/N folded into the rescale",
+      "TFLite Micro's arithmetic: 1/N folded into the input/output rescale (not AVERAGE_POOL_2D's rounded division)",
     ],
     convert: convertMean,
   },

@@ -118,6 +118,10 @@ function readTensor(t: FbTable, index: number, buffers: (Uint8Array | undefined)
     throw new FlatbufferError(`${t.path}.buffer`, `expected an index in [0, ${buffers.length - 1}] of buffers, found ${bufferIndex}`);
   }
   if (shape.some((d) => d < 0)) throw new FlatbufferError(`${t.path}.shape`, `expected non-negative dimensions, found ${JSON.stringify(shape)}`);
+  // TFLite sizes tensors with int32 byte counts; a larger shape is corruption, not a model.
+  if (shape.reduce((a, b) => a * b, 1) > 2 ** 31 - 1) {
+    throw new FlatbufferError(`${t.path}.shape`, `expected at most 2^31 - 1 elements, found ${JSON.stringify(shape)}`);
+  }
   const data = buffers[bufferIndex];
   if (data) {
     const elementBytes = tensorTypeBytes[type];

@@ -166,16 +166,14 @@ export interface PadOp extends OpBase {
 
 /**
  * Mean over `axes` of the IR shape (H and W of [H, W, C]), TFLite Micro's int8 arithmetic
- * (reduce_common.cc EvalIntegerMean), which has two paths:
- *  - input and output with the same scale and zero point: the plain integer mean, the sum of the
- *    raw q values divided by N = the number of reduced elements with C's truncating division;
- *    `rescale` is not used.
- *  - otherwise (QuantizedMeanOrSum): `rescale` is QuantizeMultiplier(inScale / outScale) (double
- *    division of the float32 scales) as Prepare derives it; at run time 1/N is folded into it:
- *    s = min(63 - clz64(N), 32, 31 + rescale.shift), m = (int32)(((int64)rescale.multiplier << s) / N),
- *    shift = rescale.shift - s; out = MultiplyByQuantizedMultiplier(sum(q) - inZp * N, m, shift)
- *    + outZp, clamped to int8. It differs from AVG_POOL_2D over the same window (that one divides
- *    with rounding).
+ * (QuantizedMeanOrSum, also when input and output share their quantization: that is what the
+ * TFLM build of the conformance goldens runs, checked on ops/mean_same_quant). `rescale` is
+ * QuantizeMultiplier(inScale / outScale) (double division of the float32 scales) as Prepare
+ * derives it; at run time 1/N (N = the number of reduced elements) is folded into it:
+ *   s = min(63 - clz64(N), 32, 31 + rescale.shift)
+ *   m = (int32)(((int64)rescale.multiplier << s) / N),  shift = rescale.shift - s
+ *   out = clamp(MultiplyByQuantizedMultiplier(sum(q) - inZp * N, m, shift) + outZp, -128, 127)
+ * It differs from AVG_POOL_2D over the same window (that one divides with rounding).
  */
 export interface MeanOp extends OpBase {
   kind: 'mean';

@@ -108,3 +108,45 @@ export function referenceOutputs(ir: IrModel, records: InputRecords): Uint8Array
   }
   return out;
 }
+
+export interface OutputComparison {
+  /** Records whose output bytes differ. */
+  mismatches: number;
+  /** The first few: the record, how many bytes differ, and 8 bytes from the first that does. */
+  first: { input: number; differingBytes: number; firstByte: number; expected: number[]; actual: number[] }[];
+}
+
+/** Byte-for-byte comparison of two sets of output records of `outBytes` bytes each. */
+export function compareOutputs(expected: Uint8Array, actual: Uint8Array, outBytes: number, keep = 10): OutputComparison {
+  const first: OutputComparison['first'] = [];
+  let mismatches = 0;
+  for (let n = 0; n * outBytes < expected.length; n++) {
+    const want = expected.subarray(n * outBytes, (n + 1) * outBytes);
+    const got = actual.subarray(n * outBytes, (n + 1) * outBytes);
+    const differing = want.reduce((k, v, i) => k + (v === got[i] ? 0 : 1), 0);
+    if (differing === 0) continue;
+    mismatches++;
+    if (first.length >= keep) continue;
+    const firstByte = want.findIndex((v, i) => v !== got[i]);
+    const window = (b: Uint8Array): number[] => Array.from(new Int8Array(b.buffer, b.byteOffset + firstByte, Math.min(8, outBytes - firstByte)));
+    first.push({ input: n, differingBytes: differing, firstByte, expected: window(want), actual: window(got) });
+  }
+  return { mismatches, first };
+}
+
+/**
+ * The reference against the config's model.outputs (another runtime's results on the same
+ * inputs), or null when the config names none.
+ */
+export function checkExpectedOutputs(config: Config, ir: IrModel, records: InputRecords, reference: Uint8Array): (OutputComparison & { file: string }) | null {
+  const file = config.model.outputs;
+  if (file === null) return null;
+  const shown = relative(process.cwd(), file) || file;
+  if (config.model.inputs === null) throw new UserError(`${shown} (model.outputs): expected outputs need the inputs they came from (model.inputs)`);
+  const expected = new Uint8Array(readFileSync(file));
+  const outBytes = outputRecordBytes(ir);
+  if (expected.length !== records.count * outBytes) {
+    throw new UserError(`${shown} (model.outputs): expected ${records.count} records of ${outBytes} bytes (one per input record), found ${expected.length} bytes`);
+  }
+  return { file: shown, ...compareOutputs(expected, reference, outBytes) };
+}

@@ -15,7 +15,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
-import { outputRecordBytes, referenceOutputs, verifyInputs } from './imported-inputs.js';
+import { checkExpectedOutputs, compareOutputs, outputRecordBytes, referenceOutputs, verifyInputs, type OutputComparison } from './imported-inputs.js';
 import { buildStage, defaultHarnessTimeoutMs } from './verify-stage.js';
 
 /** Refuses the training-side commands (train, quantize, evaluate) for a model-file config. */
@@ -48,8 +48,9 @@ export interface ImportedVerifyReport {
   count: number;
   /** Inputs whose output bytes differ from the reference's (0 when bit-exact). */
   mismatches: number;
-  /** The first few: the input, how many output bytes differ, and 8 bytes from the first that does. */
-  firstMismatches: { input: number; differingBytes: number; firstByte: number; expected: number[]; actual: number[] }[];
+  firstMismatches: OutputComparison['first'];
+  /** The reference against model.outputs (another runtime's results), when the config names them. */
+  againstExpected: (OutputComparison & { file: string }) | null;
   flashBytes: number;
   ramBytes: number;
   weightsBytes: number;
@@ -72,6 +73,10 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
   }
   const records = verifyInputs(config, ir);
   const expected = referenceOutputs(ir, records);
+  const againstExpected = checkExpectedOutputs(config, ir, records, expected);
+  if (againstExpected && againstExpected.mismatches > 0) {
+    log.error(`${againstExpected.mismatches} of ${records.count} reference outputs differ from ${againstExpected.file}`);
+  }
   const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
   const macs = layerResources(ir).reduce((a, l) => a + l.macs, 0);
   log.info(`running ${records.count} inputs (${records.source}) on ${board.name} in QEMU (${board.qemu.machine})`);
@@ -84,20 +89,7 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
   if (actual.length !== expected.length) {
     throw new UserError(`${build.elf}: the firmware returned ${actual.length / records.count} output bytes per input, the model has ${outBytes}`);
   }
-  const firstMismatches: ImportedVerifyReport['firstMismatches'] = [];
-  let mismatches = 0;
-  for (let n = 0; n < records.count; n++) {
-    const want = expected.subarray(n * outBytes, (n + 1) * outBytes);
-    const got = actual.subarray(n * outBytes, (n + 1) * outBytes);
-    const differing = want.reduce((k, v, i) => k + (v === got[i] ? 0 : 1), 0);
-    if (differing === 0) continue;
-    mismatches++;
-    if (firstMismatches.length < 10) {
-      const firstByte = want.findIndex((v, i) => v !== got[i]);
-      const window = (b: Uint8Array): number[] => Array.from(new Int8Array(b.buffer, b.byteOffset + firstByte, Math.min(8, outBytes - firstByte)));
-      firstMismatches.push({ input: n, differingBytes: differing, firstByte, expected: window(want), actual: window(got) });
-    }
-  }
+  const { mismatches, first: firstMismatches } = compareOutputs(expected, actual, outBytes);
   const instructions = Array.from(onTarget.instructions);
   const mean = instructions.reduce((a, b) => a + b, 0) / records.count;
   const latencyMs = (mean / board.clockHz) * 1000;
@@ -113,6 +105,7 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
     count: records.count,
     mismatches,
     firstMismatches,
+    againstExpected,
     flashBytes: f.flashBytes,
     ramBytes: f.ramBytes,
     weightsBytes: f.weightsBytes,
@@ -126,7 +119,7 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
     instructionsPerMac: macs > 0 ? mean / macs : 0,
     latencyMs,
     budgets,
-    ok: mismatches === 0 && budgets.every((b) => b.ok),
+    ok: mismatches === 0 && (againstExpected?.mismatches ?? 0) === 0 && budgets.every((b) => b.ok),
   };
   writeJsonAtomic(paths.verifyReport, report);
   return report;
@@ -137,6 +130,9 @@ export function formatImportedVerifyReport(r: ImportedVerifyReport): string {
     `model:                     ${r.model} (sha256 ${r.sha256.slice(0, 16)}...)`,
     `board:                     ${r.board} (${r.kernelPath} kernels)`,
     `inputs:                    ${r.count} (${r.inputs})`,
+    ...(r.againstExpected
+      ? [`reference vs expected:     ${r.againstExpected.mismatches === 0 ? `every output byte equal to ${r.againstExpected.file}` : `NO: ${r.againstExpected.mismatches} inputs differ from ${r.againstExpected.file}`}`]
+      : []),
     `bit-exact:                 ${r.mismatches === 0 ? 'yes, every output byte equal to the reference' : `NO: ${r.mismatches} inputs differ`}`,
     ...r.firstMismatches.slice(0, 5).map(
       (m) => `  input ${m.input}: ${m.differingBytes} bytes differ; from byte ${m.firstByte}: [${m.actual.join(', ')}] vs reference [${m.expected.join(', ')}]`,
