@@ -11,7 +11,7 @@ import { imageCount, timeoutMs } from './cli/options.js';
 import { loadConfig } from './config/load.js';
 import { configReferenceMarkdown, writeSchemaFile } from './config/schema-file.js';
 import { registerExperimentCommands } from './experiments/cli.js';
-import { writeExport } from './export/export.js';
+import { exportTfliteFile, formatExportReport } from './export/file.js';
 import { importTfliteFile } from './import/file.js';
 import { registerImportCommands } from './import/cli.js';
 import { formatImportSummary, summarizeImport } from './import/summary.js';
@@ -175,6 +175,18 @@ program
   });
 
 program
+  .command('export')
+  .description('write the config\'s int8 model (its IR) as a .tflite file for TensorFlow Lite Micro or any other TFLite tool')
+  .argument('<config>', 'config file')
+  .requiredOption('--tflite <file>', '.tflite file to write')
+  .option('--json', 'print the report as JSON')
+  .action((file: string, opts: { tflite: string; json?: boolean }) => {
+    const { config, paths } = openRun(file, 'export');
+    const report = exportTfliteFile(irOf(config, paths), config.model.file ?? paths.ir, opts.tflite);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : formatExportReport(report));
+  });
+
+program
   .command('flash')
   .description('write the deployable firmware (model + startup, linked at the chip\'s addresses) to a connected board with OpenOCD')
   .argument('<config>', 'config file')
@@ -200,16 +212,6 @@ program
     }
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
-  });
-
-program
-  .command('export')
-  .description("write the config's int8 model as a .tflite file (per-channel weights, fused activations) for TFLite Micro or any TFLite runtime")
-  .argument('<config>', 'config file')
-  .requiredOption('--tflite <file>', 'the .tflite file to write')
-  .action((file: string, opts: { tflite: string }) => {
-    const { config, paths } = openRun(file, 'export');
-    console.log(writeExport(irOf(config, paths), opts.tflite, (path, data) => writeFileAtomic(path, data)));
   });
 
 program

@@ -3,6 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { validateIr } from '../src/ir/validate.js';
+import { compareArithmetic } from '../src/export/compare.js';
+import { exportTflite } from '../src/export/export.js';
+import { importTflite } from '../src/import/import.js';
 import { readFloatGraph, explicitPadding, type FloatWeightedOp } from '../src/quantize/float-graph.js';
 import { roundHalfAwayFromZero as roundHalfAway } from '../src/quantize/multiplier.js';
 import { activationClamp, activationQuant, quantizeWeights } from '../src/quantize/quantize.js';
@@ -20,12 +23,17 @@ beforeAll(async () => {
 describe('activation quantization (asymmetric, per tensor)', () => {
   it('maps a ReLU range [0, 6] onto the full int8 range with zero point -128', () => {
     const q = activationQuant({ min: 0, max: 6 });
-    expect(q.scale).toBeCloseTo(6 / 255, 12);
+    expect(q.scale).toBe(Math.fround(6 / 255));
     expect(q.zeroPoint).toBe(-128);
+  });
+  it('keeps scales float32 (what a .tflite stores), or float64 as before when asked', () => {
+    expect(activationQuant({ min: -0.3, max: 1.7 }).scale).toBe(Math.fround(2 / 255));
+    expect(activationQuant({ min: -0.3, max: 1.7 }, 'float64').scale).toBe(2 / 255);
+    expect(Math.fround(2 / 255)).not.toBe(2 / 255);
   });
   it('widens a range to include zero', () => {
     const q = activationQuant({ min: 2, max: 4 });
-    expect(q.scale).toBeCloseTo(4 / 255, 12);
+    expect(q.scale).toBeCloseTo(4 / 255, 8);
     expect(q.zeroPoint).toBe(-128);
   });
   it('rounds the zero point half away from zero, like std::round', () => {
@@ -52,8 +60,8 @@ describe('weights (symmetric, per output channel)', () => {
   it('gives each output channel its own scale (outermost index for conv/dense)', () => {
     // Two output channels of two weights each: max |w| is 0.5 and 2.
     const { weights, scales } = quantizeWeights(op('fully_connected', [0.5, -0.25, 1, -2], 2));
-    expect(scales[0]).toBeCloseTo(0.5 / 127, 12);
-    expect(scales[1]).toBeCloseTo(2 / 127, 12);
+    expect(scales[0]).toBe(Math.fround(0.5 / 127));
+    expect(scales[1]).toBe(Math.fround(2 / 127));
     expect(Array.from(weights)).toEqual([127, -64, 64, -127]); // -0.25/(0.5/127) = -63.5 -> -64
   });
 
@@ -123,6 +131,9 @@ describe('post-training quantization of a trained model', () => {
     const trained = await trainModel(c, data, { backend: 'wasm', trainingHash: 't' });
     const ir = quantizeModel(c, trained.model, data, trained.metrics);
     expect(() => validateIr(ir, 'test')).not.toThrow();
+    // Trained, it still exports exactly (float32 scales): the .tflite re-imports as this IR.
+    const back = importTflite(exportTflite(ir, 'trained').bytes, { label: 'trained.tflite' });
+    expect(compareArithmetic(ir, back)).toEqual({ mismatches: [], differingMultipliers: 0 });
     expect(ir.ops.map((o) => o.kind)).toEqual([
       'conv2d', 'max_pool2d', 'conv2d', 'max_pool2d', 'conv2d', 'max_pool2d', 'reshape', 'fully_connected',
     ]);

@@ -11,7 +11,7 @@ import { validateIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import { calibrate, forEachTapBatch, tapModel } from '../quantize/calibrate.js';
 import { readFloatGraph } from '../quantize/float-graph.js';
-import { quantizeGraph } from '../quantize/quantize.js';
+import { quantizeGraph, type ScaleFormat } from '../quantize/quantize.js';
 import { evaluateReference, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { accuracyOf, predictClasses, toFloatImages, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
@@ -20,7 +20,10 @@ import { Rng } from '../util/random.js';
 
 const VERSION = '0.1.0';
 
-export function quantizeModel(config: Config, model: tf.LayersModel, data: Dataset, metrics: TrainMetrics | null): IrModel {
+/** `format` 'float64' reproduces IRs quantized before scales became float32 (for measurements). */
+export function quantizeModel(
+  config: Config, model: tf.LayersModel, data: Dataset, metrics: TrainMetrics | null, format: ScaleFormat = 'float32',
+): IrModel {
   const { calibration } = config.quantization;
   // Calibration images come from the training split only, in a seeded random order.
   const { train } = splitTrainValidation(data.train, config.training.validationSplit, config.training.seed);
@@ -42,7 +45,7 @@ export function quantizeModel(config: Config, model: tf.LayersModel, data: Datas
     },
     createdAt: new Date().toISOString(),
     tinyforgeVersion: VERSION,
-  });
+  }, format);
   validateIr(ir, `${config.name} (quantizer output)`);
   return ir;
 }
