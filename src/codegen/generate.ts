@@ -13,9 +13,11 @@ import { resolveLayers, type Layer } from './layers.js';
 import { packageRoot } from '../paths.js';
 import { kernelsDir, templatesDir } from './paths.js';
 import { liveBuffers, planArena } from './planner.js';
+import { fuseConvPool } from './fuse.js';
 
 export interface GenerateOptions {
-  /* reserved */
+  /** Fuse each conv2d with the max pooling that follows it (src/codegen/fuse.ts); default true. */
+  fusePools?: boolean;
 }
 
 export interface GeneratedLibrary {
@@ -23,6 +25,8 @@ export interface GeneratedLibrary {
   files: Record<string, string>;
   arenaBytes: number;
   arenaLowerBoundBytes: number;
+  /** The lower bound of a layer-by-layer schedule (every op's whole input and output live, nothing fused). */
+  layerByLayerBoundBytes: number;
   /** Bytes of const data in model_weights.c. */
   weightsBytes: number;
   /** Multiply-accumulates per inference (valid taps only). */
@@ -129,11 +133,15 @@ function initializer(type: string, name: string, fields: [string, string | numbe
   return `static const ${type} ${name} = {\n${lines.join('\n')}\n};`;
 }
 
-export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): GeneratedLibrary {
+export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): GeneratedLibrary {
   // The IR contract first (chain, shapes, requant consistency), then what the C relies on.
-  validateIr(ir, `IR '${ir.name}'`);
-  const layers = resolveLayers(ir);
+  validateIr(original, `IR '${original.name}'`);
+  // From here on `ir` is the fused view: the ops the C calls, the tensors the arena holds.
+  const fused = fuseConvPool(original, opts.fusePools ?? true);
+  const ir = fused.ir;
+  const layers = resolveLayers(ir, fused.pools);
   const plan = planArena(ir);
+  const layerByLayer = fused.pools.size > 0 ? planArena(original).lowerBoundBytes : plan.lowerBoundBytes;
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const idents = uniqueIdentifiers(ir.ops.map((op) => op.name));
   const at = (tensorId: number): string => `&model_arena[${plan.offsets.get(tensorId)}]`;
@@ -206,7 +214,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     else if (L.kind === 'conv2d') {
       layout =
         `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
-        `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps (see tinyforge_conv2d.c)`;
+        `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps, 4 zero bytes at the end (see tinyforge_conv2d.c)`;
     }
     else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
     const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
@@ -263,12 +271,14 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
       return;
     }
 
-    const { inShape: s, outShape: o, kernel, stride, padding: p } = L;
+    const { inShape: s, kernel, stride, padding: p } = L;
+    const o = L.pool?.outShape ?? L.outShape;
     const scratch = plan.scratch.get(i);
     if ((L.kind === 'conv2d') !== (scratch !== undefined)) throw new Error(`codegen: op ${i}: scratch plan does not match the kernel`);
     const geometry: [string, number][][] = [
       [['in_h', s.h], ['in_w', s.w], ['in_c', s.c]],
       [['out_h', o.h], ['out_w', o.w], ['out_c', o.c]],
+      ...(L.kind === 'conv2d' ? [[['pool_h', L.pool?.size[0] ?? 1], ['pool_w', L.pool?.size[1] ?? 1]] as [string, number][]] : []),
       [['kernel_h', kernel[0]], ['kernel_w', kernel[1]]],
       [['stride_h', stride[0]], ['stride_w', stride[1]]],
       [['pad_top', p.top], ['pad_left', p.left]],
@@ -276,7 +286,11 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     const what =
       `${kernel[0]}x${kernel[1]}, stride ${stride[0]}x${stride[1]}, ` +
       `padding ${p.top}/${p.left}/${p.bottom}/${p.right} (t/l/b/r)` +
-      (L.kind === 'depthwise_conv2d' ? `, depth multiplier ${L.depthMultiplier}` : '');
+      (L.kind === 'depthwise_conv2d' ? `, depth multiplier ${L.depthMultiplier}` : '') +
+      (L.pool
+        ? `, fused with ${commentSafe(L.pool.op.name)} (max_pool2d ${L.pool.size[0]}x${L.pool.size[1]}, stride ${L.pool.size[0]}x${L.pool.size[1]}: ` +
+          `the ${shapeText([L.outShape.h, L.outShape.w, L.outShape.c])} conv output is pooled as it is computed, never stored)`
+        : '');
     push({
       comment: `${name}: ${L.kind} ${what}, ${act}: ${shapes}`,
       params: initializer(
@@ -378,6 +392,7 @@ export function generateLibrary(ir: IrModel, _opts: GenerateOptions = {}): Gener
     files,
     arenaBytes: plan.arenaBytes,
     arenaLowerBoundBytes: plan.lowerBoundBytes,
+    layerByLayerBoundBytes: layerByLayer,
     weightsBytes,
     macs,
   };
