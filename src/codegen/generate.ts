@@ -211,7 +211,11 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
     const outC = L.family === 'fc' ? L.outN : L.outShape.c;
     let layout: string;
     if (L.family === 'fc') layout = `[out, in] = ${shapeText([L.outN, L.inN])}`;
-    else if (L.kind === 'conv2d') {
+    else if (L.kind === 'conv2d' && L.kernelWeights instanceof Int32Array) {
+      layout =
+        `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])} as int16 pairs of taps packed in int32 words, rows ` +
+        `zero-padded to an even tap count${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved pair by pair (see tinyforge_conv2d.c)`;
+    } else if (L.kind === 'conv2d') {
       layout =
         `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
         `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps, 4 zero bytes at the end (see tinyforge_conv2d.c)`;
@@ -227,7 +231,9 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
     });
     const folded = L.kind !== 'depthwise_conv2d';
     const arrays = [
-      arr('int8_t', 'weights', L.family === 'conv' ? L.kernelWeights : op.weights, 16, `weights, ${layout}`),
+      L.family === 'conv' && L.kernelWeights instanceof Int32Array
+        ? arr('int32_t', 'weights', L.kernelWeights, 8, `weights, ${layout}`)
+        : arr('int8_t', 'weights', L.family === 'conv' ? L.kernelWeights : op.weights, 16, `weights, ${layout}`),
       arr(
         'int32_t',
         'bias',
@@ -242,7 +248,7 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
     ];
     weightLayers.push({ comment: `${name} (${L.kind}): ${shapes}`, arrays });
     const data: [string, string][] = [
-      ['weights', arrays[0]!.name],
+      ['weights', arrays[0]!.type === 'int8_t' ? arrays[0]!.name : `(const int8_t *)${arrays[0]!.name}`],
       ['bias', arrays[1]!.name],
       ['multiplier', arrays[2]!.name],
       ['shift', arrays[3]!.name],

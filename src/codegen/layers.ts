@@ -65,8 +65,11 @@ export interface ConvLayer extends LayerBase, WindowGeometry {
   clamp: Clamp;
   /** The bias array the kernel takes: conv2d: bias + inputOffset * sum(w) per channel; depthwise: the IR bias. */
   kernelBias: Int32Array;
-  /** The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI); depthwise: the IR weights. */
-  kernelWeights: Int8Array;
+  /**
+   * The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI), or for few input
+   * channels (in_c not a multiple of 4) conv2dPairWeights, packed int32; depthwise: the IR weights.
+   */
+  kernelWeights: Int8Array | Int32Array;
   /**
    * A max pooling fused into this conv2d (src/codegen/fuse.ts): `output` is then the pool's
    * output, `outShape` stays the conv's own (unstored) output, and `clamp` is conv's then pool's.
@@ -273,6 +276,31 @@ export function conv2dKernelWeights(weights: Int8Array, channels: number, k: num
   return out;
 }
 
+/**
+ * conv2d's weight layout for few input channels (in_c not a multiple of 4; see
+ * tinyforge_spread_pairs in tinyforge_conv2d.c): the OHWI row of each channel as K2 = K rounded
+ * up to even taps, packed two per int32 (tap 2i in the low int16 half, tap 2i + 1 in the high
+ * half, zero past K), an odd channel count padded with a zero row, and each pair of channels
+ * interleaved word by word (channel 2j's pair i, then channel 2j + 1's pair i).
+ */
+export function conv2dPairWeights(weights: Int8Array, channels: number, k: number): Int32Array {
+  const pairs = Math.ceil(k / 2);
+  const channelPairs = Math.ceil(channels / 2);
+  const out = new Int32Array(channelPairs * 2 * pairs);
+  for (let j = 0; j < channelPairs; j++) {
+    for (let i = 0; i < pairs; i++) {
+      for (let r = 0; r < 2; r++) {
+        const c = 2 * j + r;
+        if (c >= channels) continue;
+        const lo = weights[c * k + 2 * i]!;
+        const hi = 2 * i + 1 < k ? weights[c * k + 2 * i + 1]! : 0;
+        out[(2 * j * pairs) + 2 * i + r] = (lo & 0xffff) | (hi << 16);
+      }
+    }
+  }
+  return out;
+}
+
 function range(start: number, count: number, step = 1): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
@@ -381,7 +409,12 @@ export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> =
           outputOffset: output.zeroPoint,
           clamp,
           kernelBias,
-          kernelWeights: op.kind === 'conv2d' ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c) : op.weights,
+          kernelWeights:
+            op.kind !== 'conv2d'
+              ? op.weights
+              : inShape.c % 4 === 0
+                ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c)
+                : conv2dPairWeights(op.weights, outShape.c, kh * kw * inShape.c),
           macs,
         };
       }

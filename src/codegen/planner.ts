@@ -50,10 +50,11 @@ export interface ArenaPlan {
  * Bytes of working memory the op's kernel needs while it runs. conv2d works on four output
  * pixels at a time: their im2col columns, Kp values each (K = kernel_h * kernel_w * in_c rounded
  * up to a multiple of 4), on the DSP path as int16 (SMLAD takes pairs of int16), 8 * Kp bytes;
- * then the eight int32 sums of a pass (32 bytes); then, where in_c is not a multiple of 4, Kp
- * bytes where a column is first gathered as int8 (the portable path's int8 columns, sums and
- * gather area, 5 * Kp + 32 bytes, always fit). Every other kernel works directly on its input
- * and output.
+ * then the eight int32 sums of a pass (32 bytes). The portable path's int8 columns, sums and
+ * int8 gather area (5 * Kp + 32 bytes) fit in that. Few input channels (in_c not a multiple of
+ * 4) use columns of pairs of taps (K rounded up to even, as int16 on the DSP path), the sums,
+ * and an int8 gather area of Kp bytes. Every other kernel works directly on its input and
+ * output.
  */
 export function scratchBytes(ir: IrModel, op: IrOp): number {
   if (op.kind !== 'conv2d') return 0;
@@ -61,7 +62,9 @@ export function scratchBytes(ir: IrModel, op: IrOp): number {
   if (!input || input.shape.length !== 3) throw new Error(`planner: conv2d '${op.name}' needs an [H, W, C] input`);
   const inC = input.shape[2]!;
   const kp = alignUp(op.kernel[0] * op.kernel[1] * inC, 4);
-  return 8 * kp + 32 + (inC % 4 === 0 ? 0 : kp);
+  // Few input channels: columns of K rounded up to even taps, then the sums, then an int8 gather area.
+  if (inC % 4 !== 0) return 8 * alignUp(op.kernel[0] * op.kernel[1] * inC, 2) + 32 + kp;
+  return 8 * kp + 32;
 }
 
 /** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */

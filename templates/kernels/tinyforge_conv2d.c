@@ -50,6 +50,7 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
+#if !defined(TINYFORGE_DSP)
 /*
  * n < 8 bytes from src to dst, without a loop: memcpy of a constant 4, 2 or 1 bytes is one load
  * and one store where the core allows unaligned access (Cortex-M3/M4), byte moves elsewhere.
@@ -131,6 +132,7 @@ static void tinyforge_im2col_s8(const tinyforge_conv2d_params_t *p, const int8_t
         col += row_len;
     }
 }
+#endif
 
 /* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
 #if defined(TINYFORGE_DSP)
@@ -140,22 +142,6 @@ static void tinyforge_im2col_s8(const tinyforge_conv2d_params_t *p, const int8_t
 #endif
 
 #if defined(TINYFORGE_DSP)
-/*
- * Widens the int8 column src (kp values, natural order) to int16 into the interleaved layout at
- * dst = cols + 8 * column: group g of four values x0 x1 x2 x3 goes to dst + 32 * g as the pairs
- * (x0, x2), (x1, x3).
- */
-static void tinyforge_widen_interleaved(const int8_t *src, int8_t *dst, int32_t kp)
-{
-    for (int32_t g = kp >> 2; g > 0; g--) {
-        const int32_t v = tinyforge_read32(src);
-        src += 4;
-        tinyforge_write32(dst, __sxtb16(v));
-        tinyforge_write32(dst + 4, tinyforge_sxtb16_ror8(v));
-        dst += 32;
-    }
-}
-
 /* n groups of the interleaved layout filled with the pad value (the zero point in each half). */
 static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
 {
@@ -221,6 +207,69 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 #endif
 
 /*
+ * Few input channels (in_c not a multiple of 4: the first layer of an image model): whole groups
+ * of four taps would waste up to three multiplies per column (K = 9 for a 3x3 kernel on one
+ * channel becomes 12) and widening cannot run on whole words. Such a layer works on pairs of
+ * taps instead: K2 = K rounded up to even, its weights pre-packed by the generator as one int32
+ * per channel and pair (tap 2i in the low half, tap 2i + 1 in the high half, a zero weight for
+ * the odd tap past K), channel pairs interleaved pair by pair.
+ *
+ * The column of output pixel (oy, ox) is first gathered as int8 in natural order (for a window
+ * inside the input: kernel_h runs of kernel_w * in_c bytes, a few each, copied by a byte loop;
+ * at the borders tap by tap, the padding getting the input zero point), then stored pair by pair
+ * into column j: DSP: pair i as one word of two int16 at cols + 16 * i + 4 * j; portable: as two
+ * int8 at cols + 8 * i + 2 * j. The odd tap past K takes whatever follows in the gather area
+ * (it meets a zero weight).
+ */
+static TINYFORGE_NOINLINE void tinyforge_column_pairs(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy,
+                                                      int32_t ox, int8_t *gather, int8_t *dst)
+{
+    const int32_t in_h = p->in_h;
+    const int32_t in_w = p->in_w;
+    const int32_t in_c = p->in_c;
+    const int32_t kernel_h = p->kernel_h;
+    const int32_t kernel_w = p->kernel_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    const int32_t row_len = kernel_w * in_c;
+    int8_t *g = gather;
+
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + kernel_h <= in_h && ix0 + kernel_w <= in_w) {
+        const int8_t *src = input + (iy0 * in_w + ix0) * in_c;
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
+            for (int32_t i = row_len; i > 0; i--) {
+                *g++ = *src++;
+            }
+            src += in_w * in_c - row_len;
+        }
+    } else {
+        const int8_t pad = (int8_t)(-p->input_offset);
+        for (int32_t iy = iy0; iy < iy0 + kernel_h; iy++) {
+            for (int32_t ix = ix0; ix < ix0 + kernel_w; ix++) {
+                const int inside = ((uint32_t)iy < (uint32_t)in_h) && ((uint32_t)ix < (uint32_t)in_w);
+                for (int32_t ic = 0; ic < in_c; ic++) {
+                    *g++ = inside ? input[(iy * in_w + ix) * in_c + ic] : pad;
+                }
+            }
+        }
+    }
+    g = gather;
+    for (int32_t pairs = (kernel_h * row_len + 1) >> 1; pairs > 0; pairs--) {
+#if defined(TINYFORGE_DSP)
+        const uint32_t lo = (uint32_t)(int32_t)g[0] & 0xFFFFu;
+        const uint32_t hi = (uint32_t)(int32_t)g[1] << 16;
+        tinyforge_write32(dst, (int32_t)(lo | hi));
+        dst += 16;
+#else
+        dst[0] = g[0];
+        dst[1] = g[1];
+        dst += 8;
+#endif
+        g += 2;
+    }
+}
+
+/*
  * The im2col column of conv output pixel (oy, ox), stored as column j (0..3) of the pass.
  * Scratch (params->im2col): the four columns (DSP: int16, 8kp bytes; portable: int8, 4kp), the
  * pass's eight int32 sums (32 bytes), and, unless in_c is a multiple of 4 on the DSP path, the
@@ -230,19 +279,20 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
                                     int8_t *cols, int8_t *gather, int32_t kp, int32_t j)
 {
-#if defined(TINYFORGE_DSP)
-    if ((p->in_c & 3) == 0) {
-        tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
+    if ((p->in_c & 3) != 0) {
+        /* Few input channels: the column as pairs of taps (see tinyforge_column_pairs). */
+        tinyforge_column_pairs(p, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
         return;
     }
-    tinyforge_im2col_s8(p, input, oy, ox, gather);
-    tinyforge_widen_interleaved(gather, cols + 8 * j, kp);
+#if defined(TINYFORGE_DSP)
+    (void)gather;
+    (void)kp;
+    tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
 #else
     tinyforge_im2col_s8(p, input, oy, ox, gather);
     tinyforge_interleave_s8(gather, cols + 4 * j, kp);
 #endif
 }
-
 #if !defined(TINYFORGE_DSP)
 /*
  * Tap i (0..3) of the current group, portable path: the four pixels' values at c[i], c[4 + i],
@@ -347,6 +397,77 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     sums[7] = acc_13;
 }
 
+/* The low and the high int16 half of a packed weight word, sign-extended. */
+static inline int32_t tinyforge_low16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000;
+}
+
+/*
+ * The pairs form of tinyforge_conv2d_dot_2x4 (few input channels): `pairs` pairs of taps of one
+ * pair of output channels (packed weight words at w: channel 0's, then channel 1's, pair by pair)
+ * against the four columns at c; the eight sums are stored right after the columns. DSP: every
+ * word loaded feeds SMLADs directly, nothing to widen: 8 SMLAD + 2 weight loads + 4 column loads
+ * per 16 MACs.
+ */
+static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32_t *w, int32_t pairs, int32_t bias_0,
+                                                          int32_t bias_1)
+{
+    int32_t acc_00 = bias_0;
+    int32_t acc_01 = bias_0;
+    int32_t acc_02 = bias_0;
+    int32_t acc_03 = bias_0;
+    int32_t acc_10 = bias_1;
+    int32_t acc_11 = bias_1;
+    int32_t acc_12 = bias_1;
+    int32_t acc_13 = bias_1;
+    /* The loop ends where the sums go: no counter, and nothing else to keep for after it. */
+    int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
+    do {
+#if defined(TINYFORGE_DSP)
+        const int32_t w0 = w[0];
+        const int32_t w1 = w[1];
+        int32_t x = tinyforge_read32(c);
+        acc_00 = __smlad(w0, x, acc_00);
+        acc_10 = __smlad(w1, x, acc_10);
+        x = tinyforge_read32(c + 4);
+        acc_01 = __smlad(w0, x, acc_01);
+        acc_11 = __smlad(w1, x, acc_11);
+        x = tinyforge_read32(c + 8);
+        acc_02 = __smlad(w0, x, acc_02);
+        acc_12 = __smlad(w1, x, acc_12);
+        x = tinyforge_read32(c + 12);
+        acc_03 = __smlad(w0, x, acc_03);
+        acc_13 = __smlad(w1, x, acc_13);
+        c += 16;
+#else
+        const int32_t w0_lo = tinyforge_low16(w[0]);
+        const int32_t w0_hi = w[0] >> 16;
+        const int32_t w1_lo = tinyforge_low16(w[1]);
+        const int32_t w1_hi = w[1] >> 16;
+        acc_00 += c[0] * w0_lo + c[1] * w0_hi;
+        acc_10 += c[0] * w1_lo + c[1] * w1_hi;
+        acc_01 += c[2] * w0_lo + c[3] * w0_hi;
+        acc_11 += c[2] * w1_lo + c[3] * w1_hi;
+        acc_02 += c[4] * w0_lo + c[5] * w0_hi;
+        acc_12 += c[4] * w1_lo + c[5] * w1_hi;
+        acc_03 += c[6] * w0_lo + c[7] * w0_hi;
+        acc_13 += c[6] * w1_lo + c[7] * w1_hi;
+        c += 8;
+#endif
+        w += 2;
+    } while (c != end);
+    int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
+    sums[0] = acc_00;
+    sums[1] = acc_01;
+    sums[2] = acc_02;
+    sums[3] = acc_03;
+    sums[4] = acc_10;
+    sums[5] = acc_11;
+    sums[6] = acc_12;
+    sums[7] = acc_13;
+}
+
 /*
  * All output channels of the pass's four columns in `cols`. Unpooled: column j is output pixel
  * out[j] (n of them; the other columns repeat a pixel and their results are dropped). Pooled:
@@ -367,14 +488,22 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
     const int8_t *w = p->weights;
-    /* Where tinyforge_conv2d_dot_2x4 leaves its sums: right after the columns. */
-    const int32_t *const sums = (const int32_t *)(const void *)(cols + TINYFORGE_CONV_COLUMN_BYTES * kp);
+    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_pairs). */
+    const int32_t pairs = ((p->in_c & 3) != 0) ? (p->kernel_h * p->kernel_w * p->in_c + 1) >> 1 : 0;
+    /* Where the dot functions leave their sums: right after the columns. */
+    const int32_t *const sums =
+        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
 
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         /* An odd last channel is paired with the zero weight row the generator added. */
         const int32_t second = (oc + 1 < out_c);
-        tinyforge_conv2d_dot_2x4(cols, w, kp >> 2, bias[oc], bias[oc + second]);
-        w += 2 * kp;
+        if (pairs) {
+            const int32_t *const w32 = (const int32_t *)(const void *)w;
+            tinyforge_conv2d_dot_pairs(cols, w32 + oc * pairs, pairs, bias[oc], bias[oc + second]);
+        } else {
+            tinyforge_conv2d_dot_2x4(cols, w, kp >> 2, bias[oc], bias[oc + second]);
+            w += 2 * kp;
+        }
         for (int32_t r = 0; r <= second; r++) {
             const int32_t c = oc + r;
             const int32_t *const acc = sums + 4 * r;
@@ -403,8 +532,10 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     const int32_t kp = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
     const int32_t pooled = (pool_h * pool_w > 1);
     int8_t *const cols = p->im2col;
-    /* After the columns: the eight sums of a pass (32 bytes), then the gather area. */
-    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * kp + 32;
+    /* After the columns (kp taps each, or K rounded up to even for few input channels): the
+     * eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
+    const int32_t taps = ((p->in_c & 3) != 0) ? (p->kernel_h * p->kernel_w * p->in_c + 1) & ~1 : kp;
+    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * taps + 32;
     int8_t *out[4];
 
     if (pooled) {
