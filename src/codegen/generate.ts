@@ -57,7 +57,7 @@ const FILE_DESCRIPTIONS: Record<string, string> = {
   'tinyforge_kernels.h': 'kernel prototypes and parameter blocks (internal)',
   'tinyforge_requant.h': 'fixed-point requantization (gemmlowp rounding, the two roundings fused), static inline (internal)',
   'tinyforge_dsp.h': 'DSP path selection (`__ARM_FEATURE_DSP`, `TINYFORGE_PORTABLE`) and word access helpers (internal)',
-  'tinyforge_conv2d.c': 'conv2d kernel: im2col of two pixels, 2 channels x 2 pixels per pass, portable and DSP (SMLAD) paths',
+  'tinyforge_conv2d.c': 'conv2d kernel: im2col of four pixels, 2 channels x 4 pixels per inner loop, a max pooling that follows fused in, portable and DSP (SMLAD) paths',
   'tinyforge_depthwise_conv2d.c': 'depthwise conv2d kernel',
   'tinyforge_fully_connected.c': 'fully connected kernel: 2 outputs per pass, portable and DSP (SMLAD) paths',
   'tinyforge_max_pool2d.c': 'max pooling kernel, portable and DSP (SSUB8/SEL) paths',

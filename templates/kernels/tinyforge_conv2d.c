@@ -20,28 +20,32 @@
  *     exactly the same integer (the generator checks that no partial sum can leave int32).
  *  2. im2col: the window of an output pixel is copied into a column of K = kernel_h * kernel_w *
  *     in_c values in OHWI order, so it lines up with a weight row; taps in the padding get the
- *     zero point. Two output pixels at a time, into the scratch buffer the memory plan gives
- *     this layer (params->im2col, 5 * Kp bytes, Kp = K rounded up to a multiple of 4).
- *  3. Each pass computes 2 output channels x 2 output pixels: every weight loaded serves two
- *     pixels and every column value two channels, four accumulators in registers. An odd pixel
- *     count runs its last pixel as both columns and stores one result.
+ *     zero point. Four output pixels at a time, into the scratch buffer the memory plan gives
+ *     this layer (params->im2col, 8 * Kp + 32 bytes, Kp = K rounded up to a multiple of 4).
+ *  3. Each inner loop computes 2 output channels x 4 output pixels: every weight loaded serves
+ *     four pixels and every column value two channels, eight accumulators in registers. The
+ *     sums are stored after the columns and requantized there.
+ *  4. Fused max pooling (pool_h x pool_w > 1, set by the generator when a max pooling with
+ *     non-overlapping windows of at most 4 pixels follows): the four pixels of a pass are one
+ *     pooling window, the maximum is taken on the int32 sums and only it is requantized (exact:
+ *     the requantization is monotone). The conv output is never stored, and conv pixels no
+ *     window reads are never computed.
  *
- * Weight layout (made by the generator): OHWI rows padded with zero weights to Kp taps, an odd
- * channel count padded with a zero row, and each pair of rows (2j, 2j + 1) interleaved every
- * four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), so that the kernel only handles
- * whole groups of four taps of two channels and walks both rows with one pointer. A zero
- * weight adds nothing whatever it meets, so the padding values of a column may be anything.
+ * Weight layout (made by the generator), in_c a multiple of 4: OHWI rows padded with zero
+ * weights to Kp taps, an odd channel count padded with a zero row, each pair of rows (2j, 2j + 1)
+ * interleaved every four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), and 4 zero bytes
+ * at the end. A zero weight adds nothing whatever it meets, so the padding values of a column may
+ * be anything. Few input channels (in_c not a multiple of 4, e.g. the first layer): pairs of
+ * taps, see tinyforge_column_pairs.
  *
  * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
- * to int16 once per pixel pair, "reordered": each group of four values x0 x1 x2 x3 becomes the
- * pairs (x0, x2), (x1, x3), which is what SXTB16 and SXTB16(ROR 8) make of four weight bytes;
- * the two columns are interleaved group by group, so one pointer walks both too. When in_c is
- * a multiple of 4 every tap is whole groups and the column is widened as it is copied from the
- * input; otherwise it is gathered as int8 first. The inner loop takes 4 taps x 2 channels x
- * 2 pixels = 16 MACs in 8 SMLAD + 4 SXTB16 + 2 weight loads + 4 column loads + 3 loop
- * instructions, and needs 13 registers (4 accumulators, 4 column words, 2 weight halves,
- * 2 pointers, the counter), so it does not spill even at -Os.
- * Portable path: int8 columns, one MLA per MAC (16 loads + 16 MLA per group of four taps).
+ * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
+ * becomes the pairs (x0, x2), (x1, x3), which is what SXTB16 makes of the four weight bytes at w
+ * and at w + 1; the four columns are interleaved group by group, so one pointer walks them all.
+ * The inner loop takes 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4
+ * weight loads + 8 column loads + the loop, 14 live values: every register a Cortex-M has (GCC
+ * 12 at -Os spills the counter: about 39 instructions per 32 MACs).
+ * Portable path: int8 columns, one MLA per MAC.
  */
 #include <stdint.h>
 #include <string.h>
