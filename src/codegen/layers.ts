@@ -276,25 +276,31 @@ export function conv2dKernelWeights(weights: Int8Array, channels: number, k: num
   return out;
 }
 
+/** Pairs of taps of a few-input-channel conv2d (see conv2dPairWeights): ceil(K / 4) + ceil((K - 1) / 4). */
+export function conv2dPairCount(k: number): number {
+  return Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+}
+
 /**
  * conv2d's weight layout for few input channels (in_c not a multiple of 4; see
- * tinyforge_spread_pairs in tinyforge_conv2d.c): the OHWI row of each channel as K2 = K rounded
- * up to even taps, packed two per int32 (tap 2i in the low int16 half, tap 2i + 1 in the high
- * half, zero past K), an odd channel count padded with a zero row, and each pair of channels
- * interleaved word by word (channel 2j's pair i, then channel 2j + 1's pair i).
+ * tinyforge_column_pairs in tinyforge_conv2d.c): the OHWI row of each channel as pairs of taps in
+ * SXTB16 order (pair 2m = taps (4m, 4m + 2), pair 2m + 1 = (4m + 1, 4m + 3)), those holding a tap
+ * below K, packed two int16 per int32 (the first tap in the low half, zero past K); an odd channel
+ * count padded with a zero row; each pair of channels interleaved word by word (channel 2j's
+ * pair i, then channel 2j + 1's pair i).
  */
 export function conv2dPairWeights(weights: Int8Array, channels: number, k: number): Int32Array {
-  const pairs = Math.ceil(k / 2);
+  const pairs = conv2dPairCount(k);
   const channelPairs = Math.ceil(channels / 2);
   const out = new Int32Array(channelPairs * 2 * pairs);
   for (let j = 0; j < channelPairs; j++) {
     for (let i = 0; i < pairs; i++) {
+      const first = 4 * (i >> 1) + (i & 1);
       for (let r = 0; r < 2; r++) {
         const c = 2 * j + r;
         if (c >= channels) continue;
-        const lo = weights[c * k + 2 * i]!;
-        const hi = 2 * i + 1 < k ? weights[c * k + 2 * i + 1]! : 0;
-        out[(2 * j * pairs) + 2 * i + r] = (lo & 0xffff) | (hi << 16);
+        const tap = (t: number) => (t < k ? weights[c * k + t]! : 0);
+        out[2 * j * pairs + 2 * i + r] = (tap(first) & 0xffff) | (tap(first + 2) << 16);
       }
     }
   }

@@ -52,9 +52,8 @@ export interface ArenaPlan {
  * up to a multiple of 4), on the DSP path as int16 (SMLAD takes pairs of int16), 8 * Kp bytes;
  * then the eight int32 sums of a pass (32 bytes). The portable path's int8 columns, sums and
  * int8 gather area (5 * Kp + 32 bytes) fit in that. Few input channels (in_c not a multiple of
- * 4) use columns of pairs of taps (K rounded up to even, as int16 on the DSP path), the sums,
- * and an int8 gather area of Kp bytes. Every other kernel works directly on its input and
- * output.
+ * 4: pairs of taps, see tinyforge_column_pairs) also need the int8 gather area on the DSP path,
+ * Kp more bytes. Every other kernel works directly on its input and output.
  */
 export function scratchBytes(ir: IrModel, op: IrOp): number {
   if (op.kind !== 'conv2d') return 0;
@@ -62,9 +61,8 @@ export function scratchBytes(ir: IrModel, op: IrOp): number {
   if (!input || input.shape.length !== 3) throw new Error(`planner: conv2d '${op.name}' needs an [H, W, C] input`);
   const inC = input.shape[2]!;
   const kp = alignUp(op.kernel[0] * op.kernel[1] * inC, 4);
-  // Few input channels: columns of K rounded up to even taps, then the sums, then an int8 gather area.
-  if (inC % 4 !== 0) return 8 * alignUp(op.kernel[0] * op.kernel[1] * inC, 2) + 32 + kp;
-  return 8 * kp + 32;
+  // The int8 gather area (portable; and DSP with few input channels).
+  return 8 * kp + 32 + (inC % 4 === 0 ? 0 : kp);
 }
 
 /** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */

@@ -54,89 +54,57 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
-#if !defined(TINYFORGE_DSP)
 /*
- * n < 8 bytes from src to dst, without a loop: memcpy of a constant 4, 2 or 1 bytes is one load
- * and one store where the core allows unaligned access (Cortex-M3/M4), byte moves elsewhere.
+ * The int8 im2col column of output pixel (oy, ox) at g, in natural order (K bytes): for each
+ * kernel row inside the input, the valid taps are one contiguous run of the NHWC input (all
+ * channels of adjacent pixels), the taps left and right of it in the padding; kernel rows above
+ * or below the input are all padding. Padding gets the input zero point. Runs are a few to a few
+ * dozen bytes: byte loops, no library calls.
  */
-static void tinyforge_copy_short(int8_t *dst, const int8_t *src, int32_t n)
+static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
+                                int8_t *g)
 {
-    if (n & 4) {
-        memcpy(dst, src, 4);
-        dst += 4;
-        src += 4;
-    }
-    if (n & 2) {
-        memcpy(dst, src, 2);
-        dst += 2;
-        src += 2;
-    }
-    if (n & 1) {
-        *dst = *src;
-    }
-}
-
-/*
- * The int8 im2col column of output pixel (oy, ox): for each kernel row inside the input, the
- * valid taps are one contiguous run of the NHWC input (all channels of adjacent pixels), with
- * the taps left and right of it in the padding; kernel rows above or below the input are all
- * padding. Padding gets the input zero point.
- */
-static void tinyforge_im2col_s8(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
-                                int8_t *col)
-{
+    const int32_t in_w = p->in_w;
     const int32_t in_c = p->in_c;
-    const int32_t row_len = p->kernel_w * in_c;
-    const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+    const int32_t kernel_h = p->kernel_h;
+    const int32_t kernel_w = p->kernel_w;
+    const int32_t row_len = kernel_w * in_c;
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    const int32_t kx_start = (ix0 < 0) ? -ix0 : 0;
-    const int32_t kx_end = (ix0 + p->kernel_w > p->in_w) ? (p->in_w - ix0) : p->kernel_w;
-    const int32_t before = kx_start * in_c;
-    const int32_t run = (kx_end - kx_start) * in_c;
-    const int32_t after = row_len - before - run;
 
-    if (before == 0 && after == 0 && iy0 >= 0 && iy0 + p->kernel_h <= p->in_h) {
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + kernel_h <= p->in_h && ix0 + kernel_w <= in_w) {
         /* The whole window inside the input (most pixels): kernel_h runs of row_len bytes. */
-        const int32_t stride = p->in_w * in_c;
-        const int8_t *src = input + (iy0 * p->in_w + ix0) * in_c;
-        for (int32_t ky = p->kernel_h; ky > 0; ky--) {
-            if (row_len < 8) {
-                tinyforge_copy_short(col, src, row_len);
+        const int8_t *src = input + (iy0 * in_w + ix0) * in_c;
+        const int32_t skip = in_w * in_c - row_len;
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
+            if (row_len >= 16) {
+                /* Long runs (many channels): the library copy moves words. */
+                memcpy(g, src, (size_t)row_len);
+                g += row_len;
+                src += row_len;
             } else {
-                memcpy(col, src, (size_t)row_len);
+                for (int32_t i = row_len; i > 0; i--) {
+                    *g++ = *src++;
+                }
             }
-            col += row_len;
-            if (ky > 1) {
-                src += stride;
-            }
+            src += skip;
         }
         return;
     }
-    for (int32_t ky = 0; ky < p->kernel_h; ky++) {
-        const int32_t iy = iy0 + ky;
-        if (iy < 0 || iy >= p->in_h) {
-            memset(col, pad, (size_t)row_len);
-        } else {
-            const int8_t *in_row = input + (iy * p->in_w + ix0 + kx_start) * in_c;
-            /* Runs are short (a few to a few dozen bytes): a library call costs more than
-             * copying the shortest inline. */
-            if (before > 0) {
-                memset(col, pad, (size_t)before);
-            }
-            if (run < 8) {
-                tinyforge_copy_short(col + before, in_row, run);
-            } else {
-                memcpy(col + before, in_row, (size_t)run);
-            }
-            if (after > 0) {
-                memset(col + before + run, pad, (size_t)after);
+    /* At the borders, tap by tap (a select per byte rather than separate padding loops, which
+     * GCC would turn into memset calls costing more than these few bytes). */
+    const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+    for (int32_t iy = iy0; iy < iy0 + kernel_h; iy++) {
+        const int32_t row_inside = ((uint32_t)iy < (uint32_t)p->in_h);
+        const int8_t *src = input + (row_inside ? iy * in_w * in_c : 0);
+        for (int32_t ix = ix0; ix < ix0 + kernel_w; ix++) {
+            const int32_t inside = row_inside && ((uint32_t)ix < (uint32_t)in_w);
+            for (int32_t ic = 0; ic < in_c; ic++) {
+                *g++ = inside ? src[ix * in_c + ic] : pad;
             }
         }
-        col += row_len;
     }
 }
-#endif
 
 /* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
 #if defined(TINYFORGE_DSP)
@@ -213,64 +181,47 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 /*
  * Few input channels (in_c not a multiple of 4: the first layer of an image model): whole groups
  * of four taps would waste up to three multiplies per column (K = 9 for a 3x3 kernel on one
- * channel becomes 12) and widening cannot run on whole words. Such a layer works on pairs of
- * taps instead: K2 = K rounded up to even, its weights pre-packed by the generator as one int32
- * per channel and pair (tap 2i in the low half, tap 2i + 1 in the high half, a zero weight for
- * the odd tap past K), channel pairs interleaved pair by pair.
+ * channel becomes 12), and the weights would have to be widened in the inner loop. Such a layer
+ * works on pairs of taps instead, in the order SXTB16 makes of a word of four taps: pair 2m is
+ * (4m, 4m + 2), pair 2m + 1 is (4m + 1, 4m + 3), and only the pairs holding a tap below K count
+ * (K = 9: (0, 2) (1, 3) (4, 6) (5, 7) (8, 10): 5 pairs, 10 MACs for 9). The generator pre-packs
+ * the weights alike, one int32 per channel and pair (the first tap in the low int16 half, zero
+ * for a tap past K), channel pairs interleaved pair by pair: the inner loop loads them straight
+ * into SMLAD.
  *
- * The column of output pixel (oy, ox) is first gathered as int8 in natural order (for a window
- * inside the input: kernel_h runs of kernel_w * in_c bytes, a few each, copied by a byte loop;
- * at the borders tap by tap, the padding getting the input zero point), then stored pair by pair
- * into column j: DSP: pair i as one word of two int16 at cols + 16 * i + 4 * j; portable: as two
- * int8 at cols + 8 * i + 2 * j. The odd tap past K takes whatever follows in the gather area
- * (it meets a zero weight).
+ * The column of output pixel (oy, ox), gathered as int8 at `gather`, goes into column j a group
+ * of four taps at a time: DSP: pair p as one word of two int16 at cols + 16 * p + 4 * j (one
+ * SXTB16 per pair); portable: as two int8 at cols + 8 * p + 2 * j. Taps past K are whatever
+ * follows in the gather area (they meet zero weights); the last group may write one pair more
+ * than the loop reads, inside the scratch.
  */
 static TINYFORGE_NOINLINE void tinyforge_column_pairs(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy,
                                                       int32_t ox, int8_t *gather, int8_t *dst)
 {
-    const int32_t in_h = p->in_h;
-    const int32_t in_w = p->in_w;
-    const int32_t in_c = p->in_c;
-    const int32_t kernel_h = p->kernel_h;
-    const int32_t kernel_w = p->kernel_w;
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    const int32_t row_len = kernel_w * in_c;
-    int8_t *g = gather;
-
-    if (iy0 >= 0 && ix0 >= 0 && iy0 + kernel_h <= in_h && ix0 + kernel_w <= in_w) {
-        const int8_t *src = input + (iy0 * in_w + ix0) * in_c;
-        for (int32_t ky = kernel_h; ky > 0; ky--) {
-            for (int32_t i = row_len; i > 0; i--) {
-                *g++ = *src++;
-            }
-            src += in_w * in_c - row_len;
-        }
-    } else {
-        const int8_t pad = (int8_t)(-p->input_offset);
-        for (int32_t iy = iy0; iy < iy0 + kernel_h; iy++) {
-            for (int32_t ix = ix0; ix < ix0 + kernel_w; ix++) {
-                const int inside = ((uint32_t)iy < (uint32_t)in_h) && ((uint32_t)ix < (uint32_t)in_w);
-                for (int32_t ic = 0; ic < in_c; ic++) {
-                    *g++ = inside ? input[(iy * in_w + ix) * in_c + ic] : pad;
-                }
-            }
-        }
-    }
-    g = gather;
-    for (int32_t pairs = (kernel_h * row_len + 1) >> 1; pairs > 0; pairs--) {
+    tinyforge_gather_s8(p, input, oy, ox, gather);
+    const int8_t *g = gather;
+    for (int32_t groups = (p->kernel_h * p->kernel_w * p->in_c + 3) >> 2; groups > 0; groups--) {
 #if defined(TINYFORGE_DSP)
-        const uint32_t lo = (uint32_t)(int32_t)g[0] & 0xFFFFu;
-        const uint32_t hi = (uint32_t)(int32_t)g[1] << 16;
-        tinyforge_write32(dst, (int32_t)(lo | hi));
-        dst += 16;
+        const int32_t v = tinyforge_read32(g);
+        tinyforge_write32(dst, __sxtb16(v));
+        tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+        dst += 32;
 #else
         dst[0] = g[0];
-        dst[1] = g[1];
-        dst += 8;
+        dst[1] = g[2];
+        dst[8] = g[1];
+        dst[9] = g[3];
+        dst += 16;
 #endif
-        g += 2;
+        g += 4;
     }
+}
+
+/* Pairs of taps of a few-input-channel layer: those of ceil(K / 4) groups that hold a tap below K. */
+static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
+{
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
+    return ((k + 3) >> 2) + ((k + 2) >> 2);
 }
 
 /*
@@ -293,7 +244,7 @@ static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const in
     (void)kp;
     tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
 #else
-    tinyforge_im2col_s8(p, input, oy, ox, gather);
+    tinyforge_gather_s8(p, input, oy, ox, gather);
     tinyforge_interleave_s8(gather, cols + 4 * j, kp);
 #endif
 }
@@ -493,7 +444,7 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     const int32_t *const shift = p->shift;
     const int8_t *w = p->weights;
     /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_pairs). */
-    const int32_t pairs = ((p->in_c & 3) != 0) ? (p->kernel_h * p->kernel_w * p->in_c + 1) >> 1 : 0;
+    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
     /* Where the dot functions leave their sums: right after the columns. */
     const int32_t *const sums =
         (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
@@ -536,10 +487,9 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     const int32_t kp = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
     const int32_t pooled = (pool_h * pool_w > 1);
     int8_t *const cols = p->im2col;
-    /* After the columns (kp taps each, or K rounded up to even for few input channels): the
-     * eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
-    const int32_t taps = ((p->in_c & 3) != 0) ? (p->kernel_h * p->kernel_w * p->in_c + 1) & ~1 : kp;
-    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * taps + 32;
+    /* After the columns (kp taps each; for few input channels 2 * pairs <= kp, the sums right
+     * after them): the eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
+    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * kp + 32;
     int8_t *out[4];
 
     if (pooled) {
