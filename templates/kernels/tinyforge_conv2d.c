@@ -425,14 +425,14 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
 
 /*
  * All output channels of the pass's four columns in `cols`. Unpooled: column j is output pixel
- * out[j] (n of them; the other columns repeat a pixel and their results are dropped). Pooled:
+ * out[j] (past the last pixel, columns and out[j] repeat it). Pooled:
  * the four columns are one pooling window, and out[0] gets the maximum. Max pooling commutes
  * with the requantization, which is monotone (multiplier >= 0, a rounding shift, a clamp), so
  * the maximum is taken on the int32 sums and only it is requantized: the same int8 as
  * requantizing the four and pooling them.
  */
 static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int8_t *const *out,
-                                  int32_t n, int32_t pooled)
+                                  int32_t pooled)
 {
     /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
     const int32_t out_c = p->out_c;
@@ -470,9 +470,12 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
                 out[0][c] = tinyforge_requantize(m, multiplier[c], shift[c], output_offset, act_min, act_max);
                 continue;
             }
-            for (int32_t j = 0; j < n; j++) {
-                out[j][c] = tinyforge_requantize(acc[j], multiplier[c], shift[c], output_offset, act_min, act_max);
-            }
+            /* Four pixels (a pass past the last pixel repeats it, into the same byte, so all four
+             * are stored), the per-channel part of the requantization worked out once per two. */
+            tinyforge_requantize_2(acc[0], acc[1], multiplier[c], shift[c], output_offset, act_min, act_max,
+                                   &out[0][c], &out[1][c]);
+            tinyforge_requantize_2(acc[2], acc[3], multiplier[c], shift[c], output_offset, act_min, act_max,
+                                   &out[2][c], &out[3][c]);
         }
     }
 }
@@ -511,7 +514,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                     }
                 }
                 out[0] = output;
-                tinyforge_conv2d_pass(p, cols, kp, out, 1, 1);
+                tinyforge_conv2d_pass(p, cols, kp, out, 1);
                 output += out_c;
             }
         }
@@ -522,7 +525,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     int32_t oy = 0;
     int32_t ox = 0;
     for (int32_t pix = 0; pix < pixels; pix += 4) {
-        /* Four pixels in raster order; past the last pixel, columns repeat it (results dropped). */
+        /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
         const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
         for (int32_t j = 0; j < 4; j++) {
             tinyforge_conv2d_column(p, input, oy, ox, cols, gather, kp, j);
@@ -532,7 +535,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 oy++;
             }
         }
-        tinyforge_conv2d_pass(p, cols, kp, out, n, 0);
+        tinyforge_conv2d_pass(p, cols, kp, out, 0);
         if (++ox == out_w) {
             ox = 0;
             oy++;
