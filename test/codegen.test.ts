@@ -414,16 +414,18 @@ describe('kernel helpers', () => {
       if (L.kind !== 'conv2d') continue;
       const w = L.kernelWeights;
       if (L.inShape.c % 4 !== 0) {
-        // Few input channels: int16 pairs of taps packed in int32, channel pairs interleaved word by word.
-        const pairs = Math.ceil(k / 2);
+        // Few input channels: pairs of taps in SXTB16 order ((4m, 4m + 2), (4m + 1, 4m + 3)), those
+        // holding a tap below K, packed as int16 in int32, channel pairs interleaved word by word.
+        const pairs = Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
         expect(w, op.name).toBeInstanceOf(Int32Array);
         expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * pairs);
         for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
           for (let i = 0; i < pairs; i++) {
             const word = w[(c >> 1) * 2 * pairs + 2 * i + (c & 1)]!;
+            const first = 4 * (i >> 1) + (i & 1);
             const tap = (t: number) => (c < channels && t < k ? op.weights[c * k + t]! : 0);
-            expect((word << 16) >> 16, `${op.name} channel ${c} tap ${2 * i}`).toBe(tap(2 * i));
-            expect(word >> 16, `${op.name} channel ${c} tap ${2 * i + 1}`).toBe(tap(2 * i + 1));
+            expect((word << 16) >> 16, `${op.name} channel ${c} tap ${first}`).toBe(tap(first));
+            expect(word >> 16, `${op.name} channel ${c} tap ${first + 2}`).toBe(tap(first + 2));
           }
         }
         continue;
