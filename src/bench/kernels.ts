@@ -35,6 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { generateLibrary, writeLibrary } from '../codegen/generate.js';
 import { resolveLayers, type Layer } from '../codegen/layers.js';
 import { fuseConvPool } from '../codegen/fuse.js';
+import { boundPerMac } from './bound.js';
 import { loadIr } from '../ir/io.js';
 import type { IrModel } from '../ir/types.js';
 import { tensorSize } from '../ir/types.js';
@@ -93,11 +94,6 @@ function layerMacs(L: Layer): number {
   return L.outShape.h * L.outShape.w * L.outShape.c * perOutput;
 }
 
-/** Instructions per MAC the arithmetic alone needs (see the top of this file). */
-function boundPerMac(board: string, portable: boolean): number {
-  if (!portable) return 0.5;
-  return loadBoard(board).cpu.toLowerCase().includes('cortex-m0') ? 2 : 1;
-}
 
 /** The layers the generated C calls (a fused conv + pool is one), as resolved by the generator. */
 function calledLayers(ir: IrModel, fuse: boolean): Layer[] {
@@ -168,7 +164,7 @@ async function main(): Promise<void> {
         const outDir = join(root, `${board}-${path}`);
         const m = await measure(board, portable, modelDir, outDir, images, args.optimization);
         const spread = m.min === m.instructions ? '' : ` (min ${m.min})`;
-        const bound = boundPerMac(board, portable);
+        const bound = boundPerMac(loadBoard(board).cpu, portable ? 'portable' : 'dsp');
         console.log(
           `${board.padEnd(12)} ${path.padEnd(10)} ${String(m.instructions).padStart(22)}  ${(m.instructions / full).toFixed(3).padStart(10)}  ` +
             `${(m.instructions / lib.macs).toFixed(3).padStart(11)}  ${bound.toFixed(1).padStart(9)}  ${(m.instructions / full / bound).toFixed(2).padStart(7)}  ` +
