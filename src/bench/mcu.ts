@@ -141,7 +141,7 @@ async function benchOne(board: Board, path: 'portable' | 'dsp', cDir: string, wo
 
     const run = await runHarness({
       board, elf: harness.elf, images: data.records, imageSize: data.recordBytes, workDir: join(workDir, 'run'),
-      timeoutMs: 60_000 + data.count * Math.max(200, macs / 10_000),
+      timeoutMs: 60_000 + data.count * Math.max(200, Math.ceil(macs / 10_000)),
     });
     const instructions = Array.from(run.instructions);
     const mean = instructions.reduce((a, b) => a + b, 0) / instructions.length;
