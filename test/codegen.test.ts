@@ -217,6 +217,26 @@ function kernelsIr(): IrModel {
   return b.build('kernels');
 }
 
+/**
+ * Every conv2d followed by a max pooling the conv2d kernel fuses: a 1-channel input (the pairs
+ * path) with odd conv output sizes (the last conv row and column are read by no pool window),
+ * pool windows of 2x2, 1x2 and 2x1 pixels, pool clamps that narrow the conv's, odd channel
+ * counts, and in_c 3 and 4.
+ */
+function fusedIr(): IrModel {
+  const b = new HandBuilder([9, 7, 1]);
+  const none = { top: 0, bottom: 0, left: 0, right: 0 };
+  b.conv('k1 in_c 1', 3, [3, 3], [1, 1], { top: 1, bottom: 1, left: 1, right: 1 }, [], 70, { zeroPoint: 9 }); // [9, 7, 3]
+  b.pool('max_pool2d', 'p1 2x2', [2, 2], [2, 2], none, { min: -20, max: 60 }); // [4, 3, 3]
+  b.conv('k2 in_c 3', 4, [2, 2], [1, 1], { top: 0, bottom: 1, left: 0, right: 0 }, [1]); // [4, 2, 4]
+  b.pool('max_pool2d', 'p2 1x2', [1, 2], [1, 2], none); // [4, 1, 4]
+  b.conv('k3 in_c 4', 5, [1, 1], [1, 1], none, [0], 90); // [4, 1, 5]
+  b.pool('max_pool2d', 'p3 2x1', [2, 1], [2, 1], none, { min: -128, max: 30 }); // [2, 1, 5]
+  b.reshape('flatten'); // [10]
+  b.fc('out', 4, []);
+  return b.build('fused');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host build and run.
 
@@ -286,8 +306,8 @@ function expectSameAsReference(ir: IrModel, inputs: Int8Array[], got: { logits: 
   expect(mismatches, `${what}: ${mismatches} mismatching inputs; first: ${first}`).toBe(0);
 }
 
-async function checkBitExact(ir: IrModel, label: string, count: number): Promise<void> {
-  const lib = generateLibrary(ir);
+async function checkBitExact(ir: IrModel, label: string, count: number, fusePools = true): Promise<void> {
+  const lib = generateLibrary(ir, { fusePools });
   const numClasses = ir.output.numClasses;
   const inputs = randomInputs(ir, count, 99);
   const rng = new SeededRandom(7);
@@ -313,6 +333,19 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
     const shifts = ir.ops.flatMap((op) => ('requant' in op ? [...op.requant.shift] : []));
     expect(Math.max(...shifts)).toBeGreaterThan(0);
     await checkBitExact(ir, 'hand', 400);
+  });
+
+  it('conv + max pool fusion (odd conv sizes, windows of 4, 2 and 1x2 pixels, pool clamps), and the same IR unfused', async () => {
+    const ir = fusedIr();
+    const fused = generateLibrary(ir);
+    const unfused = generateLibrary(ir, { fusePools: false });
+    // Every pool is fused: no max pool kernel, a smaller arena than the layer-by-layer schedule.
+    expect(fused.files['tinyforge_max_pool2d.c']).toBeUndefined();
+    expect(unfused.files['tinyforge_max_pool2d.c']).toBeDefined();
+    expect(fused.layerByLayerBoundBytes).toBe(unfused.arenaLowerBoundBytes);
+    expect(fused.arenaBytes).toBeLessThan(unfused.arenaBytes);
+    await checkBitExact(ir, 'fused', 300);
+    await checkBitExact(ir, 'fused-off', 150, false);
   });
 
   it('kernel paths IR (1-channel input, odd channel and pixel counts, padding at every border, stride 2, 1x1, shifts 0 and -1)', async () => {
@@ -379,9 +412,29 @@ describe('kernel helpers', () => {
         expect(L.kernelBias[c], `${op.name} channel ${c} bias`).toBe(expectedBias);
       }
       if (L.kind !== 'conv2d') continue;
-      const kp = Math.ceil(k / 4) * 4;
       const w = L.kernelWeights;
-      expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * kp);
+      if (L.inShape.c % 4 !== 0) {
+        // Few input channels: pairs of taps in SXTB16 order ((4m, 4m + 2), (4m + 1, 4m + 3)), those
+        // holding a tap below K, packed as int16 in int32, channel pairs interleaved word by word.
+        const pairs = Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+        expect(w, op.name).toBeInstanceOf(Int32Array);
+        expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * pairs);
+        for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
+          for (let i = 0; i < pairs; i++) {
+            const word = w[(c >> 1) * 2 * pairs + 2 * i + (c & 1)]!;
+            const first = 4 * (i >> 1) + (i & 1);
+            const tap = (t: number) => (c < channels && t < k ? op.weights[c * k + t]! : 0);
+            expect((word << 16) >> 16, `${op.name} channel ${c} tap ${first}`).toBe(tap(first));
+            expect(word >> 16, `${op.name} channel ${c} tap ${first + 2}`).toBe(tap(first + 2));
+          }
+        }
+        continue;
+      }
+      const kp = Math.ceil(k / 4) * 4;
+      expect(w, op.name).toBeInstanceOf(Int8Array);
+      // + 4 zero bytes: the DSP loop reads the odd taps one byte further on.
+      expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * kp + 4);
+      expect([...w.subarray(w.length - 4)]).toEqual([0, 0, 0, 0]);
       for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
         for (let t = 0; t < kp; t++) {
           // Pair c >> 1, group t >> 2: row c & 1 at +4, tap t & 3.
@@ -534,13 +587,15 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
   ];
   for (const [machine, cpu, flags, dsp] of machines) {
     it(`${machine} (${cpu}${dsp ? ', DSP path' : ''})`, async () => {
-      const cases: [string, IrModel, number][] = [
-        ['hand', handIr(), 150],
-        ['kernels', kernelsIr(), 150],
-        ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40],
+      const cases: [string, IrModel, number, boolean][] = [
+        ['hand', handIr(), 150, true],
+        ['fused', fusedIr(), 100, true],
+        ['fused-off', fusedIr(), 60, false],
+        ['kernels', kernelsIr(), 150, true],
+        ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40, true],
       ];
-      for (const [label, ir, count] of cases) {
-        const lib = generateLibrary(ir);
+      for (const [label, ir, count, fusePools] of cases) {
+        const lib = generateLibrary(ir, { fusePools });
         const dir = join(work, `qemu-${cpu}-${label}`);
         writeLibrary(dir, lib);
         const elf = join(dir, 'model.elf');
@@ -555,7 +610,7 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         // The model's functions (one block per symbol in objdump's output).
         const model = disassembly.split(/\n\n/).filter((block) => /^[0-9a-f]+ <(tinyforge|model)_\w*(\.\w+)*>:/m.test(block)).join('\n');
         expect(/\bsmlad\b/.test(model), `${cpu}: SMLAD in the model's code`).toBe(dsp);
-        expect(/\bssub8\b/.test(model), `${cpu}: SSUB8 in the model's code`).toBe(dsp);
+        if ('tinyforge_max_pool2d.c' in lib.files) expect(/\bssub8\b/.test(model), `${cpu}: SSUB8 in the model's code`).toBe(dsp);
         if (ir.ops.some((op) => op.kind === 'depthwise_conv2d' && op.depthMultiplier === 1)) {
           expect(/\bsmlabb\b/.test(model) && /\bsxtab16\b/.test(model), `${cpu}: depthwise SMLABB/SXTAB16 in the model's code`).toBe(dsp);
         }
@@ -598,9 +653,11 @@ describe('generated sources', () => {
       [
         'README.md', 'model.c', 'model.h', 'model_weights.c', 'model_weights.h',
         'tinyforge_avg_pool2d.c', 'tinyforge_conv2d.c', 'tinyforge_dsp.h', 'tinyforge_fully_connected.c',
-        'tinyforge_kernels.h', 'tinyforge_max_pool2d.c', 'tinyforge_requant.h',
+        'tinyforge_kernels.h', 'tinyforge_requant.h',
       ].sort(),
     );
+    // Every max pooling follows a conv2d and is fused into it: no max pool kernel. Without fusion it is there.
+    expect(Object.keys(generateLibrary(ir, { fusePools: false }).files)).toContain('tinyforge_max_pool2d.c');
     const h = lib.files['model.h']!;
     const define = (name: string): string => new RegExp(`#define ${name}\\s+(.+)`).exec(h)?.[1]?.trim() ?? '';
     expect(define('MODEL_INPUT_HEIGHT')).toBe('28');
@@ -617,18 +674,20 @@ describe('generated sources', () => {
     const taps = (n: number) => 3 * n - 2; // valid taps along one axis of a 3-wide 'same' window
     const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
     expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
-    // Weights: int8 weights (conv2d rows padded to whole groups of 4 taps: 3x3x1 -> 12) + 3 int32
-    // arrays per layer.
+    // Weights: conv2d with in_c % 4 == 0: int8 rows padded to whole groups of 4 taps, + 4 bytes;
+    // with 1 input channel: int16 pairs of taps (3x3x1 -> 10 taps, 20 bytes); + 3 int32 arrays per layer.
     const counts = ir.ops.flatMap((op) => {
       if (!('weights' in op)) return [];
       const k = op.weights.length / op.bias.length;
-      const kernelWeights = op.kind === 'conv2d' ? Math.ceil(op.bias.length / 2) * 2 * Math.ceil(k / 4) * 4 : op.weights.length;
+      const rows = Math.ceil(op.bias.length / 2) * 2;
+      const kernelWeights =
+        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * Math.ceil(k / 2) * 4;
       return [kernelWeights + 12 * op.bias.length];
     });
     expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));
     // One kernel call per layer that computes something.
     const calls = lib.files['model.c']!.match(/^\s+tinyforge_\w+\(&model_\w+_params, &model_arena\[\d+\], &model_arena\[\d+\]\);$/gm) ?? [];
-    expect(calls.length).toBe(ir.ops.filter((op) => op.kind !== 'reshape').length);
+    expect(calls.length).toBe(ir.ops.filter((op) => op.kind !== 'reshape' && op.kind !== 'max_pool2d').length);
     // Exactly one static arena, declared as int32 words (4-byte aligned, valid for int32 scratch).
     expect(lib.files['model.c']!.match(/static (int8_t|int16_t|int32_t|uint8_t) \w+\[/g)).toEqual(['static int32_t model_arena_words[']);
     expect(lib.files['model.c']).toContain('static int32_t model_arena_words[MODEL_ARENA_SIZE / 4];');
@@ -684,14 +743,14 @@ describe('generated sources', () => {
   it('format weights 16 per line, const, named model_<layer>_*', () => {
     const lib = generateLibrary(handIr());
     const w = lib.files['model_weights.c']!;
-    // conv 1: 5 channels (one zero row added) x 3*2*4 = 24 taps.
-    expect(w).toMatch(/^const int8_t model_conv_1_weights\[144\] = \{$/m);
+    // conv 1: 5 channels (one zero row added) x 3*2*4 = 24 taps, + 4 zero bytes.
+    expect(w).toMatch(/^const int8_t model_conv_1_weights\[148\] = \{$/m);
     expect(w).toMatch(/^const int32_t model_fc1_bias\[13\] = \{$/m);
     expect(w).toMatch(/^const int32_t model_l1x1_shift\[6\] = \{$/m);
-    const body = /model_conv_1_weights\[144\] = \{\n([^}]*)\};/.exec(w)![1]!.trim().split('\n');
-    expect(body.length).toBe(Math.ceil(144 / 16));
+    const body = /model_conv_1_weights\[148\] = \{\n([^}]*)\};/.exec(w)![1]!.trim().split('\n');
+    expect(body.length).toBe(Math.ceil(148 / 16));
     expect(body[0]!.split(',').filter((s) => s.trim() !== '').length).toBe(16);
-    expect(lib.files['model_weights.h']).toContain('extern const int8_t model_conv_1_weights[144];');
+    expect(lib.files['model_weights.h']).toContain('extern const int8_t model_conv_1_weights[148];');
   });
 
   it('are deterministic', () => {

@@ -8,6 +8,14 @@
 //     -O<level>        optimization (default -Os)
 //     --layers         also split the count per layer (one extra build per layer: slower)
 //     --keep DIR       build in DIR and keep it (default: a temporary folder, removed at the end)
+//     --no-fuse        generate without conv + max pool fusion (the layer-by-layer schedule)
+//
+// The bound: the fewest instructions the arithmetic alone can take. With the DSP extension SMLAD
+// does two multiply-accumulates in one instruction: 0.5 per MAC. Cortex-M3 (and the M4's portable
+// path) has MLA, one MAC per instruction: 1 per MAC. Cortex-M0 (ARMv6-M) has no multiply-
+// accumulate, only MULS (which also overwrites an operand) and ADDS: 2 per MAC. Loads are not
+// counted, so no real kernel reaches these; 'above bound' is everything else a layer executes
+// (loads, widening, im2col, loop control, requantization, pooling) = instructions - bound * MACs.
 //
 // Paths: a board with the DSP extension runs twice, with the DSP path and with -DTINYFORGE_PORTABLE;
 // other boards run the portable path only. Instructions per MAC are given against two MAC counts:
@@ -25,7 +33,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { generateLibrary, writeLibrary } from '../codegen/generate.js';
-import { resolveLayers } from '../codegen/layers.js';
+import { resolveLayers, type Layer } from '../codegen/layers.js';
+import { fuseConvPool } from '../codegen/fuse.js';
+import { boundPerMac } from './bound.js';
 import { loadIr } from '../ir/io.js';
 import type { IrModel } from '../ir/types.js';
 import { tensorSize } from '../ir/types.js';
@@ -42,11 +52,12 @@ interface Args {
   images: number;
   optimization: Optimization;
   layers: boolean;
+  fuse: boolean;
   keep?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { irPath: DEFAULT_IR, boards: DEFAULT_BOARDS, images: 3, optimization: '-Os', layers: false };
+  const args: Args = { irPath: DEFAULT_IR, boards: DEFAULT_BOARDS, images: 3, optimization: '-Os', layers: false, fuse: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -58,6 +69,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--images') args.images = Number(value());
     else if (a === '--layers') args.layers = true;
     else if (a === '--keep') args.keep = value();
+    else if (a === '--no-fuse') args.fuse = false;
     else if (/^-O([0-3sgz]|fast)$/.test(a)) args.optimization = a as Optimization;
     else if (a.startsWith('-')) throw new UserError(`bench:kernels: unknown option ${a}`);
     else args.irPath = a;
@@ -74,17 +86,24 @@ function mnistImages(count: number): Uint8Array {
   return new Uint8Array(file.buffer, file.byteOffset + 16, count * 784).slice();
 }
 
-/** Full-window MACs (every tap of every kernel window, the profilers' convention). */
-function fullWindowMacs(ir: IrModel): number {
-  let macs = 0;
-  for (const L of resolveLayers(ir)) {
-    if (L.family === 'fc') macs += L.inN * L.outN;
-    else if (L.family === 'conv') {
-      const perOutput = L.kernel[0] * L.kernel[1] * (L.kind === 'conv2d' ? L.inShape.c : 1);
-      macs += L.outShape.h * L.outShape.w * L.outShape.c * perOutput;
-    }
-  }
-  return macs;
+/** Full-window MACs of one layer (every tap of every kernel window, the profilers' convention). */
+function layerMacs(L: Layer): number {
+  if (L.family === 'fc') return L.inN * L.outN;
+  if (L.family !== 'conv') return 0;
+  const perOutput = L.kernel[0] * L.kernel[1] * (L.kind === 'conv2d' ? L.inShape.c : 1);
+  return L.outShape.h * L.outShape.w * L.outShape.c * perOutput;
+}
+
+
+/** The layers the generated C calls (a fused conv + pool is one), as resolved by the generator. */
+function calledLayers(ir: IrModel, fuse: boolean): Layer[] {
+  const view = fuseConvPool(ir, fuse);
+  return resolveLayers(view.ir, view.pools).filter((L) => L.family !== 'reshape');
+}
+
+function layerName(L: Layer): string {
+  if (L.family === 'conv' && L.pool) return `${L.op.name} + ${L.pool.op.name} (conv2d + max_pool2d)`;
+  return `${L.op.name} (${L.kind})`;
 }
 
 /** model.c with only the first `keep` kernel calls of model_run left in. */
@@ -123,18 +142,20 @@ async function main(): Promise<void> {
   const ir = loadIr(args.irPath);
   const input = ir.tensors.find((t) => t.id === ir.input.tensor)!;
   if (tensorSize(input) !== 784) throw new UserError(`${args.irPath}: the harness feeds 28x28 MNIST images, but the input has ${tensorSize(input)} values`);
-  const lib = generateLibrary(ir);
-  const full = fullWindowMacs(ir);
+  const lib = generateLibrary(ir, { fusePools: args.fuse });
+  const layers = calledLayers(ir, args.fuse);
+  const full = layers.reduce((sum, L) => sum + layerMacs(L), 0);
   const images = mnistImages(args.images);
   const root = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'tinyforge-bench-kernels-'));
   const modelDir = join(root, 'model');
   mkdirSync(modelDir, { recursive: true });
   writeLibrary(modelDir, lib);
-  const layerNames = resolveLayers(ir).filter((L) => L.family !== 'reshape').map((L) => `${L.op.name} (${L.kind})`);
 
-  console.log(`${args.irPath}: ${full} MACs full-window, ${lib.macs} on valid taps (MODEL_MACS); arena ${lib.arenaBytes} bytes ` +
-    `(lower bound ${lib.arenaLowerBoundBytes}); ${args.images} image(s), ${args.optimization}`);
-  console.log('board        path       instructions/inference  /MAC(full)  /MAC(valid)  runtime code: objects / linked (bytes)');
+  console.log(`${args.irPath}: ${full} MACs full-window, ${lib.macs} on valid taps (MODEL_MACS); ${args.images} image(s), ${args.optimization}, ` +
+    `${args.fuse ? 'conv + max pool fused' : 'not fused'}`);
+  console.log(`arena ${lib.arenaBytes} bytes: lower bound of this schedule ${lib.arenaLowerBoundBytes}, ` +
+    `layer-by-layer bound ${lib.layerByLayerBoundBytes} (${((lib.arenaBytes / lib.layerByLayerBoundBytes) * 100).toFixed(0)}% of it)`);
+  console.log('board        path       instructions/inference  /MAC(full)  /MAC(valid)  bound/MAC  x bound  runtime code: objects / linked (bytes)');
   try {
     for (const board of args.boards) {
       const paths: boolean[] = loadBoard(board).dsp ? [false, true] : [true];
@@ -143,21 +164,35 @@ async function main(): Promise<void> {
         const outDir = join(root, `${board}-${path}`);
         const m = await measure(board, portable, modelDir, outDir, images, args.optimization);
         const spread = m.min === m.instructions ? '' : ` (min ${m.min})`;
+        const bound = boundPerMac(loadBoard(board).cpu, portable ? 'portable' : 'dsp');
         console.log(
           `${board.padEnd(12)} ${path.padEnd(10)} ${String(m.instructions).padStart(22)}  ${(m.instructions / full).toFixed(3).padStart(10)}  ` +
-            `${(m.instructions / lib.macs).toFixed(3).padStart(11)}  ${String(m.objects).padStart(6)} / ${m.linked}${spread}`,
+            `${(m.instructions / lib.macs).toFixed(3).padStart(11)}  ${bound.toFixed(1).padStart(9)}  ${(m.instructions / full / bound).toFixed(2).padStart(7)}  ` +
+            `${String(m.objects).padStart(6)} / ${m.linked}${spread}`,
         );
         if (!args.layers) continue;
+        console.log(`    ${'layer'.padEnd(52)} ${'instructions'.padStart(12)} ${'MACs'.padStart(8)} ${'/MAC'.padStart(7)} ${'x bound'.padStart(7)} ${'above bound'.padStart(11)}`);
         const layerDir = join(root, `${board}-${path}-layers`);
         mkdirSync(layerDir, { recursive: true });
         writeLibrary(layerDir, lib);
         let previous = 0;
-        for (let k = 0; k <= layerNames.length; k++) {
+        for (let k = 0; k <= layers.length; k++) {
           writeFileSync(join(layerDir, 'model.c'), truncateCalls(lib.files['model.c']!, k));
           const c = await measure(board, portable, layerDir, join(root, `${board}-${path}-layer${k}`), images.subarray(0, 784), args.optimization);
-          const what = k === 0 ? 'copy-in, argmax, call overhead' : layerNames[k - 1]!;
-          console.log(`    ${what.padEnd(40)} ${String(c.instructions - previous).padStart(10)}`);
+          const count = c.instructions - previous;
           previous = c.instructions;
+          if (k === 0) {
+            console.log(`    ${'copy-in, argmax, call overhead'.padEnd(52)} ${String(count).padStart(12)}`);
+            continue;
+          }
+          const L = layers[k - 1]!;
+          const macs = layerMacs(L);
+          const perMac = macs > 0 ? (count / macs).toFixed(2) : '-';
+          const times = macs > 0 ? (count / macs / bound).toFixed(2) : '-';
+          console.log(
+            `    ${layerName(L).padEnd(52)} ${String(count).padStart(12)} ${String(macs).padStart(8)} ${perMac.padStart(7)} ` +
+              `${times.padStart(7)} ${String(Math.round(count - bound * macs)).padStart(11)}`,
+          );
         }
       }
     }

@@ -25,6 +25,7 @@ import { buildFirmware } from '../toolchain/build.js';
 import { buildFootprint } from '../toolchain/footprint.js';
 import { runHarness } from '../toolchain/qemu.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { boundPerMac } from './bound.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 
@@ -65,6 +66,10 @@ export interface McuBenchReport {
   /** Sum over conv2d / depthwise / fully connected of full-window MACs (src/profile/resources.ts). */
   macs: number;
   weightsBytes: number | null;
+  /** Activation arena of the generated library, its schedule's lower bound, and the layer-by-layer bound (no fusion). */
+  arenaBytes: number;
+  arenaLowerBoundBytes: number;
+  layerByLayerBoundBytes: number;
   optimization: '-Os';
   createdAt: string;
   rows: McuBenchRow[];
@@ -136,7 +141,7 @@ async function benchOne(board: Board, path: 'portable' | 'dsp', cDir: string, wo
 
     const run = await runHarness({
       board, elf: harness.elf, images: data.records, imageSize: data.recordBytes, workDir: join(workDir, 'run'),
-      timeoutMs: 60_000 + data.count * Math.max(200, macs / 10_000),
+      timeoutMs: 60_000 + data.count * Math.max(200, Math.ceil(macs / 10_000)),
     });
     const instructions = Array.from(run.instructions);
     const mean = instructions.reduce((a, b) => a + b, 0) / instructions.length;
@@ -169,10 +174,11 @@ async function benchOne(board: Board, path: 'portable' | 'dsp', cDir: string, wo
 const num = (n: number | null, digits = 0) => (n === null ? '-' : digits ? n.toFixed(digits) : String(Math.round(n)));
 
 export function formatMcuTable(report: McuBenchReport): string {
-  const header = ['board', 'core', 'path', 'flash', 'RAM', 'deploy flash', 'deploy RAM', 'deploy code', 'instr/inference', 'instr/MAC', 'bit-exact'];
+  const header = ['board', 'core', 'path', 'flash', 'RAM', 'deploy flash', 'deploy RAM', 'deploy code', 'instr/inference', 'instr/MAC', 'bound/MAC', 'x bound', 'bit-exact'];
   const rows = report.rows.map((r) => [
     r.board, r.core, r.path, num(r.flashBytes), num(r.ramBytes), num(r.deployFlashBytes), num(r.deployRamBytes), num(r.deployCodeBytes),
-    num(r.instructionsPerInference), num(r.instructionsPerMac, 2),
+    num(r.instructionsPerInference), num(r.instructionsPerMac, 2), boundPerMac(r.core, r.path).toFixed(1),
+    r.instructionsPerMac === null ? '-' : (r.instructionsPerMac / boundPerMac(r.core, r.path)).toFixed(2),
     r.error ? `error: ${r.error}` : r.mismatches === 0 ? 'yes' : `NO (${r.mismatches}/${report.images})`,
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (c === header.length - 1 ? 0 : r[c].length))));
@@ -181,6 +187,8 @@ export function formatMcuTable(report: McuBenchReport): string {
   return [
     `${report.model} (${report.ir}): ${report.macs} MACs, ${report.images} ${report.inputs}, -Os; sizes in bytes`,
     '(flash/RAM: harness firmware for verification; deploy: footprint firmware, what a product flashes; code = flash - weights)',
+    `arena ${report.arenaBytes} bytes: lower bound of its schedule ${report.arenaLowerBoundBytes}, layer-by-layer bound ` +
+      `${report.layerByLayerBoundBytes} (conv + max pool fused); bound/MAC: SMLAD 0.5, MLA 1, MULS + ADDS 2 (npm run bench:kernels -- --layers: per layer)`,
     '',
     line(header),
     line(header.map((_, c) => '-'.repeat(c === header.length - 1 ? header[c].length : widths[c]))),
@@ -248,7 +256,9 @@ async function main(): Promise<void> {
     }
   }
   const report: McuBenchReport = {
-    ir: irPath, model: ir.name, images: count, inputs: data.describe, macs, weightsBytes: lib.weightsBytes, optimization: '-Os',
+    ir: irPath, model: ir.name, images: count, inputs: data.describe, macs, weightsBytes: lib.weightsBytes,
+    arenaBytes: lib.arenaBytes, arenaLowerBoundBytes: lib.arenaLowerBoundBytes, layerByLayerBoundBytes: lib.layerByLayerBoundBytes,
+    optimization: '-Os',
     createdAt: new Date().toISOString(), rows,
   };
   const jsonPath = join(OUT_DIR, imported ? `mcu-${basename(dirname(resolve(irPath)))}.json` : 'mcu.json');

@@ -16,6 +16,7 @@ import { liveBuffers, planArena, type ArenaPlan } from './planner.js';
 import { DEFAULT_PREFIX, modelHash, prefixProblem } from './prefix.js';
 import { UserError } from '../util/errors.js';
 import { layerOutput } from './views.js';
+import { fuseConvPool } from './fuse.js';
 
 export interface GenerateOptions {
   /**
@@ -30,6 +31,8 @@ export interface GenerateOptions {
   arena?: 'static' | 'external';
   /** The model's own version, for <PREFIX>_MODEL_VERSION and the packages (default 1.0.0). */
   modelVersion?: string;
+  /** Fuse each conv2d with the max pooling that follows it (src/codegen/fuse.ts); default true. */
+  fusePools?: boolean;
 }
 
 export interface GeneratedLibrary {
@@ -43,6 +46,8 @@ export interface GeneratedLibrary {
   hasPredictU8: boolean;
   arenaBytes: number;
   arenaLowerBoundBytes: number;
+  /** The lower bound of a layer-by-layer schedule (every op's whole input and output live, nothing fused). */
+  layerByLayerBoundBytes: number;
   /** Bytes of const data in model_weights.c. */
   weightsBytes: number;
   /** Multiply-accumulates per inference (valid taps only). */
@@ -91,7 +96,7 @@ const FILE_DESCRIPTIONS: Record<string, string> = {
   'tinyforge_kernels.h': 'kernel prototypes and parameter blocks (internal)',
   'tinyforge_requant.h': 'fixed-point requantization (gemmlowp rounding, the two roundings fused), static inline (internal)',
   'tinyforge_dsp.h': 'DSP path selection (`__ARM_FEATURE_DSP`, `TINYFORGE_PORTABLE`) and word access helpers (internal)',
-  'tinyforge_conv2d.c': 'conv2d kernel: im2col of two pixels, 2 channels x 2 pixels per pass, portable and DSP (SMLAD) paths',
+  'tinyforge_conv2d.c': 'conv2d kernel: im2col of four pixels, 2 channels x 4 pixels per inner loop, a max pooling that follows fused in, portable and DSP (SMLAD) paths',
   'tinyforge_depthwise_conv2d.c': 'depthwise conv2d kernel',
   'tinyforge_fully_connected.c': 'fully connected kernel: 2 outputs per pass, portable and DSP (SMLAD) paths',
   'tinyforge_max_pool2d.c': 'max pooling kernel, portable and DSP (SSUB8/SEL) paths',
@@ -182,15 +187,19 @@ function kernelFiles(layers: Layer[]): string[] {
   return [...headers, ...order.filter((f) => needed.has(f))];
 }
 
-export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): GeneratedLibrary {
+export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): GeneratedLibrary {
   // The IR contract first (graph, shapes, requant consistency), then what the C relies on.
-  validateIr(ir, `IR '${ir.name}'`);
+  validateIr(original, `IR '${original.name}'`);
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const problem = prefixProblem(prefix);
   if (problem) throw new UserError(`codegen prefix '${prefix}': expected ${problem}`);
   const external = opts.arena === 'external';
-  const layers = resolveLayers(ir);
+  // From here on `ir` is the fused view: the ops the C calls, the tensors the arena holds.
+  const fused = fuseConvPool(original, opts.fusePools ?? true);
+  const ir = fused.ir;
+  const layers = resolveLayers(ir, fused.pools);
   const plan = planArena(ir);
+  const layerByLayer = fused.pools.size > 0 ? planArena(original).lowerBoundBytes : plan.lowerBoundBytes;
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const idents = uniqueIdentifiers(ir.ops.map((op) => op.name));
   const md = ir.metadata;
@@ -229,7 +238,7 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
       name: commentSafe(ir.name),
       nameString: cString(ir.name),
       version: cString(opts.modelVersion ?? '1.0.0'),
-      hash: modelHash(ir),
+      hash: modelHash(original),
     },
     version: tinyforgeVersion(ir),
     provenance,
@@ -262,7 +271,17 @@ export function generateLibrary(ir: IrModel, opts: GenerateOptions = {}): Genera
     'README.md': template('README.md.hbs')(view),
   };
   for (const k of kernels) files[k] = readFileSync(join(kernelsDir(), k), 'utf8');
-  return { files, prefix, kernelFiles: kernels, hasPredictU8: input.image, arenaBytes: plan.arenaBytes, arenaLowerBoundBytes: plan.lowerBoundBytes, weightsBytes, macs };
+  return {
+    files,
+    prefix,
+    kernelFiles: kernels,
+    hasPredictU8: input.image,
+    arenaBytes: plan.arenaBytes,
+    arenaLowerBoundBytes: plan.lowerBoundBytes,
+    layerByLayerBoundBytes: layerByLayer,
+    weightsBytes,
+    macs,
+  };
 }
 
 /**

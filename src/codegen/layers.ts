@@ -27,6 +27,7 @@ import type {
 } from '../ir/types.js';
 import { graphInputs, opInputs, tensorSize } from '../ir/types.js';
 import { UserError } from '../util/errors.js';
+import { composeClamps, type FusedPool } from './fuse.js';
 import { resolveGraphLayer, type GraphLayer } from './graph-layers.js';
 
 const INT32_MAX = 2147483647;
@@ -65,8 +66,16 @@ export interface ConvLayer extends LayerBase, WindowGeometry {
   clamp: Clamp;
   /** The bias array the kernel takes: conv2d: bias + inputOffset * sum(w) per channel; depthwise: the IR bias. */
   kernelBias: Int32Array;
-  /** The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI); depthwise: the IR weights. */
-  kernelWeights: Int8Array;
+  /**
+   * The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI), or for few input
+   * channels (in_c not a multiple of 4) conv2dPairWeights, packed int32; depthwise: the IR weights.
+   */
+  kernelWeights: Int8Array | Int32Array;
+  /**
+   * A max pooling fused into this conv2d (src/codegen/fuse.ts): `output` is then the pool's
+   * output, `outShape` stays the conv's own (unstored) output, and `clamp` is conv's then pool's.
+   */
+  pool?: { op: MaxPool2DOp; size: [number, number]; outShape: Hwc };
 }
 
 export interface FcLayer extends LayerBase {
@@ -245,10 +254,15 @@ function checkAccumulators(
  * its inner loop within the registers of a Cortex-M. Pair j occupies bytes [2j * Kp, (2j + 2) * Kp).
  * A zero weight adds nothing whatever the input value it meets, so the padding changes no result.
  */
+/** Zero bytes after conv2d's packed weights (see conv2dKernelWeights). */
+export const CONV2D_WEIGHT_TAIL = 4;
+
 export function conv2dKernelWeights(weights: Int8Array, channels: number, k: number): Int8Array {
   const kp = Math.ceil(k / 4) * 4;
   const pairs = Math.ceil(channels / 2);
-  const out = new Int8Array(pairs * 2 * kp);
+  // + 4 zero bytes: the DSP inner loop reads the odd taps of a group as the word one byte
+  // further on, so its last read ends one byte past the last group.
+  const out = new Int8Array(pairs * 2 * kp + CONV2D_WEIGHT_TAIL);
   for (let j = 0; j < pairs; j++) {
     for (let g = 0; g < kp / 4; g++) {
       for (let r = 0; r < 2; r++) {
@@ -263,11 +277,47 @@ export function conv2dKernelWeights(weights: Int8Array, channels: number, k: num
   return out;
 }
 
+/** Pairs of taps of a few-input-channel conv2d (see conv2dPairWeights): ceil(K / 4) + ceil((K - 1) / 4). */
+export function conv2dPairCount(k: number): number {
+  return Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+}
+
+/**
+ * conv2d's weight layout for few input channels (in_c not a multiple of 4; see
+ * tinyforge_column_pairs in tinyforge_conv2d.c): the OHWI row of each channel as pairs of taps in
+ * SXTB16 order (pair 2m = taps (4m, 4m + 2), pair 2m + 1 = (4m + 1, 4m + 3)), those holding a tap
+ * below K, packed two int16 per int32 (the first tap in the low half, zero past K); an odd channel
+ * count padded with a zero row; each pair of channels interleaved word by word (channel 2j's
+ * pair i, then channel 2j + 1's pair i).
+ */
+export function conv2dPairWeights(weights: Int8Array, channels: number, k: number): Int32Array {
+  const pairs = conv2dPairCount(k);
+  const channelPairs = Math.ceil(channels / 2);
+  const out = new Int32Array(channelPairs * 2 * pairs);
+  for (let j = 0; j < channelPairs; j++) {
+    for (let i = 0; i < pairs; i++) {
+      const first = 4 * (i >> 1) + (i & 1);
+      for (let r = 0; r < 2; r++) {
+        const c = 2 * j + r;
+        if (c >= channels) continue;
+        const tap = (t: number) => (t < k ? weights[c * k + t]! : 0);
+        out[2 * j * pairs + 2 * i + r] = (tap(first) & 0xffff) | (tap(first + 2) << 16);
+      }
+    }
+  }
+  return out;
+}
+
 function range(start: number, count: number, step = 1): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
 
-export function resolveLayers(ir: IrModel): Layer[] {
+/**
+ * The layers of `ir`, each op resolved and checked. `pools`: max poolings fused into the conv2d
+ * before them (fuseConvPool's view: `ir` is then the view, whose fused convs write the pool's
+ * output tensor).
+ */
+export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> = new Map()): Layer[] {
   const byId = new Map<number, IrTensor>();
   for (const t of ir.tensors) {
     if (byId.has(t.id)) fail(ir, `tensor ${t.id}`, 'duplicate tensor id');
@@ -313,8 +363,9 @@ export function resolveLayers(ir: IrModel): Layer[] {
     switch (op.kind) {
       case 'conv2d':
       case 'depthwise_conv2d': {
+        const fused = pools.get(op);
         const inShape = hwc(ir, where, input);
-        const outShape = hwc(ir, where, output);
+        const outShape = hwc(ir, where, fused ? fused.convOutput : output);
         const g: WindowGeometry = { inShape, outShape, kernel: op.kernel, stride: op.stride, padding: op.padding };
         checkGeometry(ir, where, g);
         checkClamp(ir, where, op.clamp);
@@ -341,18 +392,36 @@ export function resolveLayers(ir: IrModel): Layer[] {
         for (const v of [kh, kw, ...op.stride, op.padding.top, op.padding.left, depthMultiplier]) {
           if (v > INT16_MAX) fail(ir, where, `parameter ${v} too large for the int16 fields`);
         }
+        let pool: ConvLayer['pool'];
+        let clamp = op.clamp;
+        if (fused) {
+          const pooled = hwc(ir, where, output);
+          const [ph, pw] = fused.pool.pool;
+          if (pooled.h * ph > outShape.h || pooled.w * pw > outShape.w || pooled.c !== outShape.c) {
+            fail(ir, where, `fused max pooling ${ph}x${pw} does not fit the conv output ${outShape.h}x${outShape.w}x${outShape.c}`);
+          }
+          checkClamp(ir, where, fused.pool.clamp);
+          pool = { op: fused.pool, size: [ph, pw], outShape: pooled };
+          clamp = composeClamps(op.clamp, fused.pool.clamp);
+        }
         return {
           ...base,
           ...g,
           family: 'conv',
           kind: op.kind,
           op,
+          pool,
           depthMultiplier,
           inputOffset: -input.zeroPoint,
           outputOffset: output.zeroPoint,
-          clamp: op.clamp,
+          clamp,
           kernelBias,
-          kernelWeights: op.kind === 'conv2d' ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c) : op.weights,
+          kernelWeights:
+            op.kind !== 'conv2d'
+              ? op.weights
+              : inShape.c % 4 === 0
+                ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c)
+                : conv2dPairWeights(op.weights, outShape.c, kh * kw * inShape.c),
           macs,
         };
       }

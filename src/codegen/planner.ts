@@ -50,17 +50,22 @@ export interface ArenaPlan {
 }
 
 /**
- * Bytes of working memory the op's kernel needs while it runs. conv2d works on two output pixels
- * at a time: their im2col columns, Kp values each (K = kernel_h * kernel_w * in_c rounded up to
- * a multiple of 4), on the DSP path both as int16 (SMLAD takes pairs of int16), 4 * Kp bytes,
- * plus Kp bytes where a column is first gathered as int8 (the portable path uses the first
- * 2 * Kp bytes, two int8 columns). Every other kernel works directly on its input and output.
+ * Bytes of working memory the op's kernel needs while it runs. conv2d works on four output
+ * pixels at a time: their im2col columns, Kp values each (K = kernel_h * kernel_w * in_c rounded
+ * up to a multiple of 4), on the DSP path as int16 (SMLAD takes pairs of int16), 8 * Kp bytes;
+ * then the eight int32 sums of a pass (32 bytes). The portable path's int8 columns, sums and
+ * int8 gather area (5 * Kp + 32 bytes) fit in that. Few input channels (in_c not a multiple of
+ * 4: pairs of taps, see tinyforge_column_pairs) also need the int8 gather area on the DSP path,
+ * Kp more bytes. Every other kernel works directly on its input and output.
  */
 export function scratchBytes(ir: IrModel, op: IrOp): number {
   if (op.kind !== 'conv2d') return 0;
   const input = ir.tensors.find((t) => t.id === op.input);
   if (!input || input.shape.length !== 3) throw new Error(`planner: conv2d '${op.name}' needs an [H, W, C] input`);
-  return 5 * alignUp(op.kernel[0] * op.kernel[1] * input.shape[2]!, 4);
+  const inC = input.shape[2]!;
+  const kp = alignUp(op.kernel[0] * op.kernel[1] * inC, 4);
+  // The int8 gather area (portable; and DSP with few input channels).
+  return 8 * kp + 32 + (inC % 4 === 0 ? 0 : kp);
 }
 
 /** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */

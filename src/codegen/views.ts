@@ -112,10 +112,14 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
   const outC = L.family === 'fc' ? L.outN : L.outShape.c;
   let layout: string;
   if (L.family === 'fc') layout = `[out, in] = ${shapeText([L.outN, L.inN])}`;
-  else if (L.kind === 'conv2d') {
+  else if (L.kind === 'conv2d' && L.kernelWeights instanceof Int32Array) {
+    layout =
+      `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])} as int16 pairs of taps packed in int32 words, rows ` +
+      `zero-padded to an even tap count${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved pair by pair (see tinyforge_conv2d.c)`;
+  } else if (L.kind === 'conv2d') {
     layout =
       `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
-      `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps (see tinyforge_conv2d.c)`;
+      `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps, 4 zero bytes at the end (see tinyforge_conv2d.c)`;
   } else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
   const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
     type,
@@ -127,7 +131,10 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
   });
   const folded = L.kind !== 'depthwise_conv2d';
   return [
-    arr('int8_t', 'weights', L.family === 'conv' ? L.kernelWeights : op.weights, 16, `weights, ${layout}`),
+    // A few-input-channel conv2d takes int16 pairs packed in int32 words (conv2dPairWeights).
+    L.family === 'conv' && L.kernelWeights instanceof Int32Array
+      ? arr('int32_t', 'weights', L.kernelWeights, 8, `weights, ${layout}`)
+      : arr('int8_t', 'weights', L.family === 'conv' ? L.kernelWeights : op.weights, 16, `weights, ${layout}`),
     arr(
       'int32_t',
       'bias',
@@ -145,7 +152,11 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
 function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableRow'> {
   const arrays = weightArrays(L, c);
   const weights = { comment: `${c.name} (${L.kind}): ${c.shapes}`, arrays };
-  const data: Field[][] = ['weights', 'bias', 'multiplier', 'shift'].map((k, i) => [[k, arrays[i]!.name]]);
+  // The params' weights field is const int8_t *: an int32 weight array is passed by a cast.
+  const data: Field[][] = ['weights', 'bias', 'multiplier', 'shift'].map((k, i) => {
+    const a = arrays[i]!;
+    return [[k, k === 'weights' && a.type !== 'int8_t' ? `(const int8_t *)${a.name}` : a.name]];
+  });
   const act = clampText(L.clamp.min, L.clamp.max, L.output.zeroPoint);
   const offsets: Field[] = [...(L.family === 'fc' ? [] : [['input_offset', L.inputOffset] as Field]), ['output_offset', L.outputOffset]];
   const clamp: Field[] = [['act_min', L.clamp.min], ['act_max', L.clamp.max]];
@@ -156,12 +167,15 @@ function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableR
     return { view: { comment, brief: '', params, calls: [call(c, 'tinyforge_fully_connected', L)] }, weights };
   }
 
-  const { inShape: s, outShape: o, kernel, stride, padding: p } = L;
+  const { inShape: s, kernel, stride, padding: p } = L;
+  // A fused max pooling (fuse.ts): the kernel writes the pooled shape.
+  const o = L.pool?.outShape ?? L.outShape;
   const scratch = c.plan.scratch.get(L.index);
   if ((L.kind === 'conv2d') !== (scratch !== undefined)) throw new Error(`codegen: op ${L.index}: scratch plan does not match the kernel`);
   const params = initializer(L.kind === 'conv2d' ? 'tinyforge_conv2d_params_t' : 'tinyforge_depthwise_conv2d_params_t', c.pName, [
     [['in_h', s.h], ['in_w', s.w], ['in_c', s.c]],
     [['out_h', o.h], ['out_w', o.w], ['out_c', o.c]],
+    ...(L.kind === 'conv2d' ? [[['pool_h', L.pool?.size[0] ?? 1], ['pool_w', L.pool?.size[1] ?? 1]] as Field[]] : []),
     [['kernel_h', kernel[0]], ['kernel_w', kernel[1]]],
     [['stride_h', stride[0]], ['stride_w', stride[1]]],
     [['pad_top', p.top], ['pad_left', p.left]],
@@ -172,7 +186,13 @@ function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableR
     // An external arena is known only at run time: its im2col pointer is set per call.
     ...(scratch && !c.externalArena ? [[['im2col', `&${c.prefix}_arena[${scratch.offset}]`] as Field]] : []),
   ]);
-  const what = windowText(L) + (L.kind === 'depthwise_conv2d' ? `, depth multiplier ${L.depthMultiplier}` : '');
+  const what =
+    windowText(L) +
+    (L.kind === 'depthwise_conv2d' ? `, depth multiplier ${L.depthMultiplier}` : '') +
+    (L.pool
+      ? `, fused with ${commentSafe(L.pool.op.name)} (max_pool2d ${L.pool.size[0]}x${L.pool.size[1]}, stride ${L.pool.size[0]}x${L.pool.size[1]}: ` +
+        `the ${shapeText([L.outShape.h, L.outShape.w, L.outShape.c])} conv output is pooled as it is computed, never stored)`
+      : '');
   const calls = scratch && c.externalArena
     ? [
         '{ /* the im2col scratch lies in the caller\'s arena, known at run time */',

@@ -1,5 +1,6 @@
 // What `tinyforge import` prints: one line per op (kind, input -> output shapes, parameters,
 // MACs), the constant bytes the library will hold, and the arena the planner gives the graph.
+import { fuseConvPool } from '../codegen/fuse.js';
 import { planArena } from '../codegen/planner.js';
 import { dtypeBytes, graphInputs, opInputs, tensorSize, type IrModel } from '../ir/types.js';
 import { layerResources } from '../profile/resources.js';
@@ -28,8 +29,10 @@ export function summarizeImport(ir: IrModel): ImportSummary {
   }));
   let arena: ImportSummary['arena'];
   try {
-    const plan = planArena(ir);
-    const clash = firstClash(ir, plan.offsets);
+    // The view the library plans: each conv2d with the max pooling it absorbs (fuse.ts).
+    const view = fuseConvPool(ir).ir;
+    const plan = planArena(view);
+    const clash = firstClash(view, plan.offsets);
     arena = clash ? { error: `the planner does not handle this graph yet: ${clash}` } : { bytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes };
   } catch (err) {
     arena = { error: (err as Error).message };

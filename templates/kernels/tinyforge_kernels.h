@@ -21,12 +21,15 @@
 extern "C" {
 #endif
 
-/* 2D convolution. weights: OHWI [out_c, kernel_h, kernel_w, in_c] in the kernel's layout: rows
- * zero-padded to Kp taps, an odd out_c padded with a zero row, row pairs interleaved every four
- * taps (see tinyforge_conv2d.c). */
+/* 2D convolution, optionally fused with the max pooling that follows it. weights: OHWI
+ * [out_c, kernel_h, kernel_w, in_c] in the kernel's layout: rows zero-padded to Kp taps, an odd
+ * out_c padded with a zero row, row pairs interleaved every four taps, 4 bytes of zero padding at
+ * the end (see tinyforge_conv2d.c). */
 typedef struct {
     int16_t in_h, in_w, in_c;
-    int16_t out_h, out_w, out_c;
+    int16_t out_h, out_w, out_c;     /* the pooled output when pool_h * pool_w > 1 */
+    int16_t pool_h, pool_w;          /* fused max pooling window (stride = window, no padding, at
+                                      * most 4 pixels); 1 x 1: none */
     int16_t kernel_h, kernel_w;
     int16_t stride_h, stride_w;
     int16_t pad_top, pad_left;       /* bottom/right padding follow from the output size */
@@ -37,8 +40,9 @@ typedef struct {
     const int32_t *bias;             /* [out_c], input offset folded in: bias + input_offset * sum(w) */
     const int32_t *multiplier;       /* [out_c] Q31 */
     const int32_t *shift;            /* [out_c] positive = left */
-    int8_t *im2col;                  /* scratch in the arena, 4-aligned: 5 * Kp bytes,
-                                      * Kp = kernel_h * kernel_w * in_c rounded up to a multiple of 4 */
+    int8_t *im2col;                  /* scratch in the arena, 4-aligned: 8 * Kp bytes (9 * Kp unless
+                                      * in_c is a multiple of 4), Kp = kernel_h * kernel_w * in_c
+                                      * rounded up to a multiple of 4 */
 } tinyforge_conv2d_params_t;
 
 /* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
