@@ -30,6 +30,7 @@ import { initBackend } from '../train/backend.js';
 import { loadModel } from '../train/persist.js';
 import { UserError } from '../util/errors.js';
 import { setLogLevel } from '../util/log.js';
+import { runBench } from './main.js';
 
 const DEFAULT_IR = 'results/lightweight-vs-baselines/points/default/run/model.ir.json';
 
@@ -123,13 +124,4 @@ async function main(): Promise<void> {
   for (const path of positionals.length > 0 ? positionals : [DEFAULT_IR]) benchExport(path, limit);
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof UserError) {
-    console.error(err.message);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runBench(main);

@@ -42,6 +42,7 @@ import { tensorSize } from '../ir/types.js';
 import { execa } from 'execa';
 import { buildFirmware, findTool, loadBoard, runHarness, type Optimization } from '../toolchain/index.js';
 import { UserError } from '../util/errors.js';
+import { runBench } from './main.js';
 
 const DEFAULT_IR = 'out/e2e/model.ir.json';
 const DEFAULT_BOARDS = ['mps2-an386', 'mps2-an385', 'microbit'];
@@ -201,11 +202,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UserError) {
-    console.error(err.message);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-});
+await runBench(main);

@@ -28,6 +28,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { boundPerMac } from './bound.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { runBench } from './main.js';
 
 const DEFAULT_IR = 'out/default/model.ir.json';
 const DEFAULT_IMAGES = 50;
@@ -268,13 +269,4 @@ async function main(): Promise<void> {
   if (rows.some((r) => r.error || (r.mismatches ?? 0) > 0)) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof UserError) {
-    console.error(err.message);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runBench(main);

@@ -9,6 +9,7 @@ import { loadIr } from '../ir/io.js';
 import { tensorSize } from '../ir/types.js';
 import { evaluateReference } from '../reference/interpreter.js';
 import { UserError } from '../util/errors.js';
+import { runBench } from './main.js';
 
 const DEFAULT_IR = 'out/default/model.ir.json';
 
@@ -36,13 +37,4 @@ function main(): void {
   console.log(`${irPath}: ${n} images in ${seconds.toFixed(2)} s = ${Math.round(n / seconds)} images/s (int8 accuracy ${(accuracy * 100).toFixed(2)}%)`);
 }
 
-try {
-  main();
-} catch (err) {
-  if (err instanceof UserError) {
-    console.error(err.message);
-    process.exitCode = err.exitCode;
-  } else {
-    throw err;
-  }
-}
+await runBench(main);
