@@ -1,16 +1,13 @@
 // Every conformance model (../shared/conformance: 3 real TFLM examples + 21 single-op models)
 // imports into a valid IR whose ops, shapes and I/O quantization match the model's meta.json.
-// Where the existing reference kernels cover a model's ops (conv, depthwise, FC, pools,
-// reshape), the imported arithmetic is checked bit for bit against TensorFlow Lite Micro's
-// golden outputs (or, for models ending in SOFTMAX, against the logits that feed it): this pins
-// the multipliers, shifts, clamps and padding the importer derives.
+// The imported arithmetic is checked bit for bit against TensorFlow Lite Micro's golden outputs,
+// logits and intermediates by test/conformance-reference.test.ts (every model, every input).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { importTflite } from '../src/import/import.js';
 import { irShape } from '../src/import/context.js';
-import { tensorSize, type IrModel, type OpKind } from '../src/ir/types.js';
+import type { IrModel, OpKind } from '../src/ir/types.js';
 import { findIrProblems } from '../src/ir/validate.js';
-import { runReference } from '../src/reference/interpreter.js';
 
 const root = new URL('../../shared/conformance/', import.meta.url).pathname;
 const present = existsSync(root);
@@ -70,49 +67,6 @@ describe.skipIf(!present)('conformance models import', () => {
           expect(t.zeroPoint).toBe(m.zero_point);
         }
       }
-    });
-  }
-});
-
-const LAYER_KINDS = new Set<OpKind>(['conv2d', 'depthwise_conv2d', 'fully_connected', 'max_pool2d', 'avg_pool2d', 'reshape']);
-
-/** A file's bytes as int8 (a copy: small files come back as slices of a shared pool). */
-function readInt8(path: string): Int8Array {
-  const bytes = readFileSync(path);
-  return new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length).slice();
-}
-
-/** The IR without its final SOFTMAX, whose input (the logits) becomes the output. */
-function withoutSoftmax(ir: IrModel): IrModel {
-  const ops = ir.ops.slice(0, -1);
-  const logits = ir.tensors[ops[ops.length - 1].output];
-  return { ...ir, ops, output: { tensor: logits.id, numClasses: tensorSize(logits) } };
-}
-
-// Inferences to run: all of them except for person_detect (7 M MACs each in TypeScript), where the
-// structured, a few random and the two real images are enough.
-const PERSON_DETECT_SAMPLE = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 64, 65];
-
-describe.skipIf(!present)('imported arithmetic equals TFLite Micro (layer ops, existing reference kernels)', () => {
-  for (const model of models) {
-    const { ir } = present ? load(model) : { ir: undefined };
-    const endsInSoftmax = ir !== undefined && ir.ops.length > 1 && ir.ops[ir.ops.length - 1].kind === 'softmax';
-    const body = ir && (endsInSoftmax ? withoutSoftmax(ir) : ir);
-    const runnable = body && !body.extraInputs && body.ops.every((o) => LAYER_KINDS.has(o.kind));
-    it.skipIf(!runnable)(`${model}: every ${endsInSoftmax ? 'logit' : 'output'} byte equals the golden file`, () => {
-      const { meta } = load(model);
-      const inputs = readInt8(`${root}${model}/inputs.bin`);
-      const golden = readInt8(`${root}${model}/${endsInSoftmax ? 'logits' : 'outputs'}.bin`);
-      const inSize = tensorSize(body!.tensors[body!.input.tensor]);
-      const outSize = tensorSize(body!.tensors[body!.output.tensor]);
-      const indices = model === 'person_detect' ? PERSON_DETECT_SAMPLE : [...Array(meta.N).keys()];
-      let mismatches = 0;
-      for (const n of indices) {
-        const out = runReference(body!, inputs.subarray(n * inSize, (n + 1) * inSize));
-        const want = golden.subarray(n * outSize, (n + 1) * outSize);
-        out.forEach((v, i) => void (v !== want[i] && mismatches++));
-      }
-      expect(mismatches).toBe(0);
     });
   }
 });

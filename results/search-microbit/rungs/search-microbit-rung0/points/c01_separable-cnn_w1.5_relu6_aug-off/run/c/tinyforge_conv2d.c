@@ -1,0 +1,544 @@
+/*
+ * tinyforge_conv2d.c - int8 2D convolution (TFLite int8 reference semantics).
+ *
+ * For every output pixel (oy, ox) and output channel oc:
+ *
+ *     acc = bias[oc] + sum over valid taps (ky, kx, ic) of
+ *                      (input[iy][ix][ic] + input_offset) * weights[oc][ky][kx][ic]
+ *     output[oy][ox][oc] = clamp(MultiplyByQuantizedMultiplier(acc, multiplier[oc], shift[oc])
+ *                                + output_offset, act_min, act_max)
+ *
+ * with iy = oy * stride_h - pad_top + ky and ix = ox * stride_w - pad_left + kx.
+ *
+ * How it is computed (the CMSIS-NN scheme, with the input offset folded away):
+ *
+ *  1. The bias in the parameter block already holds bias[oc] + input_offset * sum(weights[oc])
+ *     over the whole kernel window (the generator folds it in). The sum above then becomes
+ *     bias + sum over all taps of x * w, where a tap in the padding reads the input zero point:
+ *     (zero_point + input_offset) * w = 0, so it adds zero_point * w and the folded term
+ *     subtracts it again. No offset in the inner loop, no special case at the borders, and
+ *     exactly the same integer (the generator checks that no partial sum can leave int32).
+ *  2. im2col: the window of an output pixel is copied into a column of K = kernel_h * kernel_w *
+ *     in_c values in OHWI order, so it lines up with a weight row; taps in the padding get the
+ *     zero point. Four output pixels at a time, into the scratch buffer the memory plan gives
+ *     this layer (params->im2col, 8 * Kp + 32 bytes, Kp = K rounded up to a multiple of 4).
+ *  3. Each inner loop computes 2 output channels x 4 output pixels: every weight loaded serves
+ *     four pixels and every column value two channels, eight accumulators in registers. The
+ *     sums are stored after the columns and requantized there.
+ *  4. Fused max pooling (pool_h x pool_w > 1, set by the generator when a max pooling with
+ *     non-overlapping windows of at most 4 pixels follows): the four pixels of a pass are one
+ *     pooling window, the maximum is taken on the int32 sums and only it is requantized (exact:
+ *     the requantization is monotone). The conv output is never stored, and conv pixels no
+ *     window reads are never computed.
+ *
+ * Weight layout (made by the generator), in_c a multiple of 4: OHWI rows padded with zero
+ * weights to Kp taps, an odd channel count padded with a zero row, each pair of rows (2j, 2j + 1)
+ * interleaved every four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), and 4 zero bytes
+ * at the end. A zero weight adds nothing whatever it meets, so the padding values of a column may
+ * be anything. Few input channels (in_c not a multiple of 4, e.g. the first layer): pairs of
+ * taps, see tinyforge_column_pairs.
+ *
+ * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
+ * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
+ * becomes the pairs (x0, x2), (x1, x3), which is what SXTB16 makes of the four weight bytes at w
+ * and at w + 1; the four columns are interleaved group by group, so one pointer walks them all.
+ * The inner loop takes 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4
+ * weight loads + 8 column loads + the loop, 14 live values: every register a Cortex-M has (GCC
+ * 12 at -Os spills the counter: about 39 instructions per 32 MACs).
+ * Portable path: int8 columns, one MLA per MAC.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "tinyforge_dsp.h"
+#include "tinyforge_kernels.h"
+#include "tinyforge_requant.h"
+
+/*
+ * The int8 im2col column of output pixel (oy, ox) at g, in natural order (K bytes): for each
+ * kernel row inside the input, the valid taps are one contiguous run of the NHWC input (all
+ * channels of adjacent pixels), the taps left and right of it in the padding; kernel rows above
+ * or below the input are all padding. Padding gets the input zero point. Runs are a few to a few
+ * dozen bytes: byte loops, no library calls.
+ */
+static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
+                                int8_t *g)
+{
+    const int32_t in_w = p->in_w;
+    const int32_t in_c = p->in_c;
+    const int32_t kernel_h = p->kernel_h;
+    const int32_t kernel_w = p->kernel_w;
+    const int32_t row_len = kernel_w * in_c;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+
+    if (iy0 >= 0 && ix0 >= 0 && iy0 + kernel_h <= p->in_h && ix0 + kernel_w <= in_w) {
+        /* The whole window inside the input (most pixels): kernel_h runs of row_len bytes. */
+        const int8_t *src = input + (iy0 * in_w + ix0) * in_c;
+        const int32_t skip = in_w * in_c - row_len;
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
+            if (row_len >= 16) {
+                /* Long runs (many channels): the library copy moves words. */
+                memcpy(g, src, (size_t)row_len);
+                g += row_len;
+                src += row_len;
+            } else {
+                for (int32_t i = row_len; i > 0; i--) {
+                    *g++ = *src++;
+                }
+            }
+            src += skip;
+        }
+        return;
+    }
+    /* At the borders, tap by tap (a select per byte rather than separate padding loops, which
+     * GCC would turn into memset calls costing more than these few bytes). */
+    const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+    for (int32_t iy = iy0; iy < iy0 + kernel_h; iy++) {
+        const int32_t row_inside = ((uint32_t)iy < (uint32_t)p->in_h);
+        const int8_t *src = input + (row_inside ? iy * in_w * in_c : 0);
+        for (int32_t ix = ix0; ix < ix0 + kernel_w; ix++) {
+            const int32_t inside = row_inside && ((uint32_t)ix < (uint32_t)in_w);
+            for (int32_t ic = 0; ic < in_c; ic++) {
+                *g++ = inside ? src[ix * in_c + ic] : pad;
+            }
+        }
+    }
+}
+
+/* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
+#if defined(TINYFORGE_DSP)
+#define TINYFORGE_CONV_COLUMN_BYTES 8
+#else
+#define TINYFORGE_CONV_COLUMN_BYTES 4
+#endif
+
+#if defined(TINYFORGE_DSP)
+/* n groups of the interleaved layout filled with the pad value (the zero point in each half). */
+static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
+{
+    for (; n > 0; n--) {
+        tinyforge_write32(dst, pad2);
+        tinyforge_write32(dst + 4, pad2);
+        dst += 32;
+    }
+    return dst;
+}
+
+/*
+ * in_c a multiple of 4: every tap is whole groups of four values, so the runs and the padding of
+ * the column line up with the groups, and the column is written straight into the interleaved
+ * int16 layout at dst = cols + 8 * column (widened as it is copied), without the int8 pass.
+ */
+static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
+                                 int8_t *dst)
+{
+    const int32_t groups_per_tap = p->in_c >> 2;
+    const int32_t row_groups = p->kernel_w * groups_per_tap;
+    /* The zero point in both int16 halves: a group of padding is this word twice. */
+    const int32_t pad2 = (int32_t)(((uint32_t)(-p->input_offset) & 0xFFFFu) * 0x00010001u);
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    const int32_t kx_start = (ix0 < 0) ? -ix0 : 0;
+    const int32_t kx_end = (ix0 + p->kernel_w > p->in_w) ? (p->in_w - ix0) : p->kernel_w;
+    const int32_t before = kx_start * groups_per_tap;
+    const int32_t run = (kx_end - kx_start) * groups_per_tap;
+    const int32_t after = row_groups - before - run;
+
+    for (int32_t ky = 0; ky < p->kernel_h; ky++) {
+        const int32_t iy = iy0 + ky;
+        if (iy < 0 || iy >= p->in_h) {
+            dst = tinyforge_fill_interleaved(dst, row_groups, pad2);
+            continue;
+        }
+        const int8_t *src = input + (iy * p->in_w + ix0 + kx_start) * p->in_c;
+        dst = tinyforge_fill_interleaved(dst, before, pad2);
+        for (int32_t g = run; g > 0; g--) {
+            const int32_t v = tinyforge_read32(src);
+            src += 4;
+            tinyforge_write32(dst, __sxtb16(v));
+            tinyforge_write32(dst + 4, tinyforge_sxtb16_ror8(v));
+            dst += 32;
+        }
+        dst = tinyforge_fill_interleaved(dst, after, pad2);
+    }
+}
+#else
+/* Portable layout: group g of four int8 values of column j at dst + 16 * g (dst = cols + 4 * j). */
+static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
+{
+    for (int32_t g = kp >> 2; g > 0; g--) {
+        dst[0] = src[0];
+        dst[1] = src[1];
+        dst[2] = src[2];
+        dst[3] = src[3];
+        src += 4;
+        dst += 16;
+    }
+}
+#endif
+
+/*
+ * Few input channels (in_c not a multiple of 4: the first layer of an image model): whole groups
+ * of four taps would waste up to three multiplies per column (K = 9 for a 3x3 kernel on one
+ * channel becomes 12), and the weights would have to be widened in the inner loop. Such a layer
+ * works on pairs of taps instead, in the order SXTB16 makes of a word of four taps: pair 2m is
+ * (4m, 4m + 2), pair 2m + 1 is (4m + 1, 4m + 3), and only the pairs holding a tap below K count
+ * (K = 9: (0, 2) (1, 3) (4, 6) (5, 7) (8, 10): 5 pairs, 10 MACs for 9). The generator pre-packs
+ * the weights alike, one int32 per channel and pair (the first tap in the low int16 half, zero
+ * for a tap past K), channel pairs interleaved pair by pair: the inner loop loads them straight
+ * into SMLAD.
+ *
+ * The column of output pixel (oy, ox), gathered as int8 at `gather`, goes into column j a group
+ * of four taps at a time: DSP: pair p as one word of two int16 at cols + 16 * p + 4 * j (one
+ * SXTB16 per pair); portable: as two int8 at cols + 8 * p + 2 * j. Taps past K are whatever
+ * follows in the gather area (they meet zero weights); the last group may write one pair more
+ * than the loop reads, inside the scratch.
+ */
+static TINYFORGE_NOINLINE void tinyforge_column_pairs(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy,
+                                                      int32_t ox, int8_t *gather, int8_t *dst)
+{
+    tinyforge_gather_s8(p, input, oy, ox, gather);
+    const int8_t *g = gather;
+    for (int32_t groups = (p->kernel_h * p->kernel_w * p->in_c + 3) >> 2; groups > 0; groups--) {
+#if defined(TINYFORGE_DSP)
+        const int32_t v = tinyforge_read32(g);
+        tinyforge_write32(dst, __sxtb16(v));
+        tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+        dst += 32;
+#else
+        dst[0] = g[0];
+        dst[1] = g[2];
+        dst[8] = g[1];
+        dst[9] = g[3];
+        dst += 16;
+#endif
+        g += 4;
+    }
+}
+
+/* Pairs of taps of a few-input-channel layer: those of ceil(K / 4) groups that hold a tap below K. */
+static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
+{
+    const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
+    return ((k + 3) >> 2) + ((k + 2) >> 2);
+}
+
+/*
+ * The im2col column of conv output pixel (oy, ox), stored as column j (0..3) of the pass.
+ * Scratch (params->im2col): the four columns (DSP: int16, 8kp bytes; portable: int8, 4kp), the
+ * pass's eight int32 sums (32 bytes), and, unless in_c is a multiple of 4 on the DSP path, the
+ * int8 gather area (kp bytes); `gather` points at it. The kp - k padding values of a column are left as they are: they
+ * only ever meet zero weights.
+ */
+static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
+                                    int8_t *cols, int8_t *gather, int32_t kp, int32_t j)
+{
+    if ((p->in_c & 3) != 0) {
+        /* Few input channels: the column as pairs of taps (see tinyforge_column_pairs). */
+        tinyforge_column_pairs(p, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
+        return;
+    }
+#if defined(TINYFORGE_DSP)
+    (void)gather;
+    (void)kp;
+    tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
+#else
+    tinyforge_gather_s8(p, input, oy, ox, gather);
+    tinyforge_interleave_s8(gather, cols + 4 * j, kp);
+#endif
+}
+#if !defined(TINYFORGE_DSP)
+/*
+ * Tap i (0..3) of the current group, portable path: the four pixels' values at c[i], c[4 + i],
+ * c[8 + i], c[12 + i], the two channels' weights at w[i] and w[4 + i]. A macro rather than a
+ * function so that the eight accumulators stay plain locals of the loop.
+ */
+#define TINYFORGE_CONV_TAP(i)                                                                      \
+    do {                                                                                           \
+        const int32_t w0 = w[(i)];                                                                 \
+        const int32_t w1 = w[4 + (i)];                                                             \
+        int32_t x = c[(i)];                                                                        \
+        acc_00 += x * w0;                                                                          \
+        acc_10 += x * w1;                                                                          \
+        x = c[4 + (i)];                                                                            \
+        acc_01 += x * w0;                                                                          \
+        acc_11 += x * w1;                                                                          \
+        x = c[8 + (i)];                                                                            \
+        acc_02 += x * w0;                                                                          \
+        acc_12 += x * w1;                                                                          \
+        x = c[12 + (i)];                                                                           \
+        acc_03 += x * w0;                                                                          \
+        acc_13 += x * w1;                                                                          \
+    } while (0)
+#endif
+
+/*
+ * The inner loop: `groups` groups of four taps of one pair of output channels (interleaved
+ * weight rows at w) against the four interleaved columns at c, with the accumulators starting
+ * at bias_0 (channel 0) and bias_1 (channel 1). The eight sums (channel 0 pixels 0..3, channel
+ * 1 pixels 0..3) are stored right after the columns, i.e. where c points after the loop.
+ *
+ * A function of its own, out of line, and without an output pointer: its 14 live values (8
+ * accumulators, a column word, 2 weight pairs, 2 pointers, the counter) are exactly the
+ * registers a Cortex-M has, and GCC keeps them all in registers only with nothing else live.
+ */
+static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t *w, int32_t groups, int32_t bias_0,
+                                                        int32_t bias_1)
+{
+    int32_t acc_00 = bias_0;
+    int32_t acc_01 = bias_0;
+    int32_t acc_02 = bias_0;
+    int32_t acc_03 = bias_0;
+    int32_t acc_10 = bias_1;
+    int32_t acc_11 = bias_1;
+    int32_t acc_12 = bias_1;
+    int32_t acc_13 = bias_1;
+    /* groups >= 1 (every kernel has a tap): the loop tests at the bottom, SUBS + BNE. */
+    do {
+#if defined(TINYFORGE_DSP)
+        /* Taps 4g and 4g + 2 of both weight rows (bytes 0 and 2 of each word), against the
+         * (x0, x2) word of each column. */
+        int32_t w0 = __sxtb16(tinyforge_read32(w));
+        int32_t w1 = __sxtb16(tinyforge_read32(w + 4));
+        int32_t x = tinyforge_read32(c);
+        acc_00 = __smlad(w0, x, acc_00);
+        acc_10 = __smlad(w1, x, acc_10);
+        x = tinyforge_read32(c + 8);
+        acc_01 = __smlad(w0, x, acc_01);
+        acc_11 = __smlad(w1, x, acc_11);
+        x = tinyforge_read32(c + 16);
+        acc_02 = __smlad(w0, x, acc_02);
+        acc_12 = __smlad(w1, x, acc_12);
+        x = tinyforge_read32(c + 24);
+        acc_03 = __smlad(w0, x, acc_03);
+        acc_13 = __smlad(w1, x, acc_13);
+        /* Taps 4g + 1 and 4g + 3: bytes 1 and 3, read as bytes 0 and 2 of the word one byte
+         * further on (an unaligned load, which every core with the DSP extension allows; it
+         * is one instruction fewer than a rotate, and the generator pads the weight array so
+         * that the last one stays inside it). */
+        w0 = __sxtb16(tinyforge_read32(w + 1));
+        w1 = __sxtb16(tinyforge_read32(w + 5));
+        x = tinyforge_read32(c + 4);
+        acc_00 = __smlad(w0, x, acc_00);
+        acc_10 = __smlad(w1, x, acc_10);
+        x = tinyforge_read32(c + 12);
+        acc_01 = __smlad(w0, x, acc_01);
+        acc_11 = __smlad(w1, x, acc_11);
+        x = tinyforge_read32(c + 20);
+        acc_02 = __smlad(w0, x, acc_02);
+        acc_12 = __smlad(w1, x, acc_12);
+        x = tinyforge_read32(c + 28);
+        acc_03 = __smlad(w0, x, acc_03);
+        acc_13 = __smlad(w1, x, acc_13);
+        c += 32;
+#else
+        TINYFORGE_CONV_TAP(0);
+        TINYFORGE_CONV_TAP(1);
+        TINYFORGE_CONV_TAP(2);
+        TINYFORGE_CONV_TAP(3);
+        c += 16;
+#endif
+        w += 8;
+    } while (--groups != 0);
+    int32_t *const sums = (int32_t *)(void *)c; /* 4-aligned: the scratch and every column are */
+    sums[0] = acc_00;
+    sums[1] = acc_01;
+    sums[2] = acc_02;
+    sums[3] = acc_03;
+    sums[4] = acc_10;
+    sums[5] = acc_11;
+    sums[6] = acc_12;
+    sums[7] = acc_13;
+}
+
+/* The low and the high int16 half of a packed weight word, sign-extended. */
+static inline int32_t tinyforge_low16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000;
+}
+
+/*
+ * The pairs form of tinyforge_conv2d_dot_2x4 (few input channels): `pairs` pairs of taps of one
+ * pair of output channels (packed weight words at w: channel 0's, then channel 1's, pair by pair)
+ * against the four columns at c; the eight sums are stored right after the columns. DSP: every
+ * word loaded feeds SMLADs directly, nothing to widen: 8 SMLAD + 2 weight loads + 4 column loads
+ * per 16 MACs.
+ */
+static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32_t *w, int32_t pairs, int32_t bias_0,
+                                                          int32_t bias_1)
+{
+    int32_t acc_00 = bias_0;
+    int32_t acc_01 = bias_0;
+    int32_t acc_02 = bias_0;
+    int32_t acc_03 = bias_0;
+    int32_t acc_10 = bias_1;
+    int32_t acc_11 = bias_1;
+    int32_t acc_12 = bias_1;
+    int32_t acc_13 = bias_1;
+    /* The loop ends where the sums go: no counter, and nothing else to keep for after it. */
+    int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
+    do {
+#if defined(TINYFORGE_DSP)
+        const int32_t w0 = w[0];
+        const int32_t w1 = w[1];
+        int32_t x = tinyforge_read32(c);
+        acc_00 = __smlad(w0, x, acc_00);
+        acc_10 = __smlad(w1, x, acc_10);
+        x = tinyforge_read32(c + 4);
+        acc_01 = __smlad(w0, x, acc_01);
+        acc_11 = __smlad(w1, x, acc_11);
+        x = tinyforge_read32(c + 8);
+        acc_02 = __smlad(w0, x, acc_02);
+        acc_12 = __smlad(w1, x, acc_12);
+        x = tinyforge_read32(c + 12);
+        acc_03 = __smlad(w0, x, acc_03);
+        acc_13 = __smlad(w1, x, acc_13);
+        c += 16;
+#else
+        const int32_t w0_lo = tinyforge_low16(w[0]);
+        const int32_t w0_hi = w[0] >> 16;
+        const int32_t w1_lo = tinyforge_low16(w[1]);
+        const int32_t w1_hi = w[1] >> 16;
+        acc_00 += c[0] * w0_lo + c[1] * w0_hi;
+        acc_10 += c[0] * w1_lo + c[1] * w1_hi;
+        acc_01 += c[2] * w0_lo + c[3] * w0_hi;
+        acc_11 += c[2] * w1_lo + c[3] * w1_hi;
+        acc_02 += c[4] * w0_lo + c[5] * w0_hi;
+        acc_12 += c[4] * w1_lo + c[5] * w1_hi;
+        acc_03 += c[6] * w0_lo + c[7] * w0_hi;
+        acc_13 += c[6] * w1_lo + c[7] * w1_hi;
+        c += 8;
+#endif
+        w += 2;
+    } while (c != end);
+    int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
+    sums[0] = acc_00;
+    sums[1] = acc_01;
+    sums[2] = acc_02;
+    sums[3] = acc_03;
+    sums[4] = acc_10;
+    sums[5] = acc_11;
+    sums[6] = acc_12;
+    sums[7] = acc_13;
+}
+
+/*
+ * All output channels of the pass's four columns in `cols`. Unpooled: column j is output pixel
+ * out[j] (past the last pixel, columns and out[j] repeat it). Pooled:
+ * the four columns are one pooling window, and out[0] gets the maximum. Max pooling commutes
+ * with the requantization, which is monotone (multiplier >= 0, a rounding shift, a clamp), so
+ * the maximum is taken on the int32 sums and only it is requantized: the same int8 as
+ * requantizing the four and pooling them.
+ */
+static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int8_t *const *out,
+                                  int32_t pooled)
+{
+    /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
+    const int32_t out_c = p->out_c;
+    const int32_t output_offset = p->output_offset;
+    const int32_t act_min = p->act_min;
+    const int32_t act_max = p->act_max;
+    const int32_t *const bias = p->bias;
+    const int32_t *const multiplier = p->multiplier;
+    const int32_t *const shift = p->shift;
+    const int8_t *w = p->weights;
+    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_pairs). */
+    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
+    /* Where the dot functions leave their sums: right after the columns. */
+    const int32_t *const sums =
+        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
+
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        /* An odd last channel is paired with the zero weight row the generator added. */
+        const int32_t second = (oc + 1 < out_c);
+        if (pairs) {
+            const int32_t *const w32 = (const int32_t *)(const void *)w;
+            tinyforge_conv2d_dot_pairs(cols, w32 + oc * pairs, pairs, bias[oc], bias[oc + second]);
+        } else {
+            tinyforge_conv2d_dot_2x4(cols, w, kp >> 2, bias[oc], bias[oc + second]);
+            w += 2 * kp;
+        }
+        for (int32_t r = 0; r <= second; r++) {
+            const int32_t c = oc + r;
+            const int32_t *const acc = sums + 4 * r;
+            if (pooled) {
+                int32_t m = acc[0];
+                m = (acc[1] > m) ? acc[1] : m;
+                m = (acc[2] > m) ? acc[2] : m;
+                m = (acc[3] > m) ? acc[3] : m;
+                out[0][c] = tinyforge_requantize(m, multiplier[c], shift[c], output_offset, act_min, act_max);
+                continue;
+            }
+            /* Four pixels (a pass past the last pixel repeats it, into the same byte, so all four
+             * are stored), the per-channel part of the requantization worked out once per two. */
+            tinyforge_requantize_2(acc[0], acc[1], multiplier[c], shift[c], output_offset, act_min, act_max,
+                                   &out[0][c], &out[1][c]);
+            tinyforge_requantize_2(acc[2], acc[3], multiplier[c], shift[c], output_offset, act_min, act_max,
+                                   &out[2][c], &out[3][c]);
+        }
+    }
+}
+
+void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t out_c = p->out_c;
+    const int32_t out_w = p->out_w;
+    const int32_t pool_h = p->pool_h;
+    const int32_t pool_w = p->pool_w;
+    /* Taps per column, rounded up to whole groups of four (the weight rows are padded alike). */
+    const int32_t kp = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
+    const int32_t pooled = (pool_h * pool_w > 1);
+    int8_t *const cols = p->im2col;
+    /* After the columns (kp taps each; for few input channels 2 * pairs <= kp, the sums right
+     * after them): the eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
+    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * kp + 32;
+    int8_t *out[4];
+
+    if (pooled) {
+        /* Fused max pooling (windows of at most four pixels, stride = window, no padding): the
+         * columns of one window, its pixels in turn, a window of fewer than four repeating its
+         * first pixels (which leaves the maximum unchanged). Conv outputs no window reads (an
+         * odd conv output size) are never computed. */
+        for (int32_t py = 0; py < p->out_h; py++) {
+            for (int32_t px = 0; px < out_w; px++) {
+                int32_t dy = 0;
+                int32_t dx = 0;
+                for (int32_t j = 0; j < 4; j++) {
+                    tinyforge_conv2d_column(p, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, j);
+                    if (++dx == pool_w) {
+                        dx = 0;
+                        if (++dy == pool_h) {
+                            dy = 0;
+                        }
+                    }
+                }
+                out[0] = output;
+                tinyforge_conv2d_pass(p, cols, kp, out, 1);
+                output += out_c;
+            }
+        }
+        return;
+    }
+
+    const int32_t pixels = p->out_h * out_w;
+    int32_t oy = 0;
+    int32_t ox = 0;
+    for (int32_t pix = 0; pix < pixels; pix += 4) {
+        /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
+        const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
+        for (int32_t j = 0; j < 4; j++) {
+            tinyforge_conv2d_column(p, input, oy, ox, cols, gather, kp, j);
+            out[j] = (j < n) ? output + (pix + j) * out_c : out[j - 1];
+            if (j + 1 < n && ++ox == out_w) {
+                ox = 0;
+                oy++;
+            }
+        }
+        tinyforge_conv2d_pass(p, cols, kp, out, 0);
+        if (++ox == out_w) {
+            ox = 0;
+            oy++;
+        }
+    }
+}
