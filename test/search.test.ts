@@ -70,6 +70,7 @@ describe('tinyforge search', () => {
     // Resuming runs nothing again.
     const again = await runSearch(ws.file, { resultsRoot: ws.root, command: fake('--calls', ws.calls), workers: 2 });
     expect(again.winner).toBe(outcome.winner);
+    expect(again.totalSeconds).toBeCloseTo(outcome.totalSeconds + again.seconds, 6);
     expect(readFileSync(ws.calls, 'utf8').trim().split('\n')).toHaveLength(4);
   });
 

@@ -35,7 +35,7 @@ export function searchMarkdown(spec: SearchSpec, outcome: SearchOutcome, finalRu
     '',
     `${candidates.length} candidate(s) from the space; ${before.length} rejected before training by lower bounds on ` +
       `weights, arena and arithmetic; ${rungs.length} rung(s) of successive halving (eta ${spec.halving.eta}); ` +
-      `${outcome.seconds.toFixed(0)} s of wall time.`,
+      `${outcome.totalSeconds.toFixed(0)} s of wall time (this invocation: ${outcome.seconds.toFixed(0)} s; a resumed search adds up its invocations).`,
     '',
     '## Rungs',
     '',

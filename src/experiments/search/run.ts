@@ -6,7 +6,7 @@
 // set) to the next rung at eta times the epochs. The last rung verifies its finalists on all test
 // images in QEMU. Every rung is an ordinary sweep (results/<name>/rungs/<name>-rung<r>/), run on the
 // local pool or a queue and resumable like one; the search's own files say what was chosen and why.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import type { RunSummary } from '../../pipeline/summary.js';
@@ -38,7 +38,10 @@ export interface SearchOutcome {
   rungs: { epochs: number; candidates: string[] }[];
   pareto: string[];
   winner: string | null;
+  /** Wall time of this invocation. */
   seconds: number;
+  /** Wall time of every invocation of this search so far (a resumed search adds to it). */
+  totalSeconds: number;
 }
 
 export type SearchRunOptions = Pick<RunSweepOptions, 'workers' | 'command' | 'queue' | 'artifacts' | 'resultsRoot'>;
@@ -118,6 +121,16 @@ async function runRung(spec: SearchSpec, dir: string, rung: number, epochs: numb
   return outcome.dir;
 }
 
+/** Wall time recorded by the earlier invocations of the same search (0 when there were none). */
+function previousSeconds(record: string): number {
+  try {
+    const total = (JSON.parse(readFileSync(record, 'utf8')) as Partial<SearchOutcome>).totalSeconds;
+    return typeof total === 'number' && Number.isFinite(total) ? total : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export async function runSearch(file: string, opts: SearchRunOptions = {}): Promise<SearchOutcome> {
   const started = Date.now();
   const spec = readSearchFile(file);
@@ -172,7 +185,9 @@ export async function runSearch(file: string, opts: SearchRunOptions = {}): Prom
   const pareto = fitting.filter((_, i) => flags.some((f) => f[i])).map((c) => c.name);
   const winner = [...fitting].sort((a, b) => b.summary!.onTargetAccuracy - a.summary!.onTargetAccuracy || a.summary!.flashBytes - b.summary!.flashBytes)[0];
 
-  const outcome: SearchOutcome = { dir, candidates, rungs, pareto, winner: winner?.name ?? null, seconds: (Date.now() - started) / 1000 };
+  const seconds = (Date.now() - started) / 1000;
+  const totalSeconds = previousSeconds(join(dir, 'search.json')) + seconds;
+  const outcome: SearchOutcome = { dir, candidates, rungs, pareto, winner: winner?.name ?? null, seconds, totalSeconds };
   if (winner) {
     const config = candidateConfig(spec, winner.values, dir, spec.halving.maxEpochs);
     const { flashBytes, ramBytes, latencyMs, maxInstructionsPerInference, minAccuracy: acc } = spec.budgets;
