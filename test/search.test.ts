@@ -40,7 +40,7 @@ describe('tinyforge search', () => {
   });
 
   it('rejects what cannot fit before training, halves the rest, and writes the winner', async () => {
-    const ws = workspace(search);
+    const ws = workspace({ ...search, budgets: { ...search.budgets, ramBytes: 5120 } });
     const outcome = await runSearch(ws.file, { resultsRoot: ws.root, command: fake('--calls', ws.calls), workers: 2 });
     const byName = new Map(outcome.candidates.map((c) => [c.name, c]));
     // The Keras CNN's 1.2 M weights cannot fit 64 KB at any width: rejected before training.
@@ -48,9 +48,10 @@ describe('tinyforge search', () => {
       expect(c.dropped).toMatchObject({ rung: -1 });
       expect(c.dropped!.reason).toMatch(/weights alone need \d+ B of flash/);
     }
-    // tiny-cnn at width 2 needs a 15,680-byte arena: more than 16 KB less the 1 KB stack.
+    // tiny-cnn at width 2 needs at least a 4,704-byte arena (conv1's input and pooled output, the
+    // fused kernel's smallest pair): more than 5 KB less the 1 KB stack.
     const wide = [...byName.values()].find((c) => c.name.includes('tiny-cnn_w2'))!;
-    expect(wide.dropped).toEqual({ rung: -1, reason: 'the arena needs at least 15680 B of RAM (budget less the 1024 B stack: 15360 B)' });
+    expect(wide.dropped).toEqual({ rung: -1, reason: 'the arena needs at least 4704 B of RAM (budget less the 1024 B stack: 4096 B)' });
     expect(outcome.rungs.map((r) => [r.epochs, r.candidates.length])).toEqual([[1, 2], [2, 1], [4, 1]]);
     const calls = readFileSync(ws.calls, 'utf8').trim().split('\n');
     expect(calls).toHaveLength(2 + 1 + 1);
@@ -63,6 +64,7 @@ describe('tinyforge search', () => {
     expect(winner.training.epochs).toBe(4);
     expect(winner.target.board).toBe('microbit');
     expect(winner.budgets.flashBytes).toBe(65536);
+    expect(winner.budgets.ramBytes).toBe(5120);
     const md = readFileSync(join(outcome.dir, 'summary.md'), 'utf8');
     expect(md).toMatch(/6 candidate\(s\) from the space; 4 rejected before training/);
     expect(existsSync(join(outcome.dir, 'rungs', 'micro-rung2', 'report.html'))).toBe(true);
@@ -72,6 +74,34 @@ describe('tinyforge search', () => {
     expect(again.winner).toBe(outcome.winner);
     expect(again.totalSeconds).toBeCloseTo(outcome.totalSeconds + again.seconds, 6);
     expect(readFileSync(ws.calls, 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+
+  it('runs the hand-made baselines with the finalists\' budget and judges the winner against each', async () => {
+    const ws = workspace({ ...search, baselines: ['configs/wide.json', 'configs/lenet5.json', 'configs/aug.json'] });
+    // The fake accuracy saturates at width 1 and gains 0.3 points with augmentation.
+    writeFileSync(join(ws.dir, 'configs', 'wide.json'), JSON.stringify({ extends: 'tiny-cnn.json', model: { widthMultiplier: 2 } }));
+    writeFileSync(join(ws.dir, 'configs', 'aug.json'), JSON.stringify({ extends: 'tiny-cnn.json', training: { augmentation: { enabled: true } } }));
+    const outcome = await runSearch(ws.file, { resultsRoot: ws.root, command: fake('--calls', ws.calls), workers: 2 });
+    expect(outcome.baselines.map((b) => [b.config, b.verdict])).toEqual([
+      ['configs/wide.json', 'beaten'],
+      ['configs/lenet5.json', 'outside the budgets'],
+      ['configs/aug.json', 'not beaten'],
+    ]);
+    expect(outcome.baselines[0].why).toMatch(/^accuracy 98.40% = 98.40%; flash 13000 B better than 40000 B/);
+    expect(outcome.baselines[1].why).toMatch(/^flash 65706 B > 65536 B/);
+    expect(outcome.baselines[2].why).toMatch(/^accuracy 98.40% worse than 98.70%/);
+    // Trained like the finalists, on the search's board, on all test images.
+    const config = loadConfig(join(outcome.dir, 'baselines', 'baseline_wide.json'));
+    expect([config.training.epochs, config.target.board, config.dataset.testLimit, config.budgets.flashBytes]).toEqual([4, 'microbit', null, null]);
+    const md = readFileSync(join(outcome.dir, 'summary.md'), 'utf8');
+    expect(md).toMatch(/## Against the hand-made points/);
+    expect(md).toMatch(/\| configs\/wide.json \| 98.40% \| 40000 \| 8000 \| [\d.]+ \| \*\*beaten\*\* \|/);
+    // Resuming runs no baseline again.
+    const calls = readFileSync(ws.calls, 'utf8').trim().split('\n').length;
+    await runSearch(ws.file, { resultsRoot: ws.root, command: fake('--calls', ws.calls), workers: 2 });
+    expect(readFileSync(ws.calls, 'utf8').trim().split('\n')).toHaveLength(calls);
+    const missing = workspace({ ...search, baselines: ['configs/nope.json'] });
+    await expect(runSearch(missing.file, { resultsRoot: missing.root })).rejects.toThrow(/\/baselines\/0: expected an existing config file, found "configs\/nope.json"/);
   });
 
   it('drops candidates whose measured figures break a budget, and says when nothing fits', async () => {

@@ -1,7 +1,8 @@
 // Checks made before `run` trains (minutes to hours): the tools the later stages need, and whether
 // the model can fit the board at all. Both used to surface only after training.
 import type { Config } from '../config/types.js';
-import { profileSpec } from '../models/profile.js';
+import { profileSpec, type ModelProfile } from '../models/profile.js';
+import type { LayerSpec, ModelSpec } from '../models/spec.js';
 import { buildSpec } from '../models/zoo.js';
 import { loadBoard, type Board } from '../toolchain/boards.js';
 import { findTool, type ToolName } from '../toolchain/tools.js';
@@ -18,8 +19,37 @@ export function checkToolchain(): void {
 export interface FitEstimate {
   /** int8 weights + int32 biases: no generated library can be smaller. */
   weightsBytes: number;
-  /** The largest input + output pair of one layer, int8: the arena's floor for any plan. */
+  /** The arena's floor for any plan (arenaFloorBytes). */
   arenaBytes: number;
+}
+
+/** Max pooling windows the code generator folds into the conv2d before them (codegen/fuse.ts). */
+const FUSED_POOL_PIXELS = 4;
+
+/** Can the generator fold this pooling into the conv2d before it: non-overlapping windows of at most four pixels, no padding. */
+function foldsIntoConv(layer: LayerSpec | undefined): boolean {
+  return layer?.kind === 'max_pool2d' && layer.pool * layer.pool > 1 && layer.pool * layer.pool <= FUSED_POOL_PIXELS &&
+    layer.stride === layer.pool && layer.padding === 'valid';
+}
+
+/**
+ * The arena's floor for any plan the code generator can make: the largest input + output pair of
+ * one kernel call, int8. A conv2d followed by a max pooling it absorbs is one call that never stores
+ * the conv's full output (its pair is input + pooled output); reshapes and dropout are views.
+ */
+export function arenaFloorBytes(spec: ModelSpec, profile: ModelProfile = profileSpec(spec)): number {
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  const real = profile.layers.map((l, i) => ({ layer: spec.layers[i], output: size(l.outputShape) }))
+    .filter(({ layer }) => layer.kind !== 'flatten' && layer.kind !== 'dropout');
+  let floor = 0;
+  let input = size(spec.inputShape);
+  for (let i = 0; i < real.length; i++) {
+    const fused = real[i].layer.kind === 'conv2d' && foldsIntoConv(real[i + 1]?.layer);
+    if (fused) i++;
+    floor = Math.max(floor, input + real[i].output);
+    input = real[i].output;
+  }
+  return floor;
 }
 
 /** Lower bounds of what the generated library will need, from the model spec alone (no training). */
@@ -27,20 +57,13 @@ export function estimateFit(config: Config): FitEstimate {
   const spec = buildSpec(config.model);
   const profile = profileSpec(spec);
   let weightsBytes = 0;
-  let arenaBytes = 0;
-  let input = spec.inputShape.reduce((a, b) => a * b, 1);
   for (const layer of profile.layers) {
-    const output = layer.outputShape.reduce((a, b) => a * b, 1);
     if (layer.deployedParams > 0) {
       const channels = layer.outputShape[layer.outputShape.length - 1];
       weightsBytes += layer.deployedParams - channels + 4 * channels;
     }
-    // Reshapes and dropout are views of their input (no second buffer).
-    const view = layer.kind === 'flatten' || layer.kind === 'dropout';
-    if (!view) arenaBytes = Math.max(arenaBytes, input + output);
-    input = output;
   }
-  return { weightsBytes, arenaBytes };
+  return { weightsBytes, arenaBytes: arenaFloorBytes(spec, profile) };
 }
 
 /** Refuses (exit 2) a model that cannot fit the board's flash or RAM, whatever training gives. */

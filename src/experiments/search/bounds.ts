@@ -5,6 +5,7 @@
 import type { Config } from '../../config/types.js';
 import { profileSpec, type ModelProfile } from '../../models/profile.js';
 import { buildSpec } from '../../models/zoo.js';
+import { arenaFloorBytes } from '../../pipeline/preflight.js';
 import type { Board } from '../../toolchain/boards.js';
 
 export interface SearchBudgets {
@@ -20,7 +21,7 @@ export interface CandidateBounds {
   macs: number;
   /** int8 weights + int32 biases + per-channel multiplier and shift (int32 each). */
   weightsBytes: number;
-  /** The largest input + output pair of any layer: no layer-by-layer schedule needs less. */
+  /** The arena's floor for any plan the generator makes (pipeline/preflight.ts arenaFloorBytes). */
   arenaBytes: number;
   /**
    * One instruction per MAC on a core without DSP (MULS), half an instruction with SMLAD (two
@@ -29,24 +30,17 @@ export interface CandidateBounds {
   instructions: number;
 }
 
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
 export function candidateBounds(config: Config, board: Board): CandidateBounds {
   const spec = buildSpec(config.model);
   const profile: ModelProfile = profileSpec(spec);
   let weightsBytes = 0;
-  let arenaBytes = 0;
-  let input = size(spec.inputShape);
   for (const layer of profile.layers) {
-    const output = size(layer.outputShape);
     if (layer.deployedParams > 0) {
       const channels = layer.outputShape.at(-1)!;
       weightsBytes += layer.deployedParams - channels + channels * (4 + 4 + 4);
     }
-    // Reshape-like layers move no data; every other layer holds its input and output at once.
-    if (layer.kind !== 'flatten' && layer.kind !== 'dropout') arenaBytes = Math.max(arenaBytes, input + output);
-    input = output;
   }
+  const arenaBytes = arenaFloorBytes(spec, profile);
   const macsPerInstruction = board.dsp && config.target.dsp === 'auto' ? 2 : 1;
   return { params: profile.params, macs: profile.macs, weightsBytes, arenaBytes, instructions: Math.ceil(profile.macs / macsPerInstruction) };
 }

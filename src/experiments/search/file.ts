@@ -1,7 +1,7 @@
 // Reads and checks a search file (configs/search/*.json): a board, budgets, a search space over
 // config fields (checked like a sweep's grid), and the successive-halving schedule.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import AjvModule from 'ajv';
 import { configSchema } from '../../config/schema.js';
 import { loadBoard, type Board } from '../../toolchain/boards.js';
@@ -29,6 +29,8 @@ export interface SearchSpec {
   base: string | null;
   board: Board;
   budgets: SearchBudgets;
+  /** Hand-made configs (absolute paths) the winner is compared with on the same board and budget. */
+  baselines: string[];
   space: GridField[];
   fixed: JsonObject;
   halving: HalvingSchedule;
@@ -49,6 +51,12 @@ export const searchSchema = {
     description: { type: 'string', default: '' },
     base: { type: 'string', description: 'The config (relative to this file) every candidate extends; none = the defaults.' },
     board: { type: 'string', description: 'Board profile name (`tinyforge boards`).' },
+    baselines: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string' },
+      description: 'Hand-made configs (relative to this file) run with the finalists\' training budget and compared with the winner on target.',
+    },
     budgets: {
       type: 'object',
       additionalProperties: false,
@@ -108,7 +116,8 @@ export function readSearchFile(file: string): SearchSpec {
     Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, v.default]));
   raw.budgets = { ...defaults(searchSchema.properties.budgets), ...raw.budgets };
   raw.halving = { ...defaults(searchSchema.properties.halving), ...raw.halving };
-  const spec = raw as unknown as Omit<SearchSpec, 'space' | 'board' | 'file' | 'base'> & {
+  const spec = raw as unknown as Omit<SearchSpec, 'space' | 'board' | 'file' | 'base' | 'baselines'> & {
+    baselines?: string[];
     space: Record<string, (string | number | boolean | null)[]>;
     board: string;
     base?: string;
@@ -124,6 +133,11 @@ export function readSearchFile(file: string): SearchSpec {
   }
   const base = spec.base === undefined ? null : resolve(dirname(path), spec.base);
   if (base && !existsSync(base)) problems.push(`/base: expected an existing config file, found "${spec.base}"`);
+  const baselines = (spec.baselines ?? []).map((b) => resolve(dirname(path), b));
+  baselines.forEach((b, i) => {
+    if (!existsSync(b)) problems.push(`/baselines/${i}: expected an existing config file, found "${spec.baselines![i]}"`);
+    else if (baselines.findIndex((o) => basename(o) === basename(b)) < i) problems.push(`/baselines/${i}: another baseline has the file name ${basename(b)}`);
+  });
   if (problems.length) fail(path, problems);
   let board: Board;
   try {
@@ -131,5 +145,5 @@ export function readSearchFile(file: string): SearchSpec {
   } catch (err) {
     fail(path, [`/board: ${(err as Error).message}`]);
   }
-  return { file: path, name: spec.name, description: spec.description ?? '', base, board, budgets: spec.budgets, space, fixed, halving: spec.halving };
+  return { file: path, name: spec.name, description: spec.description ?? '', base, board, budgets: spec.budgets, baselines, space, fixed, halving: spec.halving };
 }

@@ -2,6 +2,7 @@
 // Pareto set and the winner, all from the search's own record.
 import { relative } from 'node:path';
 import type { SearchSpec } from './file.js';
+import type { BaselineResult } from './baselines.js';
 import type { Candidate, SearchOutcome } from './run.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -21,6 +22,20 @@ function budgetLines(spec: SearchSpec): string[] {
 function finalRow(c: Candidate, mark: string): string {
   const s = c.summary!;
   return `| ${mark}${c.name} | ${s.params} | ${pct(s.onTargetAccuracy)} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)} | ${s.mismatches === 0 ? 'yes' : `no (${s.mismatches})`} |`;
+}
+
+function baselineLines(outcome: SearchOutcome, spec: SearchSpec): string[] {
+  if (outcome.baselines.length === 0) return [];
+  const row = (b: BaselineResult) => {
+    const s = b.summary;
+    const figures = s ? `${pct(s.onTargetAccuracy)} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)}` : '- | - | - | -';
+    return `| ${b.config} | ${figures} | **${b.verdict}** | ${b.why} |`;
+  };
+  return ['## Against the hand-made points', '',
+    `Each trained like the finalists (the search's fixed settings, ${spec.halving.maxEpochs} epochs) on ${spec.board.name}, ` +
+      'verified on all test images. *Beaten*: the winner is no worse on accuracy, flash, RAM and latency, and better on one.', '',
+    '| hand-made config | on target | flash B | RAM B | latency ms | verdict | winner against it |', '|---|---|---|---|---|---|---|',
+    ...outcome.baselines.map(row), ''];
 }
 
 export function searchMarkdown(spec: SearchSpec, outcome: SearchOutcome, finalRung: string | null): string {
@@ -52,7 +67,7 @@ export function searchMarkdown(spec: SearchSpec, outcome: SearchOutcome, finalRu
   }
   lines.push(outcome.winner
     ? `Winner: **${outcome.winner}**; its config, with the full epoch budget and the search's budgets, is \`winner.json\` (\`tinyforge run ${relative(process.cwd(), outcome.dir)}/winner.json\`).`
-    : 'No candidate fits every budget.', '', '## Dropped', '', '| candidate | at | why |', '|---|---|---|',
+    : 'No candidate fits every budget.', '', ...baselineLines(outcome, spec), '## Dropped', '', '| candidate | at | why |', '|---|---|---|',
   ...candidates.filter((c) => c.dropped).map((c) => `| ${c.name} | ${c.dropped!.rung < 0 ? 'before training' : `rung ${c.dropped!.rung}`} | ${c.dropped!.reason} |`), '');
   return lines.join('\n');
 }

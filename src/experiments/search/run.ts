@@ -17,6 +17,7 @@ import { paretoFlags } from '../pareto.js';
 import { cartesian, finishedSummary, gridLabel, mergeOverrides, readManifest } from '../points.js';
 import { runSweep, type RunSweepOptions } from '../runner.js';
 import { shownPath, type GridValue, type JsonObject } from '../sweep-file.js';
+import { budgetBreaches, runBaselines, type BaselineResult } from './baselines.js';
 import { boundsProblem, candidateBounds, type CandidateBounds } from './bounds.js';
 import { readSearchFile, type SearchSpec } from './file.js';
 import { searchMarkdown } from './markdown.js';
@@ -38,6 +39,8 @@ export interface SearchOutcome {
   rungs: { epochs: number; candidates: string[] }[];
   pareto: string[];
   winner: string | null;
+  /** The hand-made points of the search file, run with the finalists' budget and judged against the winner. */
+  baselines: BaselineResult[];
   /** Wall time of this invocation. */
   seconds: number;
   /** Wall time of every invocation of this search so far (a resumed search adds to it). */
@@ -79,15 +82,9 @@ export function rungEpochs(minEpochs: number, maxEpochs: number, eta: number): n
   return epochs;
 }
 
+/** The budgets a trained candidate breaks on target (accuracy is judged on the finalists only). */
 function measuredProblem(summary: RunSummary, spec: SearchSpec): string | null {
-  const b = spec.budgets;
-  const over: string[] = [];
-  if (b.flashBytes !== null && summary.flashBytes > b.flashBytes) over.push(`flash ${summary.flashBytes} B > ${b.flashBytes} B`);
-  if (b.ramBytes !== null && summary.ramBytes > b.ramBytes) over.push(`RAM ${summary.ramBytes} B > ${b.ramBytes} B`);
-  if (b.latencyMs !== null && summary.latencyMs > b.latencyMs) over.push(`latency ${summary.latencyMs.toFixed(2)} ms > ${b.latencyMs} ms`);
-  if (b.maxInstructionsPerInference !== null && summary.instructionsPerInference > b.maxInstructionsPerInference) {
-    over.push(`${summary.instructionsPerInference} instructions > ${b.maxInstructionsPerInference}`);
-  }
+  const over = budgetBreaches(summary, { ...spec.budgets, minAccuracy: null });
   return over.length ? `measured on ${summary.board}: ${over.join(', ')}` : null;
 }
 
@@ -185,9 +182,11 @@ export async function runSearch(file: string, opts: SearchRunOptions = {}): Prom
   const pareto = fitting.filter((_, i) => flags.some((f) => f[i])).map((c) => c.name);
   const winner = [...fitting].sort((a, b) => b.summary!.onTargetAccuracy - a.summary!.onTargetAccuracy || a.summary!.flashBytes - b.summary!.flashBytes)[0];
 
+  const baselines = await runBaselines(spec, dir, winner?.summary ?? null, opts);
+
   const seconds = (Date.now() - started) / 1000;
   const totalSeconds = previousSeconds(join(dir, 'search.json')) + seconds;
-  const outcome: SearchOutcome = { dir, candidates, rungs, pareto, winner: winner?.name ?? null, seconds, totalSeconds };
+  const outcome: SearchOutcome = { dir, candidates, rungs, pareto, winner: winner?.name ?? null, baselines, seconds, totalSeconds };
   if (winner) {
     const config = candidateConfig(spec, winner.values, dir, spec.halving.maxEpochs);
     const { flashBytes, ramBytes, latencyMs, maxInstructionsPerInference, minAccuracy: acc } = spec.budgets;
