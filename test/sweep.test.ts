@@ -13,6 +13,7 @@ import { sweepSchemaFileText } from '../src/experiments/sweep-schema-file.js';
 import { readSweepFile } from '../src/experiments/sweep-file.js';
 import type { PointFailure } from '../src/experiments/runner.js';
 import type { RunSummary } from '../src/pipeline/summary.js';
+import { codeVersion } from '../src/util/code-version.js';
 import { UserError } from '../src/util/errors.js';
 import { setLogLevel } from '../src/util/log.js';
 
@@ -239,6 +240,25 @@ describe('running a sweep', () => {
       'keras:skipped', 'lenet5:done', 'tiny-cnn_w0.5:skipped', 'tiny-cnn_w2:done',
     ]);
     expect(csvRows(first.dir).map((r) => r[0])).toEqual(['point', 'keras', 'lenet5', 'tiny-cnn_w0.5', 'tiny-cnn_w2']);
+  });
+
+  it('reruns a point that passed with other code, unless told to accept older code', async () => {
+    const ws = workspace(standard);
+    const options: RunSweepOptions = { resultsRoot: ws.root, workers: 2, command: fake('--calls', ws.calls) };
+    const first = await runSweep(ws.sweepFile, options);
+    expect(summaryOf(first.dir, 'keras').code).toEqual(codeVersion());
+    // keras passed with other kernels (another code hash); lenet5 before code versions were recorded.
+    const other = { ...summaryOf(first.dir, 'keras'), code: { version: '0.0.9', commit: 'abc1234', codeHash: '0000000000000000' } };
+    writeFileSync(join(first.dir, 'points', 'keras', 'run', 'summary.json'), JSON.stringify(other));
+    const { code: _, ...old } = summaryOf(first.dir, 'lenet5');
+    writeFileSync(join(first.dir, 'points', 'lenet5', 'run', 'summary.json'), JSON.stringify(old));
+    const kept = await runSweep(ws.sweepFile, { ...options, acceptOlderCode: true });
+    expect(kept.points.every((p) => p.status === 'skipped')).toBe(true);
+    expect(calledPoints(ws.calls)).toHaveLength(4);
+    const rerun = await runSweep(ws.sweepFile, options);
+    expect(rerun.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:done', 'lenet5:done', 'tiny-cnn_w0.5:skipped', 'tiny-cnn_w1:skipped']);
+    expect(calledPoints(ws.calls).slice(4).sort()).toEqual(['keras', 'lenet5']);
+    expect(summaryOf(first.dir, 'keras').code?.codeHash).toBe(codeVersion().codeHash);
   });
 
   it('records a failing point in failures.json without stopping the others', async () => {

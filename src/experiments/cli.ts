@@ -36,7 +36,8 @@ export function registerExperimentCommands(program: Command): void {
     .option('--only <names>', 'comma-separated point names to run (others are not started)')
     .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
     .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage; default: results/)')
-    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string; queue?: string; artifacts?: string }) => {
+    .option('--accept-older-code', 'count points that passed with another version of tinyforge as done (default: rerun them)')
+    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string; queue?: string; artifacts?: string; acceptOlderCode?: boolean }) => {
       if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
       const outcome = await runSweep(file, {
         workers: opts.workers,
@@ -44,6 +45,7 @@ export function registerExperimentCommands(program: Command): void {
         only: opts.only?.split(',').map((s) => s.trim()).filter(Boolean),
         queue: opts.queue,
         artifacts: opts.artifacts,
+        acceptOlderCode: opts.acceptOlderCode,
       });
       if (outcome.failures.length) process.exitCode = ExitCode.verificationFailed;
     });
@@ -55,12 +57,14 @@ export function registerExperimentCommands(program: Command): void {
     .option('-w, --workers <n>', 'points run at once on this machine (default: available cores)', workerCount)
     .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
     .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage)')
-    .action(async (file: string, opts: { workers?: number; queue?: string; artifacts?: string }) => {
+    .option('--accept-older-code', 'count points that passed with another version of tinyforge as done (default: rerun them)')
+    .action(async (file: string, opts: { workers?: number; queue?: string; artifacts?: string; acceptOlderCode?: boolean }) => {
       if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
       const outcome = await runSearch(file, {
         workers: opts.workers,
         queue: opts.queue,
         artifacts: opts.artifacts,
+        acceptOlderCode: opts.acceptOlderCode,
       });
       console.log(shownPath(`${outcome.dir}/summary.md`));
       if (!outcome.winner) process.exitCode = ExitCode.verificationFailed;

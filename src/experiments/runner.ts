@@ -12,7 +12,8 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { ExitCode, UserError } from '../util/errors.js';
 import { describeOwner, LockedError, lockDirectory, lockHolder } from '../util/lock.js';
 import { log } from '../util/log.js';
-import { summaryFailure } from '../pipeline/summary.js';
+import { summaryFailure, summaryFromCode } from '../pipeline/summary.js';
+import { codeVersion } from '../util/code-version.js';
 import { expandSweep, finishedSummary, pointPaths, pointSummary, preparePoints, type SweepPoint } from './points.js';
 import { readSweepFile, shownPath } from './sweep-file.js';
 import { readFailures } from './results.js';
@@ -39,6 +40,12 @@ export interface RunSweepOptions {
    * default the results root, for workers on this machine or with it mounted at the same path.
    */
   artifacts?: string;
+  /**
+   * Count a passed point as done even when another version of tinyforge produced it (a different
+   * code hash, or a summary from before code hashes). By default such a point runs again, so that
+   * one results table never mixes figures of two code versions.
+   */
+  acceptOlderCode?: boolean;
 }
 
 export type PointStatus = 'skipped' | 'done' | 'failed' | 'planned' | 'not selected';
@@ -186,10 +193,17 @@ async function sweepPoints(
 
   const status = new Map<string, PointStatus>();
   const toRun: SweepPoint[] = [];
+  const code = codeVersion();
   for (const point of manifest.points) {
-    if (finishedSummary(dir, point)) {
+    const finished = finishedSummary(dir, point);
+    if (finished && (options.acceptOlderCode || summaryFromCode(finished, code))) {
       status.set(point.name, 'skipped');
       log.info(`skip ${point.name}: passed (config hash ${point.configHash})`);
+    } else if (finished && selected.has(point.name)) {
+      status.set(point.name, options.dryRun ? 'planned' : 'done');
+      toRun.push(point);
+      log.info(`rerun ${point.name}: it passed with other code (${finished.code?.commit ?? finished.code?.codeHash ?? 'from before code versions were recorded'}; ` +
+        `now ${code.commit ?? code.codeHash}); --accept-older-code keeps such results`);
     } else if (!selected.has(point.name)) {
       status.set(point.name, 'not selected');
     } else {

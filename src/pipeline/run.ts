@@ -8,6 +8,7 @@ import type { RunPaths } from '../paths.js';
 import { layerResources } from '../profile/resources.js';
 import type { EpochRecord } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { codeVersion } from '../util/code-version.js';
 import { log } from '../util/log.js';
 import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
@@ -83,6 +84,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
     budgets: report.budgets,
     passed: report.ok && report.images > 0,
+    code: codeVersion(),
     finishedAt: new Date().toISOString(),
   };
   writeJsonAtomic(summaryPath(paths), summary);

@@ -3,6 +3,7 @@
 // It is written whether or not the verification passed (a failed run keeps its figures for
 // diagnosis); a run (or sweep point) is complete only when its summary has a matching configHash
 // and `passed` is true (see summaryPassed).
+import type { CodeVersion } from '../util/code-version.js';
 
 export interface LayerResource {
   name: string;
@@ -61,6 +62,8 @@ export interface RunSummary {
    * Absent in summaries written before this field existed (summaryPassed derives it).
    */
   passed?: boolean;
+  /** The code that produced it; absent in summaries written before this field existed. */
+  code?: CodeVersion;
   finishedAt: string;
 }
 
@@ -77,4 +80,9 @@ export function summaryFailure(s: RunSummary): string | null {
 /** A summary counts as a result only when its verification passed. */
 export function summaryPassed(s: RunSummary): boolean {
   return summaryFailure(s) === null;
+}
+
+/** Was the summary produced by this very code (same code hash)? Old summaries without one were not. */
+export function summaryFromCode(s: RunSummary, code: CodeVersion): boolean {
+  return s.code?.codeHash === code.codeHash;
 }

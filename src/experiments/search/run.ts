@@ -47,7 +47,7 @@ export interface SearchOutcome {
   totalSeconds: number;
 }
 
-export type SearchRunOptions = Pick<RunSweepOptions, 'workers' | 'command' | 'queue' | 'artifacts' | 'resultsRoot'>;
+export type SearchRunOptions = Pick<RunSweepOptions, 'workers' | 'command' | 'queue' | 'artifacts' | 'resultsRoot' | 'acceptOlderCode'>;
 
 function setDotted(target: JsonObject, field: string, value: GridValue): void {
   const keys = field.split('.');
