@@ -198,10 +198,11 @@ program
   .description('the main job: train (or reuse), quantize, evaluate, generate, build and verify in QEMU')
   .argument('<config>', 'config file')
   .option('-f, --force', 'retrain even if a model with the same training hash exists')
+  .option('--reuse-ir', "take the IR, training record and evaluation an earlier run of this config left, when they match it: only generate, build and verify run")
   .option('--json', 'print one JSON object on stdout (the verify report, or {ok: false, error})')
   .option('--images <n>', 'verify only the first n test images (n >= 1)', imageCount)
   .option('--timeout <ms>', 'kill a QEMU run after this many milliseconds (>= 1)', timeoutMs)
-  .action(async (file: string, opts: { force?: boolean; json?: boolean; images?: number; timeout?: number }) => {
+  .action(async (file: string, opts: { force?: boolean; reuseIr?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'run');
     if (config.model.file !== null) {
       log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
@@ -210,7 +211,7 @@ program
       finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout }), opts.json);
       return;
     }
-    const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });
+    const { report } = await runPipeline(config, paths, { force: opts.force, reuseIr: opts.reuseIr, images: opts.images, timeoutMs: opts.timeout });
     finishVerify(report, opts.json);
   });
 

@@ -255,10 +255,13 @@ describe('running a sweep', () => {
     const kept = await runSweep(ws.sweepFile, { ...options, acceptOlderCode: true });
     expect(kept.points.every((p) => p.status === 'skipped')).toBe(true);
     expect(calledPoints(ws.calls)).toHaveLength(4);
-    const rerun = await runSweep(ws.sweepFile, options);
+    // Rerun as re-measurements of the kept IRs (`run --reuse-ir`).
+    const rerun = await runSweep(ws.sweepFile, { ...options, reuseIr: true });
     expect(rerun.points.map((p) => `${p.name}:${p.status}`)).toEqual(['keras:done', 'lenet5:done', 'tiny-cnn_w0.5:skipped', 'tiny-cnn_w1:skipped']);
     expect(calledPoints(ws.calls).slice(4).sort()).toEqual(['keras', 'lenet5']);
     expect(summaryOf(first.dir, 'keras').code?.codeHash).toBe(codeVersion().codeHash);
+    expect(summaryOf(first.dir, 'keras').reusedIr).toBe(true);
+    expect(summaryOf(first.dir, 'tiny-cnn_w1').reusedIr).toBeUndefined();
   });
 
   it('records a failing point in failures.json without stopping the others', async () => {

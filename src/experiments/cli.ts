@@ -37,8 +37,10 @@ export function registerExperimentCommands(program: Command): void {
     .option('--queue <url>', 'run the points on `tinyforge worker`s through this Redis queue (redis://host:port)')
     .option('--artifacts <dir>', 'with --queue: the results root as the workers see it (shared storage; default: results/)')
     .option('--accept-older-code', 'count points that passed with another version of tinyforge as done (default: rerun them)')
-    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string; queue?: string; artifacts?: string; acceptOlderCode?: boolean }) => {
+    .option('--reuse-ir', "points whose IR, training record and evaluation match their config are only regenerated, built and verified (`run --reuse-ir`)")
+    .action(async (file: string, opts: { workers?: number; dryRun?: boolean; only?: string; queue?: string; artifacts?: string; acceptOlderCode?: boolean; reuseIr?: boolean }) => {
       if (opts.artifacts && !opts.queue) throw new UserError('--artifacts: only with --queue');
+      if (opts.reuseIr && opts.queue) throw new UserError('--reuse-ir: local workers only (queue workers run their own command)');
       const outcome = await runSweep(file, {
         workers: opts.workers,
         dryRun: opts.dryRun,
@@ -46,6 +48,7 @@ export function registerExperimentCommands(program: Command): void {
         queue: opts.queue,
         artifacts: opts.artifacts,
         acceptOlderCode: opts.acceptOlderCode,
+        reuseIr: opts.reuseIr,
       });
       if (outcome.failures.length) process.exitCode = ExitCode.verificationFailed;
     });

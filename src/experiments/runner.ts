@@ -46,6 +46,11 @@ export interface RunSweepOptions {
    * one results table never mixes figures of two code versions.
    */
   acceptOlderCode?: boolean;
+  /**
+   * Points run `tinyforge run --reuse-ir`: a point whose IR, training record and evaluation match
+   * its config (a committed result, or one of other code) is only regenerated, built and verified.
+   */
+  reuseIr?: boolean;
 }
 
 export type PointStatus = 'skipped' | 'done' | 'failed' | 'planned' | 'not selected';
@@ -217,7 +222,8 @@ async function sweepPoints(
     failures,
   });
 
-  const command = options.command ?? (options.dryRun || options.queue ? ['tinyforge', 'run', '--quiet'] : defaultPointCommand());
+  const base = options.command ?? (options.dryRun || options.queue ? ['tinyforge', 'run', '--quiet'] : defaultPointCommand());
+  const command = options.reuseIr ? [...base, '--reuse-ir'] : base;
   refuseHeldPoints(dir, toRun);
   if (options.dryRun) {
     log.info(`sweep ${spec.name}: ${manifest.points.length} point(s), ${toRun.length} to run, ${workers} worker(s); results in ${shownPath(dir)}`);

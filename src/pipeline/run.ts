@@ -14,12 +14,45 @@ import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
 import type { RunSummary } from './summary.js';
 import { trainStage } from './train-stage.js';
+import { keptModel, type KeptModel } from './kept-model.js';
 import { verifiedImageCount, verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
 
 export const summaryPath = (paths: RunPaths) => `${paths.root}/summary.json`;
 
 export interface RunOptions extends VerifyOptions {
   force?: boolean;
+  /** Take the IR, training record and evaluation an earlier run of this config left (kept-model.ts). */
+  reuseIr?: boolean;
+}
+
+type Step = (n: number, what: string) => void;
+
+/**
+ * A reused evaluation's int8 accuracy, checked against the reference verify just ran: the same IR
+ * gives the same reference results unless the reference interpreter changed, and then today's counts.
+ */
+function int8AccuracyNow(evaluation: { int8Accuracy: number; testImages: number }, report: VerifyReport): number {
+  if (report.images !== evaluation.testImages) return evaluation.int8Accuracy;
+  if (report.referenceAccuracy !== evaluation.int8Accuracy) {
+    log.warn(`the int8 reference now scores ${report.referenceAccuracy} on this IR, the earlier evaluation ${evaluation.int8Accuracy}: the summary takes today's`);
+  }
+  return report.referenceAccuracy;
+}
+
+async function trainAndQuantize(config: Config, paths: RunPaths, opts: RunOptions, dataset: () => Dataset, step: Step) {
+  const trained = await trainStage(config, paths, { force: opts.force, data: dataset });
+  step(2, 'quantize');
+  const ir = quantizeStage(config, paths, trained.model, trained.metrics, dataset());
+  step(3, 'evaluate (float vs int8 reference)');
+  const evaluation = evaluateStage(config, paths, trained.model, ir, dataset());
+  return { ir, metrics: trained.metrics, evaluation };
+}
+
+function reuse(kept: KeptModel, step: Step) {
+  log.info(`--reuse-ir: reusing the IR, training record and evaluation an earlier run left (trained on ${kept.metrics.backend})`);
+  step(2, 'quantize: reused');
+  step(3, 'evaluate: reused');
+  return { ir: kept.ir, metrics: kept.metrics, evaluation: { ...kept.evaluation, reference: undefined } };
 }
 
 export async function runPipeline(config: Config, paths: RunPaths, opts: RunOptions = {}): Promise<{ summary: RunSummary; report: VerifyReport }> {
@@ -36,18 +69,14 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   const dataset = () => (data ??= loadDataset(config.dataset));
   // --images beyond the test set is an error found now, not after training.
   if (opts.images !== undefined) verifiedImageCount(opts.images, dataset().test.count, config.dataset.dir ?? config.dataset.name);
-  const trained = await trainStage(config, paths, { force: opts.force, data: dataset });
-  step(2, 'quantize');
-  const ir = quantizeStage(config, paths, trained.model, trained.metrics, dataset());
-  step(3, 'evaluate (float vs int8 reference)');
-  const evaluation = evaluateStage(config, paths, trained.model, ir, dataset());
+  const kept = opts.reuseIr && !opts.force ? keptModel(config, paths) : null;
+  const { ir, metrics: m, evaluation } = kept ? reuse(kept, step) : await trainAndQuantize(config, paths, opts, dataset, step);
   log.info(`int8 reference ${(evaluation.int8Accuracy * 100).toFixed(2)}%, float ${(evaluation.floatAccuracy * 100).toFixed(2)}%`);
   step(4, 'generate C and build firmware; 5: verify in QEMU');
   const report = await verifyStage(config, paths, ir, { ...opts, floatAccuracy: evaluation.floatAccuracy, reference: evaluation.reference, data: dataset() });
   step(5, `verified ${report.images} images on ${report.board}`);
 
   const history: EpochRecord[] = existsSync(paths.history) ? JSON.parse(readFileSync(paths.history, 'utf8')) : [];
-  const m = trained.metrics;
   const layers = layerResources(ir);
   const summary: RunSummary = {
     config: config.name,
@@ -62,7 +91,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     deployedParams: layers.reduce((sum, layer) => sum + layer.params, 0),
     macs: report.macs,
     floatAccuracy: evaluation.floatAccuracy,
-    int8Accuracy: evaluation.int8Accuracy,
+    int8Accuracy: kept ? int8AccuracyNow(evaluation, report) : evaluation.int8Accuracy,
     onTargetAccuracy: report.accuracy,
     mismatches: report.mismatches,
     testImages: report.images,
@@ -84,6 +113,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     history: history.map(({ epoch, loss, accuracy, valLoss, valAccuracy }) => ({ epoch, loss, accuracy, valLoss, valAccuracy })),
     budgets: report.budgets,
     passed: report.ok && report.images > 0,
+    ...(kept ? { reusedIr: true } : {}),
     code: codeVersion(),
     finishedAt: new Date().toISOString(),
   };

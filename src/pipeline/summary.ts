@@ -62,6 +62,8 @@ export interface RunSummary {
    * Absent in summaries written before this field existed (summaryPassed derives it).
    */
   passed?: boolean;
+  /** The IR (and its training and evaluation) came from an earlier run of the same config (`run --reuse-ir`). */
+  reusedIr?: boolean;
   /** The code that produced it; absent in summaries written before this field existed. */
   code?: CodeVersion;
   finishedAt: string;
