@@ -9,6 +9,7 @@ import { findIrProblems } from '../ir/validate.js';
 import { IR_VERSION, type IrModel, type IrOp, tensorSize } from '../ir/types.js';
 import { ImportState, OpContext, type Unsupported } from './context.js';
 import { FlatbufferError } from './flatbuffer.js';
+import { checkGeneratedC, type OpOrigin } from './limits.js';
 import { supportedOp, SUPPORTED_OP_NAMES } from './op-table.js';
 import { decodeTflite, type TfliteModel } from './tflite-model.js';
 import { operatorName } from './tflite-schema.js';
@@ -60,6 +61,7 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
   const state = new ImportState(model);
   model.inputs.forEach((i) => state.irTensor(model.tensors[i]));
   const ops: IrOp[] = [];
+  const origins: OpOrigin[] = [];
   for (const op of liveOperators(model)) {
     const support = supportedOp(op.code);
     const ctx = new OpContext(state, op);
@@ -68,7 +70,10 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
       continue;
     }
     const converted = support.convert(ctx);
-    if (converted && ctx.ok) ops.push(converted);
+    if (converted && ctx.ok) {
+      ops.push(converted);
+      origins.push({ index: op.index, op: ctx.opName });
+    }
   }
   checkModelLevel(model, state);
   if (state.problems.length > 0) throw new UnsupportedModelError(file, state.problems);
@@ -102,6 +107,8 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
   if (problems.length > 0) {
     throw new TfliteFormatError(file, `its tensors and ops disagree:\n${problems.map((p) => `  ${describeIrPath(ir, p.path)}: expected ${p.expected}, found ${p.found}`).join('\n')}`);
   }
+  const cannotGenerate = checkGeneratedC(ir, origins);
+  if (cannotGenerate) throw new UnsupportedModelError(file, [cannotGenerate]);
   return ir;
 }
 
