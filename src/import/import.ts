@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { findIrProblems } from '../ir/validate.js';
+import { checkIr, type ValidIr } from '../ir/validate.js';
 import { IR_VERSION, type IrModel, type IrOp, tensorSize } from '../ir/types.js';
 import { ImportState, OpContext, type Unsupported } from './context.js';
 import { FlatbufferError } from './flatbuffer.js';
@@ -45,7 +45,7 @@ export interface ImportOptions {
 }
 
 /** Imports a .tflite file's bytes; see the file comment for what it throws. */
-export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel {
+export function importTflite(bytes: Uint8Array, options: ImportOptions): ValidIr {
   const file = options.label;
   try {
     return convert(bytes, decode(bytes, file), options);
@@ -56,7 +56,7 @@ export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel
   }
 }
 
-function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions): IrModel {
+function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions): ValidIr {
   const file = options.label;
   const state = new ImportState(model);
   model.inputs.forEach((i) => state.irTensor(model.tensors[i]));
@@ -103,13 +103,13 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
   };
   // A file whose shapes contradict its own ops (an output size no padding gives, say) is not
   // a valid model: say so in TFLite terms, with the IR check that caught it.
-  const problems = findIrProblems(ir);
-  if (problems.length > 0) {
+  const { valid, problems } = checkIr(ir);
+  if (!valid) {
     throw new TfliteFormatError(file, `its tensors and ops disagree:\n${problems.map((p) => `  ${describeIrPath(ir, p.path)}: expected ${p.expected}, found ${p.found}`).join('\n')}`);
   }
-  const cannotGenerate = checkGeneratedC(ir, origins);
+  const cannotGenerate = checkGeneratedC(valid, origins);
   if (cannotGenerate) throw new UnsupportedModelError(file, [cannotGenerate]);
-  return ir;
+  return valid;
 }
 
 /** The file's name without .tflite; for a generic "model.tflite", its folder's name. */

@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import { importTfliteFile } from '../import/file.js';
 import { formatImportSummary, summarizeImport } from '../import/summary.js';
 import { saveIr } from '../ir/io.js';
-import type { IrModel } from '../ir/types.js';
+import type { ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import { layerResources } from '../profile/resources.js';
 import { runHarness } from '../toolchain/qemu.js';
@@ -28,7 +28,7 @@ export function refuseModelFile(config: Config, command: string): void {
 }
 
 /** Imports config.model.file and writes it as the run's model.ir.json. */
-export function importStage(config: Config, paths: RunPaths): IrModel {
+export function importStage(config: Config, paths: RunPaths): ValidIr {
   const file = config.model.file;
   if (file === null) throw new Error('importStage: the config names no model file');
   const ir = importTfliteFile(file, relative(process.cwd(), file) || file);
@@ -67,7 +67,7 @@ export interface ImportedVerifyReport {
   ok: boolean;
 }
 
-export async function verifyImportedStage(config: Config, paths: RunPaths, ir: IrModel, opts: { timeoutMs?: number } = {}): Promise<ImportedVerifyReport> {
+export async function verifyImportedStage(config: Config, paths: RunPaths, ir: ValidIr, opts: { timeoutMs?: number } = {}): Promise<ImportedVerifyReport> {
   if (config.budgets.minAccuracy !== null) {
     throw new UserError(`${config.path}: /budgets/minAccuracy: a model file has no labels to measure accuracy on; set it to null`);
   }
