@@ -165,7 +165,7 @@ program
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'verify');
     if (config.model.file !== null) {
-      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout }), opts.json);
+      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout, images: opts.images }), opts.json);
       return;
     }
     const report = await verifyStage(config, paths, loadIrFor(config, paths), {
@@ -207,7 +207,7 @@ program
       log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
       const ir = importStage(config, paths);
       log.info('[2/2] generate C, build firmware, verify in QEMU against the reference');
-      finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout }), opts.json);
+      finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout, images: opts.images }), opts.json);
       return;
     }
     const { report } = await runPipeline(config, paths, { force: opts.force, images: opts.images, timeoutMs: opts.timeout });

@@ -222,8 +222,8 @@ function hashOf(value: unknown): string {
  * were); a model file hashes as its path and verification inputs only.
  */
 function hashedModel(model: Config['model']): object {
-  const { file, inputs, outputs, randomInputs, inputSeed, ...zoo } = model;
-  return file === null ? zoo : { file, inputs, outputs, randomInputs, inputSeed };
+  const { file, inputs, outputs, randomInputs, inputSeed, verifyOn, ...zoo } = model;
+  return file === null ? zoo : { file, inputs, outputs, randomInputs, inputSeed, verifyOn };
 }
 
 /** Everything that determines the trained float model (a retrain is needed when it changes). */
@@ -238,7 +238,8 @@ export function trainingHash(config: Config): string {
  */
 export function irHash(config: Config): string {
   const { dataset, model, training, quantization } = config;
-  return hashOf({ dataset, model, training: { ...training, backend: undefined }, quantization });
+  // verifyOn (a model file's verification inputs) came later than the IRs it would otherwise restale.
+  return hashOf({ dataset, model: { ...model, verifyOn: undefined }, training: { ...training, backend: undefined }, quantization });
 }
 
 /** Everything that determines the IR and the firmware; budgets and paths excluded. */

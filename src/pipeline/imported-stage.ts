@@ -1,7 +1,7 @@
 // The pipeline for a config whose model is a .tflite file: import (instead of train, quantize
-// and evaluate), then generate, build and verify. Verification is bit-exactness only: the
-// firmware's output bytes against the reference's on the config's input records (or seeded
-// random ones); there are no labels, so no accuracy.
+// and evaluate), then generate, build and verify: the firmware's output bytes against the
+// reference's on the config's input records, the dataset's test images, or seeded random
+// records (model.verifyOn). Only the dataset has labels, so only it gives an accuracy.
 import { relative } from 'node:path';
 import type { Config } from '../config/types.js';
 import { importTfliteFile } from '../import/file.js';
@@ -15,7 +15,9 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
-import { checkExpectedOutputs, compareOutputs, outputRecordBytes, referenceOutputs, verifyInputs, type OutputComparison } from './imported-inputs.js';
+import {
+  checkExpectedOutputs, compareOutputs, outputRecordBytes, predictedClasses, referenceOutputs, verifyInputs, verifyMode, type OutputComparison,
+} from './imported-inputs.js';
 import { buildStage, defaultHarnessTimeoutMs } from './verify-stage.js';
 
 /** Refuses the training-side commands (train, quantize, evaluate) for a model-file config. */
@@ -43,9 +45,13 @@ export interface ImportedVerifyReport {
   sha256: string;
   board: string;
   kernelPath: 'dsp' | 'portable';
-  /** The config's input file, or "random (seed s)". */
+  /** The config's input file, the dataset, or "random (seed s)". */
   inputs: string;
   count: number;
+  /** On-target accuracy against the dataset's labels (verifyOn "dataset"), else null. */
+  accuracy: number | null;
+  /** The reference's accuracy on the same images (equal to accuracy when bit-exact), else null. */
+  referenceAccuracy: number | null;
   /** Inputs whose output bytes differ from the reference's (0 when bit-exact). */
   mismatches: number;
   firstMismatches: OutputComparison['first'];
@@ -67,11 +73,16 @@ export interface ImportedVerifyReport {
   ok: boolean;
 }
 
-export async function verifyImportedStage(config: Config, paths: RunPaths, ir: ValidIr, opts: { timeoutMs?: number } = {}): Promise<ImportedVerifyReport> {
-  if (config.budgets.minAccuracy !== null) {
-    throw new UserError(`${config.path}: /budgets/minAccuracy: a model file has no labels to measure accuracy on; set it to null`);
+export async function verifyImportedStage(
+  config: Config, paths: RunPaths, ir: ValidIr, opts: { timeoutMs?: number; images?: number } = {},
+): Promise<ImportedVerifyReport> {
+  if (config.budgets.minAccuracy !== null && verifyMode(config) !== 'dataset') {
+    throw new UserError(
+      `${config.path}: /budgets/minAccuracy: a model file verified on ${verifyMode(config)} inputs has no labels to measure accuracy on; ` +
+        'set it to null, or verify on the dataset (model.verifyOn "dataset")',
+    );
   }
-  const records = verifyInputs(config, ir);
+  const records = verifyInputs(config, ir, opts.images);
   const expected = referenceOutputs(ir, records);
   const againstExpected = checkExpectedOutputs(config, ir, records, expected);
   if (againstExpected && againstExpected.mismatches > 0) {
@@ -90,11 +101,13 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: V
     throw new UserError(`${build.elf}: the firmware returned ${actual.length / records.count} output bytes per input, the model has ${outBytes}`);
   }
   const { mismatches, first: firstMismatches } = compareOutputs(expected, actual, outBytes);
+  const accuracyOf = (outputs: Uint8Array): number | null => (records.labels ? agreement(predictedClasses(ir, outputs), records.labels) : null);
+  const accuracy = accuracyOf(actual);
   const instructions = Array.from(onTarget.instructions);
   const mean = instructions.reduce((a, b) => a + b, 0) / records.count;
   const latencyMs = (mean / board.clockHz) * 1000;
   const f = footprint.sizes;
-  const budgets = checkBudgets(config.budgets, { flashBytes: f.flashBytes, ramBytes: f.ramBytes, accuracy: 0, instructionsPerInference: mean, latencyMs });
+  const budgets = checkBudgets(config.budgets, { flashBytes: f.flashBytes, ramBytes: f.ramBytes, accuracy: accuracy ?? 0, instructionsPerInference: mean, latencyMs });
   const report: ImportedVerifyReport = {
     config: config.name,
     model: ir.metadata.source?.file ?? ir.name,
@@ -103,6 +116,8 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: V
     kernelPath,
     inputs: records.source,
     count: records.count,
+    accuracy,
+    referenceAccuracy: accuracyOf(expected),
     mismatches,
     firstMismatches,
     againstExpected,
@@ -125,11 +140,21 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: V
   return report;
 }
 
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** The fraction of predictions equal to their label. */
+function agreement(predicted: Uint8Array, labels: Uint8Array): number {
+  return predicted.reduce((n, c, i) => n + (c === labels[i] ? 1 : 0), 0) / Math.max(labels.length, 1);
+}
+
 export function formatImportedVerifyReport(r: ImportedVerifyReport): string {
   return [
     `model:                     ${r.model} (sha256 ${r.sha256.slice(0, 16)}...)`,
     `board:                     ${r.board} (${r.kernelPath} kernels)`,
     `inputs:                    ${r.count} (${r.inputs})`,
+    ...(r.accuracy !== null && r.referenceAccuracy !== null
+      ? [`on-target accuracy:        ${pct(r.accuracy)}`, `reference accuracy:        ${pct(r.referenceAccuracy)} (int8, TypeScript)`]
+      : []),
     ...(r.againstExpected
       ? [`reference vs expected:     ${r.againstExpected.mismatches === 0 ? `every output byte equal to ${r.againstExpected.file}` : `NO: ${r.againstExpected.mismatches} inputs differ from ${r.againstExpected.file}`}`]
       : []),
