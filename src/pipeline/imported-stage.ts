@@ -63,12 +63,15 @@ export interface ImportedVerifyReport {
   codeBytes: number;
   stackBytes: number;
   arenaBytes: number;
+  arenaLowerBoundBytes: number;
   instructionsPerInference: number;
   instructionsMin: number;
   instructionsMax: number;
   macs: number;
   instructionsPerMac: number;
   latencyMs: number;
+  /** instructions x the board's energy per cycle: an estimate (see the board profile's source). */
+  energyMicrojoules: number;
   budgets: BudgetCheck[];
   ok: boolean;
 }
@@ -127,12 +130,14 @@ export async function verifyImportedStage(
     codeBytes: f.codeBytes,
     stackBytes: f.stackBytes,
     arenaBytes: lib.arenaBytes,
+    arenaLowerBoundBytes: lib.arenaLowerBoundBytes,
     instructionsPerInference: mean,
     instructionsMin: Math.min(...instructions),
     instructionsMax: Math.max(...instructions),
     macs,
     instructionsPerMac: macs > 0 ? mean / macs : 0,
     latencyMs,
+    energyMicrojoules: (mean * board.energy.picojoulesPerCycle) / 1e6,
     budgets,
     ok: mismatches === 0 && (againstExpected?.mismatches ?? 0) === 0 && budgets.every((b) => b.ok),
   };

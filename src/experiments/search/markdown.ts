@@ -3,6 +3,7 @@
 import { relative } from 'node:path';
 import type { SearchSpec } from './file.js';
 import type { Candidate, SearchOutcome } from './run.js';
+import { measuredAccuracy } from '../../pipeline/summary.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -20,7 +21,7 @@ function budgetLines(spec: SearchSpec): string[] {
 
 function finalRow(c: Candidate, mark: string): string {
   const s = c.summary!;
-  return `| ${mark}${c.name} | ${s.params} | ${pct(s.onTargetAccuracy)} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)} | ${s.mismatches === 0 ? 'yes' : `no (${s.mismatches})`} |`;
+  return `| ${mark}${c.name} | ${s.params} | ${pct(measuredAccuracy(s))} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)} | ${s.mismatches === 0 ? 'yes' : `no (${s.mismatches})`} |`;
 }
 
 export function searchMarkdown(spec: SearchSpec, outcome: SearchOutcome, finalRung: string | null): string {
