@@ -14,7 +14,7 @@ import { verifyMode } from './imported-inputs.js';
 import { importStage, verifyImportedStage, type ImportedVerifyReport } from './imported-stage.js';
 import { checkToolchain } from './preflight.js';
 import { summaryPath } from './run.js';
-import type { RunSummary } from './summary.js';
+import { measuredFigures, type RunSummary } from './summary.js';
 
 export async function runImportedPipeline(
   config: Config, paths: RunPaths, opts: { images?: number; timeoutMs?: number } = {},
@@ -46,16 +46,7 @@ export async function runImportedPipeline(
     onTargetAccuracy: report.accuracy,
     mismatches: report.mismatches,
     testImages: report.count,
-    flashBytes: report.flashBytes,
-    ramBytes: report.ramBytes,
-    weightsBytes: report.weightsBytes,
-    codeBytes: report.codeBytes,
-    arenaBytes: report.arenaBytes,
-    arenaLowerBoundBytes: report.arenaLowerBoundBytes,
-    instructionsPerInference: report.instructionsPerInference,
-    instructionsPerMac: report.instructionsPerMac,
-    latencyMs: report.latencyMs,
-    energyMicrojoules: report.energyMicrojoules,
+    ...measuredFigures(report),
     trainingSeconds: 0,
     samplesPerSecond: 0,
     epochsRun: 0,

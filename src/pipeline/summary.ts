@@ -73,6 +73,17 @@ export interface RunSummary {
   finishedAt: string;
 }
 
+/** The footprint and speed figures a summary copies from its verification report (zoo or model file). */
+const MEASURED = [
+  'flashBytes', 'ramBytes', 'weightsBytes', 'codeBytes', 'arenaBytes', 'arenaLowerBoundBytes',
+  'instructionsPerInference', 'instructionsPerMac', 'latencyMs', 'energyMicrojoules',
+] as const;
+export type MeasuredFigures = Pick<RunSummary, (typeof MEASURED)[number]>;
+
+export function measuredFigures(report: MeasuredFigures): MeasuredFigures {
+  return Object.fromEntries(MEASURED.map((key) => [key, report[key]])) as MeasuredFigures;
+}
+
 /** Why a run summary is not a pass, in words; null when it passed. */
 export function summaryFailure(s: RunSummary): string | null {
   const reasons: string[] = [];
