@@ -20,7 +20,8 @@ declare const validBrand: unique symbol;
  * An IrModel that passed validation. The stage boundaries make one (loadIr / irFromJson,
  * importTflite, quantizeModel, validateIr); what runs after them (generate, build, the reference,
  * save, export, verify) takes it and does not validate again: the IR is validated once per run.
- * The pipeline never edits an IR in place, so a ValidIr stays valid.
+ * The pipeline never edits an IR in place, so a ValidIr stays valid; code that edits one edits a
+ * copy (structuredClone), which is a plain IrModel again and is validated where it is used.
  */
 export type ValidIr = IrModel & { readonly [validBrand]: true };
 
