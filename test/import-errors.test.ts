@@ -239,6 +239,21 @@ describe.skipIf(!present)('unsupported models: every problem listed, one line pe
       lines: [/^ {2}op 0 CONV_2D: kernel, stride or padding 40000; supported: tensor height, width and channels, kernel, stride and padding at most 32767/],
     },
     {
+      name: 'a fully connected layer with more units than its int16 field holds',
+      bytes: () => edited('ops/quantize_fc_dequantize', (s) => {
+        const fc = s.operators[1];
+        const [weights, bias] = [s.tensors[fc.inputs[1]], s.tensors[fc.inputs[2]]];
+        weights.shape = [40000, 32];
+        weights.quantization = { ...weights.quantization!, scale: [weights.quantization!.scale[0]], zeroPoint: [0] };
+        s.buffers[weights.buffer] = new Uint8Array(40000 * 32).fill(1);
+        bias.shape = [40000];
+        s.buffers[bias.buffer] = new Uint8Array(4 * 40000);
+        s.tensors[fc.outputs[0]].shape = [1, 40000];
+        s.tensors[s.outputs[0]].shape = [1, 40000];
+      }),
+      lines: [/^ {2}op 1 FULLY_CONNECTED: 32 input elements and 40000 units; supported: at most 32767 input elements and 32767 units/],
+    },
+    {
       name: 'a conv multiplier of 2^30 and more',
       bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.outputs[0]].quantization!.scale = [1e-16])),
       lines: [/^ {2}op 0 CONV_2D: channel 0: multiplier \d+ with shift \d+; supported: input scale x weight scale \/ output scale below 2\^30/],
