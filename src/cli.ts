@@ -21,10 +21,11 @@ import { packageRoot } from './paths.js';
 import { PACKAGE_KINDS, parsePackageKinds } from './codegen/packages.js';
 import { loadIrFor } from './pipeline/artifacts.js';
 import { generateStage } from './pipeline/generate-stage.js';
-import { importStage, refuseModelFile, verifyImportedStage } from './pipeline/imported-stage.js';
+import { refuseModelFile, verifyImportedStage } from './pipeline/imported-stage.js';
 import { checkBoardFit } from './pipeline/preflight.js';
 import { evaluateStage, formatEvaluation, quantizeStage } from './pipeline/quantize-stage.js';
 import { runPipeline } from './pipeline/run.js';
+import { runImportedPipeline } from './pipeline/imported-run.js';
 import { trainStage } from './pipeline/train-stage.js';
 import { buildStage, verifyStage } from './pipeline/verify-stage.js';
 import { listBoards, loadBoard } from './toolchain/boards.js';
@@ -165,7 +166,7 @@ program
   .action(async (file: string, opts: { json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'verify');
     if (config.model.file !== null) {
-      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout }), opts.json);
+      finishImportedVerify(await verifyImportedStage(config, paths, irOf(config, paths), { timeoutMs: opts.timeout, images: opts.images }), opts.json);
       return;
     }
     const report = await verifyStage(config, paths, loadIrFor(config, paths), {
@@ -205,10 +206,8 @@ program
   .action(async (file: string, opts: { force?: boolean; reuseIr?: boolean; json?: boolean; images?: number; timeout?: number }) => {
     const { config, paths } = openRun(file, 'run');
     if (config.model.file !== null) {
-      log.info('[1/2] import (no training, quantization or evaluation: the model file is already int8)');
-      const ir = importStage(config, paths);
-      log.info('[2/2] generate C, build firmware, verify in QEMU against the reference');
-      finishImportedVerify(await verifyImportedStage(config, paths, ir, { timeoutMs: opts.timeout }), opts.json);
+      const { report } = await runImportedPipeline(config, paths, { timeoutMs: opts.timeout, images: opts.images });
+      finishImportedVerify(report, opts.json);
       return;
     }
     const { report } = await runPipeline(config, paths, { force: opts.force, reuseIr: opts.reuseIr, images: opts.images, timeoutMs: opts.timeout });

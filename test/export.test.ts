@@ -117,7 +117,8 @@ describe.skipIf(!existsSync(conformanceRoot))('export of imported TFLite models 
 });
 
 describe('what cannot be exported', () => {
-  const base = (): IrModel => loadIr(DEFAULT_IR);
+  // Each test edits the IR: a copy, which is a plain IrModel again (a ValidIr is never edited).
+  const base = (): IrModel => structuredClone(loadIr(DEFAULT_IR));
   const problemsOf = (ir: IrModel): string => {
     try {
       exportTflite(ir, 'model.ir.json');

@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash, loadConfig } from '../src/config/load.js';
 import { importTfliteFile } from '../src/import/file.js';
-import { checkExpectedOutputs, randomRecords, referenceOutputs, verifyInputs } from '../src/pipeline/imported-inputs.js';
+import { exportTflite } from '../src/export/export.js';
+import { loadIr } from '../src/ir/io.js';
+import { checkExpectedOutputs, predictedClasses, randomRecords, referenceOutputs, verifyInputs } from '../src/pipeline/imported-inputs.js';
+import { loadDataset } from '../src/data/datasets.js';
+import { evaluateReference } from '../src/reference/interpreter.js';
 import { refuseModelFile } from '../src/pipeline/imported-stage.js';
 import { conformanceRoot } from './helpers/tflite-spec.js';
 
@@ -121,5 +125,53 @@ describe.skipIf(!present)('model.file configs', () => {
     const c = loadConfig(config('kws5', { file: 'models/conv_10x4_s2_same.tflite' }));
     expect(() => refuseModelFile(c, 'train')).toThrow(/kws5\.json: \/model\/file: this config compiles a model file, so there is nothing to train/);
     expect(() => refuseModelFile(loadConfig(config('zoo3', {})), 'train')).not.toThrow();
+  });
+});
+
+describe('verifying a model file on a dataset (model.verifyOn "dataset")', () => {
+  // tinyforge's default model, exported as a .tflite (as `tinyforge export` writes it) and imported back.
+  const committed = 'results/lightweight-vs-baselines/points/default/run/model.ir.json';
+  const zoo = loadIr(committed);
+  mkdirSync(join(dir, 'models'), { recursive: true });
+  writeFileSync(join(dir, 'models', 'default.tflite'), exportTflite(zoo, committed).bytes);
+  const mnist = { name: 'mnist', testLimit: 300 };
+
+  it('runs the test images through the imported model: the zoo model\'s int8 inputs, its logits and accuracy', () => {
+    const c = loadConfig(config('exported', { file: 'models/default.tflite', verifyOn: 'dataset' }, { dataset: mnist }));
+    const ir = importTfliteFile(c.model.file!);
+    const records = verifyInputs(c, ir);
+    expect(records.count).toBe(300);
+    expect(records.source).toBe('mnist test set (300 images)');
+    const test = loadDataset(c.dataset).test;
+    expect(Buffer.from(records.labels!).equals(Buffer.from(test.labels))).toBe(true);
+    // Pixel p becomes p - 128: exactly what the zoo model's predict_u8 feeds its first layer.
+    const zooInputs = Int8Array.from(test.images, (p) => p - 128);
+    expect(Buffer.from(records.bytes).equals(Buffer.from(zooInputs.buffer))).toBe(true);
+    // This committed IR was quantized with float64 scales, so TFLite's float32 multipliers move a
+    // few logits by 1 (docs/export.md); every other logit is the zoo model's.
+    const outputs = new Int8Array(referenceOutputs(ir, records).buffer);
+    const asZoo = evaluateReference(zoo, test.images, test.labels);
+    const moved = outputs.filter((v, i) => v !== asZoo.logits[i]).length;
+    expect(outputs.every((v, i) => Math.abs(v - asZoo.logits[i]!) <= 1)).toBe(true);
+    expect(moved).toBeLessThan(10);
+    const correct = predictedClasses(ir, new Uint8Array(outputs.buffer)).reduce((n, k, i) => n + (k === test.labels[i] ? 1 : 0), 0);
+    expect(Math.abs(correct / 300 - asZoo.accuracy)).toBeLessThanOrEqual(1 / 300);
+    expect(correct / 300).toBeGreaterThan(0.95);
+    expect(verifyInputs(c, ir, 20).count).toBe(20);
+    expect(() => verifyInputs(c, ir, 301)).toThrow(/--images 301: the mnist test set has only 300 images/);
+  });
+
+  it('refuses a model that does not take the dataset\'s images, naming the field', () => {
+    const c = loadConfig(config('kws-on-mnist', { file: 'models/conv_10x4_s2_same.tflite', verifyOn: 'dataset' }, { dataset: mnist }));
+    expect(() => verifyInputs(c, importTfliteFile(c.model.file!))).toThrow(
+      /kws-on-mnist\.json: \/model\/verifyOn: "dataset" needs a model that takes mnist's images, but its input is 49x10x1, the dataset's images are 28x28x1/,
+    );
+  });
+
+  it('verifyOn must agree with model.inputs', () => {
+    const both = loadConfig(config('both', { file: 'models/default.tflite', inputs: 'models/conv_10x4_s2_same.inputs.bin', verifyOn: 'dataset' }));
+    expect(() => verifyInputs(both, importTfliteFile(both.model.file!))).toThrow(/both\.json: \/model\/verifyOn: "dataset" contradicts model\.inputs/);
+    const none = loadConfig(config('none', { file: 'models/default.tflite', verifyOn: 'inputs' }));
+    expect(() => verifyInputs(none, importTfliteFile(none.model.file!))).toThrow(/\/model\/verifyOn: "inputs" needs model\.inputs/);
   });
 });

@@ -187,6 +187,87 @@ describe.skipIf(!present)('unsupported models: every problem listed, one line pe
       bytes: () => edited('ops/softmax_12', (s) => void (s.tensors[s.outputs[0]].quantization!.zeroPoint = [0])),
       lines: [/^ {2}op 0 SOFTMAX: output scale 0\.00390625 and zero point 0; supported: output scale 1\/256 and zero point -128/],
     },
+    // The limits of the generated C, listed at import like any other unsupported attribute.
+    {
+      name: 'softmax rows longer than the C kernel takes',
+      bytes: () => edited('ops/softmax_10', (s) => { s.tensors[s.inputs[0]].shape = [1, 600]; s.tensors[s.outputs[0]].shape = [1, 600]; }),
+      lines: [/^ {2}op 0 SOFTMAX: rows of 600 values \(input \[1,600\]\); supported: rows \(the last dimension\) of at most 511 values/],
+    },
+    {
+      name: 'PAD of a rank-6 tensor',
+      bytes: () => edited('ops/pad', (s) => {
+        s.tensors[s.inputs[0]].shape = [1, 1, 1, 10, 10, 4];
+        s.tensors[s.outputs[0]].shape = [1, 1, 1, 13, 13, 4];
+        const paddings = s.tensors[s.operators[0].inputs[1]];
+        s.buffers[paddings.buffer] = new Uint8Array(new Int32Array([0, 0, 0, 0, 0, 0, 1, 2, 2, 1, 0, 0]).buffer);
+        paddings.shape = [6, 2];
+      }),
+      lines: [/^ {2}op 0 PAD: a rank-6 input \[1,1,1,10,10,4\]; supported: input of rank at most 4 besides the batch/],
+    },
+    {
+      name: 'PAD to a dimension above the int16 fields',
+      bytes: () => edited('ops/pad', (s) => {
+        s.tensors[s.outputs[0]].shape = [1, 40011, 13, 4];
+        const paddings = s.tensors[s.operators[0].inputs[1]];
+        s.buffers[paddings.buffer] = new Uint8Array(new Int32Array([0, 0, 1, 40000, 2, 1, 0, 0]).buffer);
+      }),
+      lines: [/^ {2}op 0 PAD: output \[1,40011,13,4\]; supported: .*every output dimension at most 32767$/],
+    },
+    {
+      name: 'MEAN whose folded rescale overflows int32',
+      bytes: () => edited('ops/mean', (s) => void (s.tensors[s.outputs[0]].quantization!.scale = [0.04511275514960289 / 2 ** 24])),
+      lines: [/^ {2}op 0 MEAN: a mean of 49 values with rescale shift 25; supported: input scale \/ output scale such that 255 x H x W/],
+    },
+    {
+      name: 'ADD whose output rescale is above 1',
+      bytes: () => edited('ops/add', (s) => void (s.tensors[s.outputs[0]].quantization!.scale = [0.01863168366253376 / 2 ** 21])),
+      lines: [/^ {2}op 0 ADD: output scale [\d.e-]+ for input scales [\d.e-]+ and [\d.e-]+; supported: output scale above 2 x max\(input scales\) \/ 2\^20/],
+    },
+    {
+      name: 'int8 requantization by 2^24 and more',
+      bytes: () => edited('ops/concat_requant', (s) => {
+        for (const t of s.tensors) if (t.name.endsWith('/requant') || t.name === 'output') t.quantization!.scale = [1e-12];
+      }),
+      lines: [
+        /^ {2}op 0 QUANTIZE: input scale [\d.e-]+ \/ output scale [\d.e-]+; supported: int8 -> int8: input scale \/ output scale below 2\^23/,
+        /^ {2}op 1 QUANTIZE: input scale [\d.e-]+ \/ output scale [\d.e-]+; supported: /,
+      ],
+    },
+    {
+      name: 'a stride above the int16 fields',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.operators[0].options![2] = 40000)),
+      lines: [/^ {2}op 0 CONV_2D: kernel, stride or padding 40000; supported: tensor height, width and channels, kernel, stride and padding at most 32767/],
+    },
+    {
+      name: 'a fully connected layer with more units than its int16 field holds',
+      bytes: () => edited('ops/quantize_fc_dequantize', (s) => {
+        const fc = s.operators[1];
+        const [weights, bias] = [s.tensors[fc.inputs[1]], s.tensors[fc.inputs[2]]];
+        weights.shape = [40000, 32];
+        weights.quantization = { ...weights.quantization!, scale: [weights.quantization!.scale[0]], zeroPoint: [0] };
+        s.buffers[weights.buffer] = new Uint8Array(40000 * 32).fill(1);
+        bias.shape = [40000];
+        s.buffers[bias.buffer] = new Uint8Array(4 * 40000);
+        s.tensors[fc.outputs[0]].shape = [1, 40000];
+        s.tensors[s.outputs[0]].shape = [1, 40000];
+      }),
+      lines: [/^ {2}op 1 FULLY_CONNECTED: 32 input elements and 40000 units; supported: at most 32767 input elements and 32767 units/],
+    },
+    {
+      name: 'a conv multiplier of 2^30 and more',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => void (s.tensors[s.outputs[0]].quantization!.scale = [1e-16])),
+      lines: [/^ {2}op 0 CONV_2D: channel 0: multiplier \d+ with shift \d+; supported: input scale x weight scale \/ output scale below 2\^30/],
+    },
+    {
+      name: 'a bias that could overflow the int32 accumulator (the code generator\'s own check)',
+      bytes: () => edited('ops/conv_1x1_s2', (s) => {
+        const bias = s.tensors[s.operators[0].inputs[2]];
+        const values = new Int32Array(s.buffers[bias.buffer]!.slice().buffer);
+        values[3] = 2147480000;
+        s.buffers[bias.buffer] = new Uint8Array(values.buffer);
+      }),
+      lines: [/^ {2}op 0 CONV_2D: channel 3: .*overflow.*; supported: what the generated C computes exactly \(docs\/ops\.md\)$/],
+    },
     {
       name: 'two graph outputs',
       bytes: () => edited('ops/add_residual', (s) => void s.outputs.push(s.operators[0].outputs[0])),

@@ -3,7 +3,7 @@
 import { loadConfig, trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { runPaths, type RunPaths } from '../paths.js';
-import type { IrModel } from '../ir/types.js';
+import type { ValidIr } from '../ir/validate.js';
 import { floatAccuracyFor, loadIrFor, trainMetricsFor } from '../pipeline/artifacts.js';
 import { formatImportedVerifyReport, importStage, type ImportedVerifyReport } from '../pipeline/imported-stage.js';
 import { readTrainMetrics } from '../pipeline/train-stage.js';
@@ -49,7 +49,7 @@ export function floatAccuracyOf(config: Config, paths: RunPaths): number | null 
 }
 
 /** The config's IR: imported afresh from its model file, or the quantized one (checked to belong to the config). */
-export function irOf(config: Config, paths: RunPaths): IrModel {
+export function irOf(config: Config, paths: RunPaths): ValidIr {
   return config.model.file !== null ? importStage(config, paths) : loadIrFor(config, paths);
 }
 

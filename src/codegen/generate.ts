@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { IrModel, IrTensor, OpKind } from '../ir/types.js';
-import { validateIr } from '../ir/validate.js';
+import { ensureValidIr } from '../ir/validate.js';
 import { stageDirectory } from '../util/atomic-dir.js';
 import { inputView, outputView } from './api.js';
 import { commentSafe, shapeText, uniqueIdentifiers } from './format.js';
@@ -188,8 +188,9 @@ function kernelFiles(layers: Layer[]): string[] {
 }
 
 export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): GeneratedLibrary {
-  // The IR contract first (graph, shapes, requant consistency), then what the C relies on.
-  validateIr(original, `IR '${original.name}'`);
+  // The IR contract first (graph, shapes, requant consistency; already checked for a ValidIr,
+  // the pipeline's case), then what the C relies on.
+  ensureValidIr(original, `IR '${original.name}'`);
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const problem = prefixProblem(prefix);
   if (problem) throw new UserError(`codegen prefix '${prefix}': expected ${problem}`);

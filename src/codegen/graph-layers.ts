@@ -19,7 +19,7 @@ import { foldMeanCount } from '../reference/ops/mean.js';
 import { UserError } from '../util/errors.js';
 
 const INT32_MAX = 2147483647;
-const INT16_MAX = 32767;
+export const INT16_MAX = 32767;
 /** The largest softmax row the C kernel takes: a row's sum (<= depth * 2^19) keeps its final shift below 32. */
 export const SOFTMAX_MAX_DEPTH = 511;
 

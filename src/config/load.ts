@@ -1,7 +1,7 @@
 // Loads a config file: parse, validate each file of the `extends` chain on its own (so an error
 // names the file it is in), merge, apply the schema's defaults, and resolve paths.
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { UserError } from '../util/errors.js';
@@ -222,8 +222,12 @@ function hashOf(value: unknown): string {
  * were); a model file hashes as its path and verification inputs only.
  */
 function hashedModel(model: Config['model']): object {
-  const { file, inputs, outputs, randomInputs, inputSeed, ...zoo } = model;
-  return file === null ? zoo : { file, inputs, outputs, randomInputs, inputSeed };
+  const { file, inputs, outputs, randomInputs, inputSeed, verifyOn, ...zoo } = model;
+  if (file === null) return zoo;
+  // The files' contents too: a model file replaced under the same name is another model (a sweep
+  // point on it must run again).
+  const contents = [file, inputs, outputs].map((f) => (f !== null && existsSync(f) ? createHash('sha256').update(readFileSync(f)).digest('hex') : null));
+  return { file, inputs, outputs, randomInputs, inputSeed, verifyOn, contents };
 }
 
 /** Everything that determines the trained float model (a retrain is needed when it changes). */
@@ -238,7 +242,8 @@ export function trainingHash(config: Config): string {
  */
 export function irHash(config: Config): string {
   const { dataset, model, training, quantization } = config;
-  return hashOf({ dataset, model, training: { ...training, backend: undefined }, quantization });
+  // verifyOn (a model file's verification inputs) came later than the IRs it would otherwise restale.
+  return hashOf({ dataset, model: { ...model, verifyOn: undefined }, training: { ...training, backend: undefined }, quantization });
 }
 
 /** Everything that determines the IR and the firmware; budgets and paths excluded. */

@@ -81,6 +81,15 @@ export const configSchema = {
         description: 'For a model file without inputs: how many seeded random inputs verify runs.',
       },
       inputSeed: { type: 'integer', minimum: 0, default: 1, description: 'Seed of those random inputs.' },
+      verifyOn: {
+        enum: ['auto', 'inputs', 'dataset', 'random'],
+        default: 'auto',
+        description:
+          'For a model file: what verify runs it on. auto = model.inputs when set, else seeded random inputs ' +
+          '(bit-exactness only); inputs = model.inputs (required); random = seeded random inputs; dataset = the ' +
+          "config's dataset's test images (the model's one input must take a 28x28 image: [28, 28, 1], [28, 28] " +
+          'or [784]; its output 10 class scores), which adds on-target accuracy and allows budgets.minAccuracy.',
+      },
       architecture: {
         enum: ['tiny-cnn', 'separable-cnn', 'bottleneck-cnn', 'mlp', 'lenet5', 'keras-cnn'],
         default: 'tiny-cnn',

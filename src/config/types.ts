@@ -31,6 +31,11 @@ export interface ModelConfig {
   /** For a model file without inputs: the number of seeded random inputs. */
   randomInputs: number;
   inputSeed: number;
+  /**
+   * For a model file: what verify runs it on. 'auto': model.inputs when set, else random records;
+   * 'dataset': the config's dataset's test images (the model must take them), with labels.
+   */
+  verifyOn: 'auto' | 'inputs' | 'dataset' | 'random';
   architecture: Architecture;
   /** Scales every layer's channel count (rounded, at least 1). */
   widthMultiplier: number;

@@ -9,12 +9,13 @@ import type { GridValue } from './sweep-file.js';
 export interface AblationMetric {
   key: string;
   title: string;
-  value: (summary: RunSummary) => number;
+  /** null when the summary has no such figure (the accuracy of a model file without labels). */
+  value: (summary: RunSummary) => number | null;
 }
 
 export const ablationMetrics: readonly AblationMetric[] = [
   // Accuracy deltas in percentage points read better than fractions of one.
-  { key: 'accuracy', title: 'on-target accuracy (points)', value: (s) => s.onTargetAccuracy * 100 },
+  { key: 'accuracy', title: 'on-target accuracy (points)', value: (s) => (s.onTargetAccuracy === null ? null : s.onTargetAccuracy * 100) },
   { key: 'params', title: 'parameters', value: (s) => s.params },
   { key: 'flash', title: 'flash (bytes)', value: (s) => s.flashBytes },
   { key: 'ram', title: 'RAM (bytes)', value: (s) => s.ramBytes },
@@ -74,7 +75,8 @@ export function ablations(manifest: SweepManifest, finished: readonly PointResul
         .filter((pair): pair is readonly [PointResult, PointResult] => pair[0] !== undefined && pair[1] !== undefined);
       const deltas: Record<string, DeltaStats | null> = {};
       for (const metric of ablationMetrics) {
-        deltas[metric.key] = stats(pairs.map(([ref, other]) => metric.value(other.summary) - metric.value(ref.summary)));
+        const both = pairs.map(([ref, other]) => [metric.value(ref.summary), metric.value(other.summary)] as const);
+        deltas[metric.key] = stats(both.filter((p): p is readonly [number, number] => p[0] !== null && p[1] !== null).map(([ref, other]) => other - ref));
       }
       return { value, groups: pairs.length, deltas };
     });

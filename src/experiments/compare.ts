@@ -23,10 +23,11 @@ export interface Headline {
 
 export function best(results: readonly PointResult[]): PointResult | null {
   let top: PointResult | null = null;
-  for (const r of results) {
+  // A point without an accuracy (a model file verified on unlabelled inputs) is never the best.
+  for (const r of results.filter((x) => x.summary.onTargetAccuracy !== null)) {
     if (
       !top ||
-      r.summary.onTargetAccuracy > top.summary.onTargetAccuracy ||
+      r.summary.onTargetAccuracy! > top.summary.onTargetAccuracy! ||
       (r.summary.onTargetAccuracy === top.summary.onTargetAccuracy && r.summary.params < top.summary.params)
     ) {
       top = r;
@@ -42,7 +43,7 @@ export function compare(lightweight: PointResult, baseline: PointResult): Compar
     baseline,
     paramReductionPct: reduction(lightweight.summary.params, baseline.summary.params),
     flashReductionPct: reduction(lightweight.summary.flashBytes, baseline.summary.flashBytes),
-    accuracyGapPoints: (baseline.summary.onTargetAccuracy - lightweight.summary.onTargetAccuracy) * 100,
+    accuracyGapPoints: (baseline.summary.onTargetAccuracy! - lightweight.summary.onTargetAccuracy!) * 100,
   };
 }
 

@@ -61,10 +61,31 @@ function valueLabel(value: GridValue): string {
 
 /** e.g. ("model.widthMultiplier", 0.5) -> "w0.5", ("training.augmentation.enabled", true) -> "aug-on". */
 export function gridLabel(field: string, value: GridValue): string {
+  // A model file is named by its file name: "models/kws.tflite" -> "kws".
+  if (MODEL_PATH_FIELDS.includes(field) && typeof value === 'string') return basename(value).replace(/\.[^.]*$/, '');
   const label = fieldLabels[field] ?? field.split('.').at(-1)!;
   const text = valueLabel(value);
   if (label === '') return text;
   return typeof value === 'number' ? `${label}${text}` : `${label}-${text}`;
+}
+
+/** Config fields holding a path relative to the file that sets them (src/config/load.ts). */
+const MODEL_PATH_FIELDS = ['model.file', 'model.inputs', 'model.outputs'];
+
+/**
+ * The model paths a sweep file sets (in `grid` or `fixed`) are relative to the sweep file; the
+ * point config that carries them lives in the point's folder, so they are rewritten relative to it.
+ */
+function rebaseModelPaths(overrides: JsonObject, sweepFile: string, pointDir: string): JsonObject {
+  const model = overrides.model;
+  if (!isObject(model)) return overrides;
+  const rebased: JsonObject = { ...model };
+  for (const field of MODEL_PATH_FIELDS) {
+    const key = field.split('.')[1]!;
+    const value = model[key];
+    if (typeof value === 'string') rebased[key] = relative(pointDir, resolve(dirname(sweepFile), value));
+  }
+  return { ...overrides, model: rebased };
 }
 
 /** Point names become folder names: keep them to portable characters. */
@@ -172,7 +193,7 @@ export function preparePoints(spec: SweepSpec, planned: PlannedPoint[], sweepDir
     const paths = pointPaths(sweepDir, point.name);
     const text: JsonObject = {};
     if (point.source) text.extends = relative(paths.dir, point.source);
-    Object.assign(text, point.overrides);
+    Object.assign(text, rebaseModelPaths(point.overrides, spec.file, paths.dir));
     // Absolute, so the point runs the same whatever the worker's working directory.
     text.output = { dir: paths.runDir };
     writeJsonAtomic(paths.config, text);

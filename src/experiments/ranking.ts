@@ -16,7 +16,9 @@ export const rankingAxes: readonly AxisInfo[] = [
   { axis: 'latency', title: 'latency (ms)', cost: (r) => r.summary.latencyMs },
 ];
 
-export const onTargetAccuracy = (result: PointResult): number => result.summary.onTargetAccuracy;
+// Points without an accuracy (a model file verified on unlabelled inputs) are on no front.
+export const onTargetAccuracy = (result: PointResult): number => result.summary.onTargetAccuracy ?? Number.NaN;
+const rankable = (result: PointResult): boolean => result.summary.onTargetAccuracy !== null;
 
 export function objective(cost: (result: PointResult) => number): Objective<PointResult> {
   return { benefit: onTargetAccuracy, cost };
@@ -26,14 +28,16 @@ export type ParetoMarks = Record<RankingAxis, boolean>;
 
 /** For each result (same order), whether it is Pareto-optimal on each axis. */
 export function paretoMarks(results: readonly PointResult[]): ParetoMarks[] {
-  const perAxis = rankingAxes.map((a) => paretoFlags(results, objective(a.cost)));
-  return results.map((_, i) => ({ flash: perAxis[0][i], ram: perAxis[1][i], latency: perAxis[2][i] }));
+  const ranked = results.filter(rankable);
+  const perAxis = rankingAxes.map((a) => paretoFlags(ranked, objective(a.cost)));
+  const marks = new Map(ranked.map((r, i) => [r, { flash: perAxis[0][i], ram: perAxis[1][i], latency: perAxis[2][i] }]));
+  return results.map((r) => marks.get(r) ?? { flash: false, ram: false, latency: false });
 }
 
 /** Each axis's Pareto front, cheapest first. */
 export function paretoSets(results: readonly PointResult[]): Record<RankingAxis, PointResult[]> {
   const sets = {} as Record<RankingAxis, PointResult[]>;
-  for (const a of rankingAxes) sets[a.axis] = paretoFront(results, objective(a.cost));
+  for (const a of rankingAxes) sets[a.axis] = paretoFront(results.filter(rankable), objective(a.cost));
   return sets;
 }
 

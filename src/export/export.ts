@@ -4,7 +4,7 @@
 // float32 and TFLite Micro derives each requantization multiplier from them, so an IR quantized
 // with float64 scales may get a few multipliers that differ from its own (see exactness()).
 import { formatProblems } from '../ir/problems.js';
-import { findIrProblems } from '../ir/validate.js';
+import { ensureValidIr, IrValidationError } from '../ir/validate.js';
 import { graphInputs, type IrModel, type IrTensor } from '../ir/types.js';
 import { UserError } from '../util/errors.js';
 import { writeOp, OpExportProblem, type ExportedOperator } from './ops.js';
@@ -48,8 +48,12 @@ export interface ExportResult {
 
 /** Writes `ir` as a .tflite model; `source` names the IR in messages. */
 export function exportTflite(ir: IrModel, source: string): ExportResult {
-  const invalid = findIrProblems(ir);
-  if (invalid.length > 0) throw new UserError(`${source}: not a valid IR, cannot export it:\n${formatProblems(source, invalid)}`);
+  try {
+    ensureValidIr(ir, source);
+  } catch (err) {
+    if (!(err instanceof IrValidationError)) throw err;
+    throw new UserError(`${source}: not a valid IR, cannot export it:\n${formatProblems(source, err.problems)}`);
+  }
   const problems: ExportProblem[] = [];
   const table = new TensorTable();
   const tensor = (id: number): IrTensor => ir.tensors[id];

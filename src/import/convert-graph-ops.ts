@@ -5,6 +5,7 @@ import type { TfliteTensor } from './tflite-model.js';
 import { fusedActivation } from './convert-layers.js';
 import { activationClamp, addParams, scaleRatio, softmaxParams } from './tflm-params.js';
 import { Activation, activationNames, BuiltinOptions, F, TensorType } from './tflite-schema.js';
+import { checkAddOutput, checkMeanHeadroom, checkPadLimits, checkRequantizeRatio, checkSoftmaxDepth } from './limits.js';
 
 const ADD_LEFT_SHIFT = 20;
 
@@ -29,6 +30,8 @@ export function convertAdd(ctx: OpContext): IrOp | undefined {
   if (shapeText(a) !== shapeText(b) || shapeText(a) !== shapeText(y)) {
     ctx.unsupported(`inputs ${shapeText(a)} + ${shapeText(b)} -> ${shapeText(y)} (broadcasting)`, 'two inputs and an output of the same shape');
   }
+  const params = addParams(scaleOf(a), scaleOf(b), scaleOf(y), ADD_LEFT_SHIFT);
+  checkAddOutput(ctx, params.outputRescale, { a: scaleOf(a), b: scaleOf(b), out: scaleOf(y) });
   if (!ctx.ok) return undefined;
   return {
     kind: 'add',
@@ -37,7 +40,7 @@ export function convertAdd(ctx: OpContext): IrOp | undefined {
     input2: ctx.state.irTensor(b),
     output: ctx.state.irTensor(y),
     leftShift: ADD_LEFT_SHIFT,
-    ...addParams(scaleOf(a), scaleOf(b), scaleOf(y), ADD_LEFT_SHIFT),
+    ...params,
     clamp: activationClamp(act, scaleOf(y), zeroOf(y)),
   };
 }
@@ -76,6 +79,7 @@ export function convertPad(ctx: OpContext): IrOp | undefined {
   if (paddings[0] !== 0 || paddings[1] !== 0) ctx.unsupported(`batch padding [${paddings[0]}, ${paddings[1]}]`, 'no padding of the batch dimension');
   if (paddings.some((p) => p < 0)) ctx.unsupported(`negative padding ${JSON.stringify(paddings)}`, 'paddings >= 0');
   if (!sameQuant(x, y)) ctx.unsupported("output quantization differs from the input's", "the input's scale and zero point (PAD does not rescale)");
+  checkPadLimits(ctx, x.shape, y.shape);
   if (!ctx.ok) return undefined;
   const pairs: [number, number][] = [];
   for (let d = 1; d < rank; d++) pairs.push([paddings[2 * d], paddings[2 * d + 1]]);
@@ -93,6 +97,9 @@ export function convertMean(ctx: OpContext): IrOp | undefined {
     ctx.unsupported(`axes ${JSON.stringify(axes)} of a ${shapeText(x)} input`, 'the mean over H and W (axes [1, 2]) of an NHWC input');
     return undefined;
   }
+  const rescale = scaleRatio(scaleOf(x), scaleOf(y));
+  checkMeanHeadroom(ctx, rescale, x.shape[1] * x.shape[2]);
+  if (!ctx.ok) return undefined;
   return {
     kind: 'mean',
     name: ctx.name,
@@ -100,7 +107,7 @@ export function convertMean(ctx: OpContext): IrOp | undefined {
     output: ctx.state.irTensor(y),
     axes: [0, 1],
     keepDims,
-    rescale: scaleRatio(scaleOf(x), scaleOf(y)),
+    rescale,
   };
 }
 
@@ -114,6 +121,7 @@ export function convertSoftmax(ctx: OpContext): IrOp | undefined {
   }
   const params = softmaxParams(beta, scaleOf(x));
   if (!params) ctx.unsupported(`beta ${beta} with input scale ${scaleOf(x)}`, 'beta * input scale * 2^26 > 1 (what TFLite accepts)');
+  checkSoftmaxDepth(ctx, x.shape);
   if (!ctx.ok || !params) return undefined;
   return { kind: 'softmax', name: ctx.name, input: ctx.state.irTensor(x), output: ctx.state.irTensor(y), beta, ...params };
 }
@@ -121,8 +129,11 @@ export function convertSoftmax(ctx: OpContext): IrOp | undefined {
 export function convertQuantize(ctx: OpContext): IrOp | undefined {
   const [x, y] = [ctx.input(0, 'input'), ctx.output()];
   if (!x || !y || !ctx.activation(x, 'input', true) || !ctx.activation(y, 'output')) return undefined;
-  const common = { kind: 'quantize' as const, name: ctx.name, input: ctx.state.irTensor(x), output: ctx.state.irTensor(y) };
-  return x.type === TensorType.FLOAT32 ? common : { ...common, rescale: scaleRatio(scaleOf(x), scaleOf(y)) };
+  if (x.type === TensorType.FLOAT32) return { kind: 'quantize', name: ctx.name, input: ctx.state.irTensor(x), output: ctx.state.irTensor(y) };
+  const rescale = scaleRatio(scaleOf(x), scaleOf(y));
+  checkRequantizeRatio(ctx, rescale, scaleOf(x), scaleOf(y));
+  if (!ctx.ok) return undefined;
+  return { kind: 'quantize', name: ctx.name, input: ctx.state.irTensor(x), output: ctx.state.irTensor(y), rescale };
 }
 
 export function convertDequantize(ctx: OpContext): IrOp | undefined {

@@ -7,6 +7,7 @@ import { activationClamp, explicitPadding } from './tflm-params.js';
 import { Activation, activationNames, BuiltinOptions, F, PaddingType } from './tflite-schema.js';
 import type { TfliteTensor } from './tflite-model.js';
 import { readBias, readWeights, type Weights } from './weights.js';
+import { checkFcLimits, checkRequantShift, checkWindowLimits } from './limits.js';
 
 const FUSED = [Activation.NONE, Activation.RELU, Activation.RELU6, Activation.RELU_N1_TO_1] as number[];
 export const FUSED_SUPPORTED = 'fused NONE, RELU, RELU6 or RELU_N1_TO_1';
@@ -63,7 +64,10 @@ export function convertConv(ctx: OpContext): IrOp | undefined {
     ctx.unsupported(`filter ${JSON.stringify(f.shape)} for input ${JSON.stringify(t.x.shape)}`, `an OHWI filter [${outC}, kH, kW, ${t.x.shape[3]}] (no grouped convolution)`);
   }
   if (!ctx.ok) return undefined;
-  return { kind: 'conv2d', ...windowLayer(ctx, t, f, window, act, w, bias) };
+  const layer = windowLayer(ctx, t, f, window, act, w, bias);
+  checkWindowLimits(ctx, [t.x.shape, t.y.shape], [...layer.kernel, ...layer.stride, layer.padding.top, layer.padding.left]);
+  checkRequantShift(ctx, layer.requant);
+  return ctx.ok ? { kind: 'conv2d', ...layer } : undefined;
 }
 
 export function convertDepthwise(ctx: OpContext): IrOp | undefined {
@@ -86,7 +90,10 @@ export function convertDepthwise(ctx: OpContext): IrOp | undefined {
     );
   }
   if (!ctx.ok) return undefined;
-  return { kind: 'depthwise_conv2d', ...windowLayer(ctx, t, f, window, act, w, bias), depthMultiplier: multiplier };
+  const layer = windowLayer(ctx, t, f, window, act, w, bias);
+  checkWindowLimits(ctx, [t.x.shape, t.y.shape], [...layer.kernel, ...layer.stride, layer.padding.top, layer.padding.left, multiplier]);
+  checkRequantShift(ctx, layer.requant);
+  return ctx.ok ? { kind: 'depthwise_conv2d', ...layer, depthMultiplier: multiplier } : undefined;
 }
 
 export function convertFullyConnected(ctx: OpContext): IrOp | undefined {
@@ -109,6 +116,9 @@ export function convertFullyConnected(ctx: OpContext): IrOp | undefined {
       'one row: input elements = filter columns, output elements = filter rows (batch 1)',
     );
   }
+  checkFcLimits(ctx, inUnits, outUnits);
+  const rq = requant(t, w.scales);
+  checkRequantShift(ctx, rq);
   if (!ctx.ok) return undefined;
   return {
     kind: 'fully_connected',
@@ -117,7 +127,7 @@ export function convertFullyConnected(ctx: OpContext): IrOp | undefined {
     output: ctx.state.irTensor(t.y, [units]),
     weights: w.values,
     bias,
-    requant: requant(t, w.scales),
+    requant: rq,
     clamp: clampOf(act, t.y),
   };
 }
@@ -135,14 +145,10 @@ export function convertPool(ctx: OpContext, kind: 'max_pool2d' | 'avg_pool2d'): 
     ctx.unsupported('output quantization differs from the input\'s', "the input's scale and zero point (TFLite's pooling does not rescale)");
   }
   if (!ctx.ok) return undefined;
-  return {
-    kind,
-    ...layerCommon(ctx, t),
-    pool,
-    stride: window.stride,
-    padding: explicitPadding(window.same, t.x.shape.slice(1), pool, window.stride),
-    clamp: clampOf(act, t.y),
-  };
+  const padding = explicitPadding(window.same, t.x.shape.slice(1), pool, window.stride);
+  checkWindowLimits(ctx, [t.x.shape, t.y.shape], [...pool, ...window.stride, padding.top, padding.left]);
+  if (!ctx.ok) return undefined;
+  return { kind, ...layerCommon(ctx, t), pool, stride: window.stride, padding, clamp: clampOf(act, t.y) };
 }
 
 type Io = NonNullable<ReturnType<typeof io>>;

@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { UserError } from '../util/errors.js';
-import { findIrProblems } from '../ir/validate.js';
+import { checkIr, type ValidIr } from '../ir/validate.js';
 import { IR_VERSION, type IrModel, type IrOp, tensorSize } from '../ir/types.js';
 import { ImportState, OpContext, type Unsupported } from './context.js';
 import { FlatbufferError } from './flatbuffer.js';
+import { checkGeneratedC, type OpOrigin } from './limits.js';
 import { supportedOp, SUPPORTED_OP_NAMES } from './op-table.js';
 import { decodeTflite, type TfliteModel } from './tflite-model.js';
 import { operatorName } from './tflite-schema.js';
@@ -44,7 +45,7 @@ export interface ImportOptions {
 }
 
 /** Imports a .tflite file's bytes; see the file comment for what it throws. */
-export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel {
+export function importTflite(bytes: Uint8Array, options: ImportOptions): ValidIr {
   const file = options.label;
   try {
     return convert(bytes, decode(bytes, file), options);
@@ -55,11 +56,12 @@ export function importTflite(bytes: Uint8Array, options: ImportOptions): IrModel
   }
 }
 
-function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions): IrModel {
+function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions): ValidIr {
   const file = options.label;
   const state = new ImportState(model);
   model.inputs.forEach((i) => state.irTensor(model.tensors[i]));
   const ops: IrOp[] = [];
+  const origins: OpOrigin[] = [];
   for (const op of liveOperators(model)) {
     const support = supportedOp(op.code);
     const ctx = new OpContext(state, op);
@@ -68,7 +70,10 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
       continue;
     }
     const converted = support.convert(ctx);
-    if (converted && ctx.ok) ops.push(converted);
+    if (converted && ctx.ok) {
+      ops.push(converted);
+      origins.push({ index: op.index, op: ctx.opName });
+    }
   }
   checkModelLevel(model, state);
   if (state.problems.length > 0) throw new UnsupportedModelError(file, state.problems);
@@ -98,11 +103,13 @@ function convert(bytes: Uint8Array, model: TfliteModel, options: ImportOptions):
   };
   // A file whose shapes contradict its own ops (an output size no padding gives, say) is not
   // a valid model: say so in TFLite terms, with the IR check that caught it.
-  const problems = findIrProblems(ir);
-  if (problems.length > 0) {
+  const { valid, problems } = checkIr(ir);
+  if (!valid) {
     throw new TfliteFormatError(file, `its tensors and ops disagree:\n${problems.map((p) => `  ${describeIrPath(ir, p.path)}: expected ${p.expected}, found ${p.found}`).join('\n')}`);
   }
-  return ir;
+  const cannotGenerate = checkGeneratedC(valid, origins);
+  if (cannotGenerate) throw new UnsupportedModelError(file, [cannotGenerate]);
+  return valid;
 }
 
 /** The file's name without .tflite; for a generic "model.tflite", its folder's name. */

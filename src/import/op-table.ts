@@ -15,6 +15,7 @@ import {
   convertSoftmax,
 } from './convert-graph-ops.js';
 import { BuiltinOperator } from './tflite-schema.js';
+import { LIMITS } from './limits.js';
 
 export interface SupportedOp {
   /** TFLite's name of the operator (BuiltinOperator). */
@@ -38,6 +39,9 @@ export const SUPPORTED_OPS: SupportedOp[] = [
       PADDING,
       'int8 OHWI weights, per-channel (axis 0) or per-tensor scales, zero point 0, values in [-127, 127]; int32 bias or none',
       FUSED_SUPPORTED,
+      LIMITS.int16,
+      LIMITS.requantShift,
+      LIMITS.accumulator,
     ],
     convert: convertConv,
   },
@@ -47,8 +51,11 @@ export const SUPPORTED_OPS: SupportedOp[] = [
     constraints: [
       'any depth multiplier >= 1 (output channels = input channels x multiplier), any kernel, any stride >= 1, dilation 1',
       PADDING,
-      'int8 [1, kH, kW, C x M] weights, per-channel (axis 3) or per-tensor scales, zero point 0; int32 bias or none',
+      'int8 [1, kH, kW, C x M] weights, per-channel (axis 3) or per-tensor scales, zero point 0, values in [-127, 127]; int32 bias or none',
       FUSED_SUPPORTED,
+      `${LIMITS.int16}; the same for the depth multiplier`,
+      LIMITS.requantShift,
+      LIMITS.accumulator,
     ],
     convert: convertDepthwise,
   },
@@ -57,22 +64,25 @@ export const SUPPORTED_OPS: SupportedOp[] = [
     ir: 'fully_connected',
     constraints: [
       'input of any rank with as many elements as the weight rows have columns (one row: batch 1), keep_num_dims either way',
-      'int8 [units, inputs] weights, per-channel or per-tensor scales (expanded to per-channel), zero point 0; int32 bias or none',
+      'int8 [units, inputs] weights, per-channel or per-tensor scales (expanded to per-channel), zero point 0, values in [-127, 127]; int32 bias or none',
       'weights_format DEFAULT',
       FUSED_SUPPORTED,
+      LIMITS.fcUnits,
+      LIMITS.requantShift,
+      LIMITS.accumulator,
     ],
     convert: convertFullyConnected,
   },
   {
     op: 'MAX_POOL_2D',
     ir: 'max_pool2d',
-    constraints: ['any filter and stride', PADDING, NO_REQUANT, FUSED_SUPPORTED],
+    constraints: ['any filter and stride', PADDING, NO_REQUANT, FUSED_SUPPORTED, LIMITS.int16],
     convert: (ctx) => convertPool(ctx, 'max_pool2d'),
   },
   {
     op: 'AVERAGE_POOL_2D',
     ir: 'avg_pool2d',
-    constraints: ['any filter and stride; divides by the taps inside the input, rounding half away from zero', PADDING, NO_REQUANT, FUSED_SUPPORTED],
+    constraints: ['any filter and stride; divides by the taps inside the input, rounding half away from zero', PADDING, NO_REQUANT, FUSED_SUPPORTED, LIMITS.int16],
     convert: (ctx) => convertPool(ctx, 'avg_pool2d'),
   },
   {
@@ -81,31 +91,32 @@ export const SUPPORTED_OPS: SupportedOp[] = [
     constraints: [
       'over H and W (axes [1, 2], a constant) of an NHWC input, keep_dims true or false',
       "TFLite Micro's arithmetic: 1/N folded into the input/output rescale (not AVERAGE_POOL_2D's rounded division)",
+      LIMITS.meanHeadroom,
     ],
     convert: convertMean,
   },
   {
     op: 'ADD',
     ir: 'add',
-    constraints: ['two int8 inputs of the same shape as the output (no broadcasting), any scales and zero points', FUSED_SUPPORTED],
+    constraints: ['two int8 inputs of the same shape as the output (no broadcasting), any scales and zero points', LIMITS.addOutput, FUSED_SUPPORTED],
     convert: convertAdd,
   },
   {
     op: 'CONCATENATION',
     ir: 'concatenation',
-    constraints: ['any number of inputs, on any axis but the batch', 'every input quantized like the output', 'no fused activation'],
+    constraints: ['any number of inputs, on any axis but the batch', 'every input quantized like the output (one scale and zero point for all)', 'no fused activation'],
     convert: convertConcatenation,
   },
   {
     op: 'PAD',
     ir: 'pad',
-    constraints: ['constant int32 paddings, none on the batch; pads with the zero point', NO_REQUANT],
+    constraints: ['constant int32 paddings, none on the batch; pads with the zero point', NO_REQUANT, LIMITS.padRank],
     convert: convertPad,
   },
   {
     op: 'SOFTMAX',
     ir: 'softmax',
-    constraints: ['over the last dimension, any beta', 'output scale 1/256, zero point -128'],
+    constraints: ['over the last dimension, any beta with beta x input scale x 2^26 > 1 (what TFLite accepts)', 'output scale 1/256, zero point -128', LIMITS.softmaxDepth],
     convert: convertSoftmax,
   },
   {
@@ -123,7 +134,7 @@ export const SUPPORTED_OPS: SupportedOp[] = [
   {
     op: 'QUANTIZE',
     ir: 'quantize',
-    constraints: ['float32 -> int8 on a graph input, or int8 -> int8 requantization anywhere'],
+    constraints: ['float32 -> int8 on a graph input, or int8 -> int8 requantization anywhere', LIMITS.requantizeRatio],
     convert: convertQuantize,
   },
   {

@@ -11,7 +11,7 @@ import { locatedIn, UserError } from '../util/errors.js';
 import { irJsonSchema } from './schema.js';
 import { opFromJson, opToJson, tensorFromJson, tensorToJson, type OpDoc } from './op-json.js';
 import { IR_VERSION, type IrModel, type IrTensor } from './types.js';
-import { IrValidationError, validateIr, type IrProblem } from './validate.js';
+import { ensureValidIr, IrValidationError, validateIr, type IrProblem, type ValidIr } from './validate.js';
 
 // ajv ships CommonJS; under NodeNext its default export is the module object.
 const Ajv = AjvModule.default ?? AjvModule;
@@ -55,7 +55,7 @@ interface IrDoc {
  * Parses and validates an IR document. `source` names where it came from (a file path) in
  * error messages. Throws a UserError (IrValidationError for schema/semantic problems).
  */
-export function irFromJson(doc: unknown, source: string): IrModel {
+export function irFromJson(doc: unknown, source: string): ValidIr {
   checkVersion(doc, source);
   const validate = validator();
   if (!validate(doc)) {
@@ -72,8 +72,7 @@ export function irFromJson(doc: unknown, source: string): IrModel {
     output: { ...d.output },
     metadata: structuredClone(d.metadata),
   };
-  validateIr(ir, source);
-  return ir;
+  return validateIr(ir, source);
 }
 
 function checkVersion(doc: unknown, source: string): void {
@@ -97,14 +96,14 @@ function shown(path: string): string {
   return rel.startsWith('..') || rel === '' ? path : rel;
 }
 
-/** Validates and writes the IR atomically (a crash never leaves half a model.ir.json). */
+/** Writes the IR atomically (a crash never leaves half a model.ir.json), validated unless it is a ValidIr already. */
 export function saveIr(path: string, ir: IrModel): void {
-  validateIr(ir, shown(path));
+  ensureValidIr(ir, shown(path));
   writeJsonAtomic(path, irToJson(ir));
 }
 
 /** Reads, parses and validates an IR file. */
-export function loadIr(path: string): IrModel {
+export function loadIr(path: string): ValidIr {
   try {
     return readIrFile(path);
   } catch (err) {
@@ -112,7 +111,7 @@ export function loadIr(path: string): IrModel {
   }
 }
 
-function readIrFile(path: string): IrModel {
+function readIrFile(path: string): ValidIr {
   const source = shown(path);
   let text: string;
   try {

@@ -14,14 +14,50 @@ import { IR_VERSION, graphInputs, opInputs, tensorSize, type IrDtype, type IrMod
 export { windowOutputHW, windowOutputSize } from './check-layers.js';
 export { formatProblems, IrValidationError, type IrProblem } from './problems.js';
 
+declare const validBrand: unique symbol;
+
+/**
+ * An IrModel that passed validation. The stage boundaries make one (loadIr / irFromJson,
+ * importTflite, quantizeModel, validateIr); what runs after them (generate, build, the reference,
+ * save, export, verify) takes it and does not validate again: the IR is validated once per run.
+ * The pipeline never edits an IR in place, so a ValidIr stays valid; code that edits one edits a
+ * copy (structuredClone), which is a plain IrModel again and is validated where it is used.
+ */
+export type ValidIr = IrModel & { readonly [validBrand]: true };
+
+// The objects validation accepted: what lets functions that also take a plain IrModel (the public
+// generateLibrary, runReference, saveIr) skip a second pass over one that is already checked.
+const accepted = new WeakSet<IrModel>();
+let passes = 0;
+
 /** Validates the model; throws an IrValidationError naming `source` and every problem. */
-export function validateIr(ir: IrModel, source: string): void {
+export function validateIr(ir: IrModel, source: string): ValidIr {
+  const { valid, problems } = checkIr(ir);
+  if (!valid) throw new IrValidationError(source, problems);
+  return valid;
+}
+
+/** The model as a ValidIr when it has no problem, else its problems. */
+export function checkIr(ir: IrModel): { valid: ValidIr; problems: [] } | { valid: null; problems: IrProblem[] } {
   const problems = findIrProblems(ir);
-  if (problems.length > 0) throw new IrValidationError(source, problems);
+  if (problems.length > 0) return { valid: null, problems };
+  accepted.add(ir);
+  return { valid: ir as ValidIr, problems: [] };
+}
+
+/** `ir` itself when validation already accepted it, else validated now (see ValidIr). */
+export function ensureValidIr(ir: IrModel, source: string): ValidIr {
+  return accepted.has(ir) ? (ir as ValidIr) : validateIr(ir, source);
+}
+
+/** How many validation passes this process has run (a test shows a run makes one). */
+export function irValidationPasses(): number {
+  return passes;
 }
 
 /** Every semantic problem of the model (empty when it is valid). */
 export function findIrProblems(ir: IrModel): IrProblem[] {
+  passes++;
   const problems: IrProblem[] = [];
   const report: Report = (path, expected, found) => void problems.push({ path, expected, found });
   if (ir.irVersion !== IR_VERSION) report('/irVersion', `irVersion ${IR_VERSION}`, String(ir.irVersion));

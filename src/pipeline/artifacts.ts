@@ -9,6 +9,7 @@ import type { IrModel } from '../ir/types.js';
 import type { RunPaths } from '../paths.js';
 import type { TrainMetrics } from '../train/train.js';
 import { UserError } from '../util/errors.js';
+import type { ValidIr } from '../ir/validate.js';
 
 /** Why `ir` was not made from `config`, or null when it was. */
 export function irMismatch(config: Config, ir: IrModel): string | null {
@@ -22,7 +23,7 @@ export function irMismatch(config: Config, ir: IrModel): string | null {
 }
 
 /** The config's IR, refused when it was made from other settings (a stale artifact). */
-export function loadIrFor(config: Config, paths: RunPaths): IrModel {
+export function loadIrFor(config: Config, paths: RunPaths): ValidIr {
   if (!existsSync(paths.ir)) {
     throw new UserError(
       `${paths.ir}: no IR yet; run \`tinyforge run ${config.path}\` (or \`tinyforge quantize\`) first`,

@@ -12,6 +12,7 @@ import { argmax, pixelsToInput, runReference, runReferenceBytes } from '../refer
 import { quantizedSide } from '../codegen/api.js';
 import { footprintCheckImage } from '../toolchain/footprint.js';
 import { log } from '../util/log.js';
+import type { ValidIr } from '../ir/validate.js';
 
 export interface GenerateStageResult extends GeneratedLibrary {
   /** Package folders written, by kind. */
@@ -19,7 +20,7 @@ export interface GenerateStageResult extends GeneratedLibrary {
 }
 
 export function generateStage(
-  config: Config, paths: RunPaths, ir: IrModel, opts: { packages?: PackageKind[] } = {},
+  config: Config, paths: RunPaths, ir: ValidIr, opts: { packages?: PackageKind[] } = {},
 ): GenerateStageResult {
   const { codegen } = config;
   const lib = generateLibrary(ir, { prefix: codegen.prefix, arena: codegen.arena, modelVersion: codegen.version });

@@ -2,21 +2,25 @@
 // record is every graph input's bytes, in input order, back to back (int8 bytes; float32
 // little-endian): the layout of the conformance suite's inputs.bin. They come from the config's
 // `model.inputs` file, or are seeded random values when it names none.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Config } from '../config/types.js';
 import { dtypeBytes, graphInputs, tensorSize, type IrModel, type IrTensor } from '../ir/types.js';
-import { runReference } from '../reference/interpreter.js';
+import { argmax } from '../reference/interpreter.js';
+import { runReferenceBytes } from '../reference/run-graph.js';
 import { UserError } from '../util/errors.js';
 import { Rng } from '../util/random.js';
+import { datasetRecords } from './imported-dataset.js';
 
 export interface InputRecords {
   /** count records of recordBytes bytes each. */
   bytes: Uint8Array;
   count: number;
   recordBytes: number;
-  /** Where they came from, for the report: a file, or "random (seed s)". */
+  /** Where they came from, for the report: a file, a dataset, or "random (seed s)". */
   source: string;
+  /** The class of each record, when they come from a labelled dataset (verifyOn "dataset"). */
+  labels?: Uint8Array;
 }
 
 const tensorOf = (ir: IrModel, id: number): IrTensor => ir.tensors.find((t) => t.id === id)!;
@@ -31,10 +35,40 @@ export function outputRecordBytes(ir: IrModel): number {
   return tensorSize(t) * dtypeBytes(t);
 }
 
-export function verifyInputs(config: Config, ir: IrModel): InputRecords {
+/**
+ * The records verify runs an imported model on (model.verifyOn): the model.inputs file, the
+ * dataset's test images, or seeded random records; the first `count` of them when given.
+ */
+export function verifyInputs(config: Config, ir: IrModel, count?: number): InputRecords {
+  const mode = verifyMode(config);
+  if (mode === 'dataset') return datasetRecords(config, ir, count);
+  const all = mode === 'inputs' ? fileRecords(config, ir) : randomInputs(config, ir, count);
+  if (count !== undefined && count > all.count) {
+    throw new UserError(`--images ${count}: ${all.source} holds only ${all.count} input records`, undefined, { field: '--images' });
+  }
+  if (count === undefined || count === all.count) return all;
+  return { ...all, bytes: all.bytes.subarray(0, count * all.recordBytes), count };
+}
+
+/** model.verifyOn resolved ('auto' becomes 'inputs' or 'random'), checked against model.inputs. */
+export function verifyMode(config: Config): 'inputs' | 'dataset' | 'random' {
+  const { verifyOn, inputs } = config.model;
+  if (verifyOn === 'auto') return inputs !== null ? 'inputs' : 'random';
+  const fail = (why: string) => new UserError(`${config.path}: /model/verifyOn: "${verifyOn}" ${why}`, undefined, { file: config.path, field: '/model/verifyOn' });
+  if (verifyOn === 'inputs' && inputs === null) throw fail('needs model.inputs (a file of input records)');
+  if (verifyOn !== 'inputs' && inputs !== null) throw fail(`contradicts model.inputs (${relative(process.cwd(), inputs) || inputs}); remove one`);
+  return verifyOn;
+}
+
+function randomInputs(config: Config, ir: IrModel, count?: number): InputRecords {
+  const n = count ?? config.model.randomInputs;
+  return { bytes: randomRecords(ir, n, config.model.inputSeed), count: n, recordBytes: inputRecordBytes(ir), source: `random (seed ${config.model.inputSeed})` };
+}
+
+function fileRecords(config: Config, ir: IrModel): InputRecords {
   const recordBytes = inputRecordBytes(ir);
-  const file = config.model.inputs;
-  if (file !== null) {
+  const file = config.model.inputs!;
+  {
     const shown = relative(process.cwd(), file) || file;
     const bytes = new Uint8Array(readFileSync(file));
     if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
@@ -45,8 +79,6 @@ export function verifyInputs(config: Config, ir: IrModel): InputRecords {
     }
     return { bytes, count: bytes.length / recordBytes, recordBytes, source: shown };
   }
-  const count = config.model.randomInputs;
-  return { bytes: randomRecords(ir, count, config.model.inputSeed), count, recordBytes, source: `random (seed ${config.model.inputSeed})` };
 }
 
 function describeRecord(ir: IrModel): string {
@@ -91,22 +123,26 @@ function floatRange(ir: IrModel, id: number): [number, number] {
 
 /** The reference's output bytes for every record. */
 export function referenceOutputs(ir: IrModel, records: InputRecords): Uint8Array {
-  const inputs = graphInputs(ir).map((i) => tensorOf(ir, i.tensor));
-  const output = tensorOf(ir, ir.output.tensor);
-  if (inputs.length !== 1 || inputs[0].dtype === 'float32' || output.dtype === 'float32') {
-    throw new UserError(
-      `${ir.name}: the reference interpreter runs single-input int8 graphs only so far; ` +
-        `this model has ${describeRecord(ir)} -> ${output.dtype ?? 'int8'} ${output.shape.join('x')}`,
-    );
-  }
   const outBytes = outputRecordBytes(ir);
   const out = new Uint8Array(records.count * outBytes);
   for (let n = 0; n < records.count; n++) {
-    const record = records.bytes.subarray(n * records.recordBytes, (n + 1) * records.recordBytes);
-    const result = runReference(ir, new Int8Array(record.buffer, record.byteOffset, record.length));
-    out.set(new Uint8Array(result.buffer, result.byteOffset, result.length), n * outBytes);
+    out.set(runReferenceBytes(ir, records.bytes.subarray(n * records.recordBytes, (n + 1) * records.recordBytes)), n * outBytes);
   }
   return out;
+}
+
+/** The class each output record scores highest (first on ties, as the zoo's argmax). */
+export function predictedClasses(ir: IrModel, outputs: Uint8Array): Uint8Array {
+  const output = tensorOf(ir, ir.output.tensor);
+  const outBytes = outputRecordBytes(ir);
+  const count = outputs.length / outBytes;
+  const classes = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    const at = outputs.byteOffset + n * outBytes;
+    const scores = output.dtype === 'float32' ? new Float32Array(outputs.slice(n * outBytes, (n + 1) * outBytes).buffer) : new Int8Array(outputs.buffer, at, outBytes);
+    classes[n] = argmax(scores);
+  }
+  return classes;
 }
 
 export interface OutputComparison {
@@ -145,8 +181,10 @@ export function checkExpectedOutputs(config: Config, ir: IrModel, records: Input
   if (config.model.inputs === null) throw new UserError(`${shown} (model.outputs): expected outputs need the inputs they came from (model.inputs)`);
   const expected = new Uint8Array(readFileSync(file));
   const outBytes = outputRecordBytes(ir);
-  if (expected.length !== records.count * outBytes) {
-    throw new UserError(`${shown} (model.outputs): expected ${records.count} records of ${outBytes} bytes (one per input record), found ${expected.length} bytes`);
+  // One record per record of the inputs file, of which verify may run only the first ones (--images).
+  const inputCount = statSync(config.model.inputs).size / records.recordBytes;
+  if (expected.length !== inputCount * outBytes) {
+    throw new UserError(`${shown} (model.outputs): expected ${inputCount} records of ${outBytes} bytes (one per input record), found ${expected.length} bytes`);
   }
-  return { file: shown, ...compareOutputs(expected, reference, outBytes) };
+  return { file: shown, ...compareOutputs(expected.subarray(0, records.count * outBytes), reference, outBytes) };
 }

@@ -1,13 +1,13 @@
 // The pipeline for a config whose model is a .tflite file: import (instead of train, quantize
-// and evaluate), then generate, build and verify. Verification is bit-exactness only: the
-// firmware's output bytes against the reference's on the config's input records (or seeded
-// random ones); there are no labels, so no accuracy.
+// and evaluate), then generate, build and verify: the firmware's output bytes against the
+// reference's on the config's input records, the dataset's test images, or seeded random
+// records (model.verifyOn). Only the dataset has labels, so only it gives an accuracy.
 import { relative } from 'node:path';
 import type { Config } from '../config/types.js';
 import { importTfliteFile } from '../import/file.js';
 import { formatImportSummary, summarizeImport } from '../import/summary.js';
 import { saveIr } from '../ir/io.js';
-import type { IrModel } from '../ir/types.js';
+import type { ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import { layerResources } from '../profile/resources.js';
 import { runHarness } from '../toolchain/qemu.js';
@@ -15,7 +15,9 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
-import { checkExpectedOutputs, compareOutputs, outputRecordBytes, referenceOutputs, verifyInputs, type OutputComparison } from './imported-inputs.js';
+import {
+  checkExpectedOutputs, compareOutputs, outputRecordBytes, predictedClasses, referenceOutputs, verifyInputs, verifyMode, type OutputComparison,
+} from './imported-inputs.js';
 import { buildStage, defaultHarnessTimeoutMs } from './verify-stage.js';
 
 /** Refuses the training-side commands (train, quantize, evaluate) for a model-file config. */
@@ -28,7 +30,7 @@ export function refuseModelFile(config: Config, command: string): void {
 }
 
 /** Imports config.model.file and writes it as the run's model.ir.json. */
-export function importStage(config: Config, paths: RunPaths): IrModel {
+export function importStage(config: Config, paths: RunPaths): ValidIr {
   const file = config.model.file;
   if (file === null) throw new Error('importStage: the config names no model file');
   const ir = importTfliteFile(file, relative(process.cwd(), file) || file);
@@ -43,9 +45,13 @@ export interface ImportedVerifyReport {
   sha256: string;
   board: string;
   kernelPath: 'dsp' | 'portable';
-  /** The config's input file, or "random (seed s)". */
+  /** The config's input file, the dataset, or "random (seed s)". */
   inputs: string;
   count: number;
+  /** On-target accuracy against the dataset's labels (verifyOn "dataset"), else null. */
+  accuracy: number | null;
+  /** The reference's accuracy on the same images (equal to accuracy when bit-exact), else null. */
+  referenceAccuracy: number | null;
   /** Inputs whose output bytes differ from the reference's (0 when bit-exact). */
   mismatches: number;
   firstMismatches: OutputComparison['first'];
@@ -57,21 +63,29 @@ export interface ImportedVerifyReport {
   codeBytes: number;
   stackBytes: number;
   arenaBytes: number;
+  arenaLowerBoundBytes: number;
   instructionsPerInference: number;
   instructionsMin: number;
   instructionsMax: number;
   macs: number;
   instructionsPerMac: number;
   latencyMs: number;
+  /** instructions x the board's energy per cycle: an estimate (see the board profile's source). */
+  energyMicrojoules: number;
   budgets: BudgetCheck[];
   ok: boolean;
 }
 
-export async function verifyImportedStage(config: Config, paths: RunPaths, ir: IrModel, opts: { timeoutMs?: number } = {}): Promise<ImportedVerifyReport> {
-  if (config.budgets.minAccuracy !== null) {
-    throw new UserError(`${config.path}: /budgets/minAccuracy: a model file has no labels to measure accuracy on; set it to null`);
+export async function verifyImportedStage(
+  config: Config, paths: RunPaths, ir: ValidIr, opts: { timeoutMs?: number; images?: number } = {},
+): Promise<ImportedVerifyReport> {
+  if (config.budgets.minAccuracy !== null && verifyMode(config) !== 'dataset') {
+    throw new UserError(
+      `${config.path}: /budgets/minAccuracy: a model file verified on ${verifyMode(config)} inputs has no labels to measure accuracy on; ` +
+        'set it to null, or verify on the dataset (model.verifyOn "dataset")',
+    );
   }
-  const records = verifyInputs(config, ir);
+  const records = verifyInputs(config, ir, opts.images);
   const expected = referenceOutputs(ir, records);
   const againstExpected = checkExpectedOutputs(config, ir, records, expected);
   if (againstExpected && againstExpected.mismatches > 0) {
@@ -90,11 +104,13 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
     throw new UserError(`${build.elf}: the firmware returned ${actual.length / records.count} output bytes per input, the model has ${outBytes}`);
   }
   const { mismatches, first: firstMismatches } = compareOutputs(expected, actual, outBytes);
+  const accuracyOf = (outputs: Uint8Array): number | null => (records.labels ? agreement(predictedClasses(ir, outputs), records.labels) : null);
+  const accuracy = accuracyOf(actual);
   const instructions = Array.from(onTarget.instructions);
   const mean = instructions.reduce((a, b) => a + b, 0) / records.count;
   const latencyMs = (mean / board.clockHz) * 1000;
   const f = footprint.sizes;
-  const budgets = checkBudgets(config.budgets, { flashBytes: f.flashBytes, ramBytes: f.ramBytes, accuracy: 0, instructionsPerInference: mean, latencyMs });
+  const budgets = checkBudgets(config.budgets, { flashBytes: f.flashBytes, ramBytes: f.ramBytes, accuracy: accuracy ?? 0, instructionsPerInference: mean, latencyMs });
   const report: ImportedVerifyReport = {
     config: config.name,
     model: ir.metadata.source?.file ?? ir.name,
@@ -103,6 +119,8 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
     kernelPath,
     inputs: records.source,
     count: records.count,
+    accuracy,
+    referenceAccuracy: accuracyOf(expected),
     mismatches,
     firstMismatches,
     againstExpected,
@@ -112,12 +130,14 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
     codeBytes: f.codeBytes,
     stackBytes: f.stackBytes,
     arenaBytes: lib.arenaBytes,
+    arenaLowerBoundBytes: lib.arenaLowerBoundBytes,
     instructionsPerInference: mean,
     instructionsMin: Math.min(...instructions),
     instructionsMax: Math.max(...instructions),
     macs,
     instructionsPerMac: macs > 0 ? mean / macs : 0,
     latencyMs,
+    energyMicrojoules: (mean * board.energy.picojoulesPerCycle) / 1e6,
     budgets,
     ok: mismatches === 0 && (againstExpected?.mismatches ?? 0) === 0 && budgets.every((b) => b.ok),
   };
@@ -125,11 +145,21 @@ export async function verifyImportedStage(config: Config, paths: RunPaths, ir: I
   return report;
 }
 
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** The fraction of predictions equal to their label. */
+function agreement(predicted: Uint8Array, labels: Uint8Array): number {
+  return predicted.reduce((n, c, i) => n + (c === labels[i] ? 1 : 0), 0) / Math.max(labels.length, 1);
+}
+
 export function formatImportedVerifyReport(r: ImportedVerifyReport): string {
   return [
     `model:                     ${r.model} (sha256 ${r.sha256.slice(0, 16)}...)`,
     `board:                     ${r.board} (${r.kernelPath} kernels)`,
     `inputs:                    ${r.count} (${r.inputs})`,
+    ...(r.accuracy !== null && r.referenceAccuracy !== null
+      ? [`on-target accuracy:        ${pct(r.accuracy)}`, `reference accuracy:        ${pct(r.referenceAccuracy)} (int8, TypeScript)`]
+      : []),
     ...(r.againstExpected
       ? [`reference vs expected:     ${r.againstExpected.mismatches === 0 ? `every output byte equal to ${r.againstExpected.file}` : `NO: ${r.againstExpected.mismatches} inputs differ from ${r.againstExpected.file}`}`]
       : []),

@@ -7,7 +7,7 @@ import { loadDataset, subset, type Dataset } from '../data/datasets.js';
 import { splitTrainValidation } from '../data/split.js';
 import { saveIr } from '../ir/io.js';
 import type { IrModel } from '../ir/types.js';
-import { validateIr } from '../ir/validate.js';
+import { validateIr, type ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import { calibrate, forEachTapBatch, tapModel } from '../quantize/calibrate.js';
 import { readFloatGraph } from '../quantize/float-graph.js';
@@ -23,7 +23,7 @@ const VERSION = '0.1.0';
 /** `format` 'float64' reproduces IRs quantized before scales became float32 (for measurements). */
 export function quantizeModel(
   config: Config, model: tf.LayersModel, data: Dataset, metrics: TrainMetrics | null, format: ScaleFormat = 'float32',
-): IrModel {
+): ValidIr {
   const { calibration } = config.quantization;
   // Calibration images come from the training split only, in a seeded random order.
   const { train } = splitTrainValidation(data.train, config.training.validationSplit, config.training.seed);
@@ -46,14 +46,13 @@ export function quantizeModel(
     createdAt: new Date().toISOString(),
     tinyforgeVersion: VERSION,
   }, format);
-  validateIr(ir, `${config.name} (quantizer output)`);
-  return ir;
+  return validateIr(ir, `${config.name} (quantizer output)`);
 }
 
 /** `data` is the config's dataset when the caller already loaded it (run loads it once). */
 export function quantizeStage(
   config: Config, paths: RunPaths, model: tf.LayersModel, metrics: TrainMetrics | null, data = loadDataset(config.dataset),
-): IrModel {
+): ValidIr {
   const ir = quantizeModel(config, model, data, metrics);
   saveIr(paths.ir, ir);
   log.info(`wrote ${paths.ir} (${ir.ops.length} ops, calibrated on ${ir.metadata.calibration.samples} training images)`);

@@ -12,7 +12,7 @@ import { codeVersion } from '../util/code-version.js';
 import { log } from '../util/log.js';
 import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
-import type { RunSummary } from './summary.js';
+import { measuredFigures, type RunSummary } from './summary.js';
 import { trainStage } from './train-stage.js';
 import { keptModel, type KeptModel } from './kept-model.js';
 import { verifiedImageCount, verifyStage, type VerifyOptions, type VerifyReport } from './verify-stage.js';
@@ -95,16 +95,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
     onTargetAccuracy: report.accuracy,
     mismatches: report.mismatches,
     testImages: report.images,
-    flashBytes: report.flashBytes,
-    ramBytes: report.ramBytes,
-    weightsBytes: report.weightsBytes,
-    codeBytes: report.codeBytes,
-    arenaBytes: report.arenaBytes,
-    arenaLowerBoundBytes: report.arenaLowerBoundBytes,
-    instructionsPerInference: report.instructionsPerInference,
-    instructionsPerMac: report.instructionsPerMac,
-    latencyMs: report.latencyMs,
-    energyMicrojoules: report.energyMicrojoules,
+    ...measuredFigures(report),
     trainingSeconds: m.trainingSeconds,
     samplesPerSecond: m.samplesPerSecond,
     epochsRun: m.epochsRun,

@@ -23,17 +23,26 @@ export interface RunSummary {
   config: string;
   configHash: string;
   description: string;
+  /** The dataset trained on (zoo) or verified on (a model file with verifyOn "dataset"); "none" for a model file verified on raw or random inputs. */
   dataset: string;
+  /** A zoo architecture, or "tflite:<name>" for a model file. */
   architecture: string;
+  /** Where the model came from: a zoo architecture trained here, or an imported .tflite file (absent in older summaries: zoo). */
+  source?: 'zoo' | 'tflite';
+  /** For a model file: the file and its sha256. */
+  modelFile?: { file: string; sha256: string };
   board: string;
   /** 'dsp' when the SMLAD/SXTB16 kernels were compiled in, else 'portable'. */
   kernelPath: 'dsp' | 'portable';
   params: number;
   deployedParams: number;
   macs: number;
-  floatAccuracy: number;
-  int8Accuracy: number;
-  onTargetAccuracy: number;
+  /** null for a model file (no float model here). */
+  floatAccuracy: number | null;
+  /** The int8 reference's accuracy; null for a model file without labels. */
+  int8Accuracy: number | null;
+  /** null for a model file verified on raw or random inputs (no labels): such a point is never ranked on accuracy. */
+  onTargetAccuracy: number | null;
   /** Images whose on-target logits differ from the reference (0 when bit-exact). */
   mismatches: number;
   testImages: number;
@@ -69,6 +78,17 @@ export interface RunSummary {
   finishedAt: string;
 }
 
+/** The footprint and speed figures a summary copies from its verification report (zoo or model file). */
+const MEASURED = [
+  'flashBytes', 'ramBytes', 'weightsBytes', 'codeBytes', 'arenaBytes', 'arenaLowerBoundBytes',
+  'instructionsPerInference', 'instructionsPerMac', 'latencyMs', 'energyMicrojoules',
+] as const;
+export type MeasuredFigures = Pick<RunSummary, (typeof MEASURED)[number]>;
+
+export function measuredFigures(report: MeasuredFigures): MeasuredFigures {
+  return Object.fromEntries(MEASURED.map((key) => [key, report[key]])) as MeasuredFigures;
+}
+
 /** Why a run summary is not a pass, in words; null when it passed. */
 export function summaryFailure(s: RunSummary): string | null {
   const reasons: string[] = [];
@@ -77,6 +97,12 @@ export function summaryFailure(s: RunSummary): string | null {
   for (const b of s.budgets ?? []) if (!b.ok) reasons.push(`budget ${b.name} failed (${b.actual} against a limit of ${b.limit})`);
   if (reasons.length === 0 && s.passed === false) reasons.push('the run reported a failed verification');
   return reasons.length ? reasons.join('; ') : null;
+}
+
+/** The on-target accuracy of a run that measured one: every zoo run does (search and its candidates). */
+export function measuredAccuracy(s: RunSummary): number {
+  if (s.onTargetAccuracy === null) throw new Error(`${s.config}: this run has no on-target accuracy (a model file verified without labels)`);
+  return s.onTargetAccuracy;
 }
 
 /** A summary counts as a result only when its verification passed. */

@@ -4,7 +4,7 @@
 import type { Config } from '../config/types.js';
 import type { GeneratedLibrary } from '../codegen/generate.js';
 import { loadDataset, type Dataset } from '../data/datasets.js';
-import type { IrModel } from '../ir/types.js';
+import type { ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import { evaluateReference, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { loadBoard, type Board } from '../toolchain/boards.js';
@@ -33,7 +33,7 @@ export interface BuildStageResult {
 }
 
 export async function buildStage(
-  config: Config, paths: RunPaths, ir: IrModel, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
+  config: Config, paths: RunPaths, ir: ValidIr, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
 ): Promise<BuildStageResult> {
   const board = loadBoard(config.target.board);
   const lib = generateStage(config, paths, ir);
@@ -155,7 +155,7 @@ function checkTimeout(timeoutMs: number | undefined): void {
   }
 }
 
-export async function verifyStage(config: Config, paths: RunPaths, ir: IrModel, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyStage(config: Config, paths: RunPaths, ir: ValidIr, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   checkTimeout(opts.timeoutMs);
   const data = opts.data ?? loadDataset(config.dataset);

@@ -3,7 +3,7 @@
 // Prepare) and bound to the buffers it reads and writes. Running the graph is calling the steps
 // in the IR's (topological) order; a tensor read by several ops is simply read several times.
 import { graphInputs, tensorSize, type IrModel, type IrOp, type IrTensor } from '../ir/types.js';
-import { validateIr } from '../ir/validate.js';
+import { ensureValidIr } from '../ir/validate.js';
 import { prepareAdd } from './ops/add.js';
 import { prepareAvgPool2d } from './ops/avg_pool2d.js';
 import type { OpKernel } from './ops/common.js';
@@ -107,8 +107,8 @@ function bindStep(op: IrOp, tensors: Map<number, IrTensor>, buffers: Map<number,
 export function planFor(ir: IrModel): Plan {
   const cached = plans.get(ir);
   if (cached) return cached;
-  // The kernels trust shapes and lengths; check them once here rather than per element.
-  validateIr(ir, `IR "${ir.name}"`);
+  // The kernels trust shapes and lengths: checked once per IR (not again for a ValidIr), not per element.
+  ensureValidIr(ir, `IR "${ir.name}"`);
   const tensors = new Map(ir.tensors.map((t) => [t.id, t]));
   const buffers = new Map<number, TensorData>(
     ir.tensors.map((t) => [t.id, t.dtype === 'float32' ? new Float32Array(tensorSize(t)) : new Int8Array(tensorSize(t))]),

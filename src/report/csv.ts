@@ -16,9 +16,10 @@ const metricColumns: Column[] = [
   ['params', (r) => r.summary.params],
   ['deployed_params', (r) => r.summary.deployedParams],
   ['macs', (r) => r.summary.macs],
-  ['float_accuracy', (r) => r.summary.floatAccuracy],
-  ['int8_accuracy', (r) => r.summary.int8Accuracy],
-  ['on_target_accuracy', (r) => r.summary.onTargetAccuracy],
+  // Empty where a model file verified without labels has no accuracy (and no float model).
+  ['float_accuracy', (r) => r.summary.floatAccuracy ?? ''],
+  ['int8_accuracy', (r) => r.summary.int8Accuracy ?? ''],
+  ['on_target_accuracy', (r) => r.summary.onTargetAccuracy ?? ''],
   ['flash_bytes', (r) => r.summary.flashBytes],
   ['ram_bytes', (r) => r.summary.ramBytes],
   ['weights_bytes', (r) => r.summary.weightsBytes],

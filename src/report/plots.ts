@@ -49,7 +49,9 @@ function tradeOffPlot(results: SweepResults, axis: CostAxis): Plot {
     axis: { format: '.2%' },
   };
   const title = `On-target accuracy vs ${axis.title}`;
-  const front = paretoFront(results.finished, objective(axis.cost)).map(row);
+  // A point without an accuracy (a model file verified on unlabelled inputs) has no place on these axes.
+  const placed = results.finished.filter((r) => r.summary.onTargetAccuracy !== null);
+  const front = paretoFront(placed, objective(axis.cost)).map(row);
   return {
     file: axis.file,
     title,
@@ -64,13 +66,13 @@ function tradeOffPlot(results: SweepResults, axis: CostAxis): Plot {
           encoding: { x, y },
         },
         {
-          data: { values: results.finished.map(row) },
+          data: { values: placed.map(row) },
           mark: { type: 'point', filled: true, size: 70 },
           encoding: { x, y, color: { field: 'architecture', type: 'nominal', title: 'architecture' } },
         },
         // Name every point: with a handful of models a reader wants to look each one up.
         {
-          data: { values: results.finished.map(row) },
+          data: { values: placed.map(row) },
           mark: { type: 'text', align: 'left', dx: 6, dy: -6, fontSize: 9 },
           encoding: { x, y, text: { field: 'point', type: 'nominal' } },
         },

@@ -4,6 +4,7 @@ import { relative } from 'node:path';
 import type { SearchSpec } from './file.js';
 import type { BaselineResult } from './baselines.js';
 import type { Candidate, SearchOutcome } from './run.js';
+import { measuredAccuracy } from '../../pipeline/summary.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -21,7 +22,7 @@ function budgetLines(spec: SearchSpec): string[] {
 
 function finalRow(c: Candidate, mark: string): string {
   const s = c.summary!;
-  return `| ${mark}${c.name} | ${s.params} | ${pct(s.onTargetAccuracy)} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)} | ${s.mismatches === 0 ? 'yes' : `no (${s.mismatches})`} |`;
+  return `| ${mark}${c.name} | ${s.params} | ${pct(measuredAccuracy(s))} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)} | ${s.mismatches === 0 ? 'yes' : `no (${s.mismatches})`} |`;
 }
 
 function baselineLines(outcome: SearchOutcome, spec: SearchSpec): string[] {

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.js';
-import type { RunSummary } from '../../pipeline/summary.js';
+import { measuredAccuracy, type RunSummary } from '../../pipeline/summary.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic.js';
 import { Rng } from '../../util/random.js';
 import { log } from '../../util/log.js';
@@ -169,18 +169,18 @@ export async function runSearch(file: string, opts: SearchRunOptions = {}): Prom
   // Finalists: those of the last rung that meet the accuracy budget too.
   const minAccuracy = spec.budgets.minAccuracy ?? 0;
   for (const c of alive) {
-    if (c.summary!.onTargetAccuracy < minAccuracy) {
-      c.dropped = { rung: rungs.length - 1, reason: `on-target accuracy ${(c.summary!.onTargetAccuracy * 100).toFixed(2)}% below ${minAccuracy * 100}%` };
+    if (measuredAccuracy(c.summary!) < minAccuracy) {
+      c.dropped = { rung: rungs.length - 1, reason: `on-target accuracy ${(measuredAccuracy(c.summary!) * 100).toFixed(2)}% below ${minAccuracy * 100}%` };
     }
   }
   const fitting = alive.filter((c) => !c.dropped);
   const flags = [
-    paretoFlags(fitting, { benefit: (c) => c.summary!.onTargetAccuracy, cost: (c) => c.summary!.flashBytes }),
-    paretoFlags(fitting, { benefit: (c) => c.summary!.onTargetAccuracy, cost: (c) => c.summary!.ramBytes }),
-    paretoFlags(fitting, { benefit: (c) => c.summary!.onTargetAccuracy, cost: (c) => c.summary!.latencyMs }),
+    paretoFlags(fitting, { benefit: (c) => measuredAccuracy(c.summary!), cost: (c) => c.summary!.flashBytes }),
+    paretoFlags(fitting, { benefit: (c) => measuredAccuracy(c.summary!), cost: (c) => c.summary!.ramBytes }),
+    paretoFlags(fitting, { benefit: (c) => measuredAccuracy(c.summary!), cost: (c) => c.summary!.latencyMs }),
   ];
   const pareto = fitting.filter((_, i) => flags.some((f) => f[i])).map((c) => c.name);
-  const winner = [...fitting].sort((a, b) => b.summary!.onTargetAccuracy - a.summary!.onTargetAccuracy || a.summary!.flashBytes - b.summary!.flashBytes)[0];
+  const winner = [...fitting].sort((a, b) => measuredAccuracy(b.summary!) - measuredAccuracy(a.summary!) || a.summary!.flashBytes - b.summary!.flashBytes)[0];
 
   const baselines = await runBaselines(spec, dir, winner?.summary ?? null, opts);
 
