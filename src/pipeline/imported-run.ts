@@ -9,6 +9,7 @@ import type { Config } from '../config/types.js';
 import type { RunPaths } from '../paths.js';
 import { layerResources } from '../profile/resources.js';
 import { writeJsonAtomic } from '../util/atomic.js';
+import { codeVersion } from '../util/code-version.js';
 import { log } from '../util/log.js';
 import { verifyMode } from './imported-inputs.js';
 import { importStage, verifyImportedStage, type ImportedVerifyReport } from './imported-stage.js';
@@ -56,6 +57,7 @@ export async function runImportedPipeline(
     budgets: report.budgets,
     // The reference against model.outputs (another runtime) counts too: report.ok includes it.
     passed: report.ok && report.count > 0,
+    code: codeVersion(),
     finishedAt: new Date().toISOString(),
   };
   writeJsonAtomic(summaryPath(paths), summary);

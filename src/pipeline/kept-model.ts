@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { trainingHash } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import type { IrModel } from '../ir/types.js';
+import type { ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
 import type { TrainMetrics } from '../train/train.js';
 import { log } from '../util/log.js';
@@ -15,7 +15,7 @@ import { loadIr } from '../ir/io.js';
 import type { Evaluation } from './quantize-stage.js';
 
 export interface KeptModel {
-  ir: IrModel;
+  ir: ValidIr;
   metrics: TrainMetrics;
   evaluation: Evaluation;
 }

@@ -4,7 +4,7 @@
 // the search only earns its keep when its winner is more accurate at no more flash, RAM and latency
 // than a hand-made point, or no larger at the same accuracy and smaller somewhere.
 import { basename, join, relative } from 'node:path';
-import type { RunSummary } from '../../pipeline/summary.js';
+import { measuredAccuracy, type RunSummary } from '../../pipeline/summary.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { log } from '../../util/log.js';
 import { finishedSummary, mergeOverrides, readManifest } from '../points.js';
@@ -38,7 +38,7 @@ function baselineConfig(spec: SearchSpec, baseline: string, at: string): JsonObj
 }
 
 /** The figures a budget or a comparison looks at, from a summary. */
-const figures = (s: RunSummary) => ({ accuracy: s.onTargetAccuracy, flash: s.flashBytes, ram: s.ramBytes, latency: s.latencyMs });
+const figures = (s: RunSummary) => ({ accuracy: measuredAccuracy(s), flash: s.flashBytes, ram: s.ramBytes, latency: s.latencyMs });
 
 /** Which of these budgets a summary breaks, in words; empty when it fits. */
 export function budgetBreaches(s: RunSummary, b: SearchBudgets): string[] {

@@ -29,7 +29,7 @@ function baselineLines(outcome: SearchOutcome, spec: SearchSpec): string[] {
   if (outcome.baselines.length === 0) return [];
   const row = (b: BaselineResult) => {
     const s = b.summary;
-    const figures = s ? `${pct(s.onTargetAccuracy)} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)}` : '- | - | - | -';
+    const figures = s ? `${pct(measuredAccuracy(s))} | ${s.flashBytes} | ${s.ramBytes} | ${s.latencyMs.toFixed(2)}` : '- | - | - | -';
     return `| ${b.config} | ${figures} | **${b.verdict}** | ${b.why} |`;
   };
   return ['## Against the hand-made points', '',
