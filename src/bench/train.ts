@@ -8,6 +8,9 @@
 //   node dist/bench/train.js [config ...] [--images N] [--keras-images N] [--threads 1,2]
 //                            [--backends torch,wasm] [--rounds N]
 //
+// wasm runs its fused path and the old composite one (TINYFORGE_WASM_PATH=composite) round by
+// round, and prints their ratio.
+//
 // Defaults: configs/default.json (3,200 images) and configs/baseline-keras.json (960 images);
 // threads 1 and one per core for the libtorch backend and PyTorch; every backend that starts;
 // 3 rounds for the libtorch/PyTorch pairs (medians printed). The PyTorch script trains without
@@ -73,6 +76,10 @@ for (const path of configPaths) {
         await compareWithPytorch(path, config, threads, n);
         continue;
       }
+      if (backend === 'wasm') {
+        await compareWasmPaths(path, config, n);
+        continue;
+      }
       // cpu is ~40x slower than wasm: a smaller slice keeps the benchmark to a minute.
       const slice = backend === 'cpu' ? Math.max(config.training.batchSize, Math.floor(n / 40)) : n;
       const ours = await measure(path, backend, threads, slice, config.training.augmentation.enabled);
@@ -115,6 +122,33 @@ async function compareWithPytorch(path: string, config: Config, threads: number,
     console.log(`         ${String(threads).padStart(2)} thread(s) ${wall(augmented).toFixed(0).padStart(7)} samples/s ` +
       `(augmentation on, as configured; ${cpu(augmented).toFixed(0)} per CPU-second)`);
   }
+}
+
+/**
+ * wasm's fused path (tinyforge's batch-norm op, 2x2 max-pool gradient) against the composite
+ * path tfjs-layers builds (TINYFORGE_WASM_PATH=composite), interleaved round by round.
+ */
+async function compareWasmPaths(path: string, config: Config, n: number): Promise<void> {
+  const fused: Speed[] = [];
+  const composite: Speed[] = [];
+  const augmentation = config.training.augmentation.enabled;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      process.env.TINYFORGE_WASM_PATH = 'composite';
+      composite.push(await measure(path, 'wasm', 1, n, augmentation));
+      delete process.env.TINYFORGE_WASM_PATH;
+      fused.push(await measure(path, 'wasm', 1, n, augmentation));
+    }
+  } finally {
+    delete process.env.TINYFORGE_WASM_PATH;
+  }
+  const wall = (xs: Speed[]) => median(xs.map((x) => x.samplesPerSecond));
+  const cpu = (xs: Speed[]) => median(xs.map((x) => x.samplesPerCpuSecond));
+  const ratios = fused.map((f, i) => f.samplesPerSecond / composite[i].samplesPerSecond);
+  const cpuRatios = fused.map((f, i) => f.samplesPerCpuSecond / composite[i].samplesPerCpuSecond);
+  console.log(`  wasm    1 thread(s) ${wall(fused).toFixed(0).padStart(7)} samples/s fused path, ${wall(composite).toFixed(0)} composite ` +
+    `(${n} images, config's augmentation): ratio ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
+    `per CPU-second ${cpu(fused).toFixed(0)} vs ${cpu(composite).toFixed(0)}, ratio ${median(cpuRatios).toFixed(2)}x`);
 }
 
 interface Speed {

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { loadTorchAddon, torchThreads } from './torch/addon.js';
 import { registerBatchNormGradient, registerWasmGradientKernels, wasmGradientFillIns } from './gradients.js';
+import { wasmPath } from './wasm/path.js';
 
 export type BackendPreference = 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = 'torch' | 'tensorflow' | 'wasm' | 'cpu';
@@ -115,7 +116,7 @@ async function startWasm(threads: number | undefined): Promise<Attempt> {
   return {
     ok: true,
     detail: `tfjs-backend-wasm ${build} build: SIMD ${simd ? 'on' : 'off'}, ${actualThreads} thread(s); ` +
-      `gradient fill-ins: ${wasmGradientFillIns.map((k) => k.kernelName).join(', ')}`,
+      `gradient fill-ins: ${wasmGradientFillIns.map((k) => k.kernelName).join(', ')}; ${wasmPath()} batch-norm path`,
   };
 }
 
