@@ -12,21 +12,10 @@ import { initBackend } from '../src/train/backend.js';
 import { TfjsStepper } from '../src/train/tfjs-stepper.js';
 import { batchNormTraining } from '../src/train/wasm/batchnorm.js';
 import { maxPoolGrad2x2 } from '../src/train/wasm/maxpool2x2.js';
-import { relativeError } from './helpers/compare.js';
+import { relativeError, seeded } from './helpers/compare.js';
 
 const TOLERANCE = 1e-4;
 const EPSILON = 1e-3;
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function values(rand: () => number, n: number, scale = 1, offset = 0): Float32Array {
   return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale + offset);

@@ -8,11 +8,12 @@
 //   node dist/bench/train.js [config ...] [--images N] [--keras-images N] [--threads 1,2]
 //                            [--backends torch,wasm] [--rounds N]
 //
-// wasm runs its fused path and the old composite one (TINYFORGE_WASM_PATH=composite) round by
-// round, and prints their ratio.
+// wasm runs the old composite path on one thread (TINYFORGE_WASM_PATH=composite) and the fused
+// path at each thread count (TINYFORGE_WASM_THREADS: data-parallel workers), round by round, and
+// prints each against the first.
 //
 // Defaults: configs/default.json (3,200 images) and configs/baseline-keras.json (960 images);
-// threads 1 and one per core for the libtorch backend and PyTorch; every backend that starts;
+// threads 1 and one per core for the libtorch backend, PyTorch and wasm; every backend that starts;
 // 3 rounds for the libtorch/PyTorch pairs (medians printed). The PyTorch script trains without
 // augmentation, so the ratio compares tinyforge with augmentation off too; the config's own
 // setting (augmentation on, prepared while the step runs) is printed beside it.
@@ -77,7 +78,7 @@ for (const path of configPaths) {
         continue;
       }
       if (backend === 'wasm') {
-        await compareWasmPaths(path, config, n);
+        await compareWasmPaths(path, config, n, threadCounts);
         continue;
       }
       // cpu is ~40x slower than wasm: a smaller slice keeps the benchmark to a minute.
@@ -125,30 +126,49 @@ async function compareWithPytorch(path: string, config: Config, threads: number,
 }
 
 /**
- * wasm's fused path (tinyforge's batch-norm op, 2x2 max-pool gradient) against the composite
- * path tfjs-layers builds (TINYFORGE_WASM_PATH=composite), interleaved round by round.
+ * wasm, three ways, interleaved round by round: the composite path tfjs-layers builds
+ * (TINYFORGE_WASM_PATH=composite, one thread: where this project stood before), the fused path
+ * on one thread, and the fused path data-parallel over `threads` workers. Ratios against the first.
  */
-async function compareWasmPaths(path: string, config: Config, n: number): Promise<void> {
-  const fused: Speed[] = [];
-  const composite: Speed[] = [];
+async function compareWasmPaths(path: string, config: Config, n: number, threads: number[]): Promise<void> {
+  const variants = [
+    { label: 'composite, 1 thread', path: 'composite', threads: 1 },
+    ...threads.map((t) => ({ label: `fused, ${t} thread(s)`, path: 'fused', threads: t })),
+  ];
+  const speeds: Speed[][] = variants.map(() => []);
   const augmentation = config.training.augmentation.enabled;
+  const saved = { path: process.env.TINYFORGE_WASM_PATH, threads: process.env.TINYFORGE_WASM_THREADS };
   try {
     for (let round = 0; round < rounds; round++) {
-      process.env.TINYFORGE_WASM_PATH = 'composite';
-      composite.push(await measure(path, 'wasm', 1, n, augmentation));
-      delete process.env.TINYFORGE_WASM_PATH;
-      fused.push(await measure(path, 'wasm', 1, n, augmentation));
+      for (const [i, v] of variants.entries()) {
+        process.env.TINYFORGE_WASM_PATH = v.path;
+        process.env.TINYFORGE_WASM_THREADS = String(v.threads);
+        speeds[i].push(await measure(path, 'wasm', v.threads, n, augmentation));
+      }
     }
   } finally {
-    delete process.env.TINYFORGE_WASM_PATH;
+    restoreEnv('TINYFORGE_WASM_PATH', saved.path);
+    restoreEnv('TINYFORGE_WASM_THREADS', saved.threads);
   }
-  const wall = (xs: Speed[]) => median(xs.map((x) => x.samplesPerSecond));
-  const cpu = (xs: Speed[]) => median(xs.map((x) => x.samplesPerCpuSecond));
-  const ratios = fused.map((f, i) => f.samplesPerSecond / composite[i].samplesPerSecond);
-  const cpuRatios = fused.map((f, i) => f.samplesPerCpuSecond / composite[i].samplesPerCpuSecond);
-  console.log(`  wasm    1 thread(s) ${wall(fused).toFixed(0).padStart(7)} samples/s fused path, ${wall(composite).toFixed(0)} composite ` +
-    `(${n} images, config's augmentation): ratio ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}); ` +
-    `per CPU-second ${cpu(fused).toFixed(0)} vs ${cpu(composite).toFixed(0)}, ratio ${median(cpuRatios).toFixed(2)}x`);
+  const base = speeds[0];
+  variants.forEach((v, i) => {
+    const wall = median(speeds[i].map((x) => x.samplesPerSecond));
+    const cpu = median(speeds[i].map((x) => x.samplesPerCpuSecond));
+    let line = `  wasm   ${v.label.padEnd(22)} ${wall.toFixed(0).padStart(7)} samples/s (${n} images, config's augmentation; ` +
+      `${cpu.toFixed(0)} per CPU-second)`;
+    if (i > 0) {
+      const ratios = speeds[i].map((x, r) => x.samplesPerSecond / base[r].samplesPerSecond);
+      const cpuRatios = speeds[i].map((x, r) => x.samplesPerCpuSecond / base[r].samplesPerCpuSecond);
+      line += `   vs composite: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}), ` +
+        `per CPU-second ${median(cpuRatios).toFixed(2)}x`;
+    }
+    console.log(line);
+  });
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }
 
 interface Speed {

@@ -19,10 +19,15 @@ function onesRow(backend: WasmHeapAccess, rows: number): TensorInfo {
   return ones;
 }
 
+/** t viewed as [M, C] rows: M = every axis but the last, C = the last. */
+function rowsOf(t: TensorInfo): { rows: number; channels: number } {
+  const channels = t.shape[t.shape.length - 1];
+  return { rows: t.shape.reduce((a, d) => a * d, 1) / channels, channels };
+}
+
 /** Per-channel sums over the rows of t viewed as [M, C]: one XNNPACK matrix product. */
 function columnSums(s: KernelScratch, heap: WasmHeapAccess, t: TensorInfo): Float64Array {
-  const channels = t.shape[t.shape.length - 1];
-  const rows = t.shape.reduce((a, d) => a * d, 1) / channels;
+  const { rows, channels } = rowsOf(t);
   const ones = onesRow(heap, rows);
   const sums = s.run('BatchMatMul', { a: ones, b: s.reshape(t, [1, rows, channels]) }, { transposeA: false, transposeB: false });
   return Float64Array.from(heap.typedArrayFromHeap(sums));
@@ -32,8 +37,7 @@ export const batchNormTrainWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, scale, offset } = inputs as { x: TensorInfo; scale: TensorInfo; offset: TensorInfo };
   const { epsilon } = attrs as unknown as { epsilon: number };
   const heap = backend as WasmHeapAccess;
-  const channels = x.shape[x.shape.length - 1];
-  const rows = x.shape.reduce((a, d) => a * d, 1) / channels;
+  const { rows, channels } = rowsOf(x);
   return withScratches(backend, (s) => {
     const sums = columnSums(s, heap, x);
     const squareSums = columnSums(s, heap, s.run('Square', { x }));
@@ -53,8 +57,7 @@ export const batchNormTrainGradWasm: KernelFunc = ({ inputs, backend, attrs }) =
   const { dy, x, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
   const { epsilon } = attrs as unknown as { epsilon: number };
   const heap = backend as WasmHeapAccess;
-  const channels = x.shape[x.shape.length - 1];
-  const rows = x.shape.reduce((a, d) => a * d, 1) / channels;
+  const { rows, channels } = rowsOf(x);
   return withScratches(backend, (s) => {
     const dySums = columnSums(s, heap, dy);
     const dyXSums = columnSums(s, heap, s.run('Multiply', { a: dy, b: x }));
