@@ -1,23 +1,12 @@
 // The wasm kernels of the training batch norm (batchnorm.ts has the maths and the cpu kernels).
-// JavaScript loops cost ~2-3 ns per element, several times XNNPACK's SIMD, so the per-channel
-// sums are matrix products with a row of ones, ones[1, M] x X[M, C] -> [1, C], which XNNPACK
-// runs ~10x faster than wasm's own Sum over N, H, W (that one transposes the activation first).
+// JavaScript loops cost ~2-5 ns per element, several times XNNPACK's SIMD, so the per-channel
+// sums are XNNPACK average poolings over the whole activation (~0.3 ms for [64,28,28,8],
+// measured; wasm's own Sum over N, H, W transposes the activation first and took ~1 ms; a
+// matrix product with a row of ones repacks the activation as weights each call, ~2.5 ms).
 // Only the final per-element affine map stays a JavaScript loop over the wasm heap.
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { type KernelScratch, type WasmHeapAccess, withScratches } from '../gradients.js';
 import { affineRows, batchStatistics, gradientCoefficients } from './batchnorm-math.js';
-
-/** A [1, M] row of ones per row count, kept for the process (a few kB per activation shape). */
-const onesRows = new Map<number, { backend: unknown; ones: TensorInfo }>();
-
-function onesRow(backend: WasmHeapAccess, rows: number): TensorInfo {
-  const cached = onesRows.get(rows);
-  if (cached && cached.backend === backend) return cached.ones;
-  const ones = backend.makeOutput([1, 1, rows], 'float32');
-  backend.typedArrayFromHeap(ones).fill(1);
-  onesRows.set(rows, { backend, ones });
-  return ones;
-}
 
 /** t viewed as [M, C] rows: M = every axis but the last, C = the last. */
 function rowsOf(t: TensorInfo): { rows: number; channels: number } {
@@ -25,12 +14,17 @@ function rowsOf(t: TensorInfo): { rows: number; channels: number } {
   return { rows: t.shape.reduce((a, d) => a * d, 1) / channels, channels };
 }
 
-/** Per-channel sums over the rows of t viewed as [M, C]: one XNNPACK matrix product. */
+/**
+ * Per-channel sums over the rows of t: one XNNPACK average pooling whose window is the whole
+ * activation, t viewed as one image of [N*H, W] pixels (a [N, C] tensor as [N, 1]), times M.
+ */
 function columnSums(s: KernelScratch, heap: WasmHeapAccess, t: TensorInfo): Float64Array {
   const { rows, channels } = rowsOf(t);
-  const ones = onesRow(heap, rows);
-  const sums = s.run('BatchMatMul', { a: ones, b: s.reshape(t, [1, rows, channels]) }, { transposeA: false, transposeB: false });
-  return Float64Array.from(heap.typedArrayFromHeap(sums));
+  const width = t.shape.length === 4 ? t.shape[2] : 1;
+  const height = rows / width;
+  const image = s.reshape(t, [1, height, width, channels]);
+  const means = s.run('AvgPool', { x: image }, { filterSize: [height, width], strides: 1, pad: 'valid' });
+  return Float64Array.from(heap.typedArrayFromHeap(means), (m) => m * rows);
 }
 
 export const batchNormTrainWasm: KernelFunc = ({ inputs, backend, attrs }) => {

@@ -5,7 +5,7 @@
 // full-size tensors, and wasm's Sum/Mean over N, H, W first transposes the whole activation to
 // put the reduced axes last. Profiled on the default model, that was ~40% of a wasm training
 // step. Here each pass is one op: the per-channel sums over N, H, W without any transpose (on
-// wasm as XNNPACK matrix products with a row of ones, see batchnorm-wasm.ts), the per-channel
+// wasm as XNNPACK average poolings over the whole activation, see batchnorm-wasm.ts), the per-channel
 // arithmetic in float64, and one write of the output.
 //
 //   forward   mean = sum(x) / M,  variance = sum(x^2) / M - mean^2   (biased, as tfjs-layers)
