@@ -90,7 +90,8 @@ let wasmPathsSet = false;
  * stayed idle (per-thread CPU time): the kernels give it no work. See
  * scripts/wasm-speed-experiment.ts --threads=N.
  */
-const THREADS_DECLINED = 'wasm threads are unavailable under Node in tfjs-backend-wasm 4.x; running single-threaded';
+const THREADS_DECLINED = 'tfjs-backend-wasm 4.x has no threads under Node: each wasm instance runs on one thread ' +
+  '(training uses one worker thread per core instead, data-parallel: TINYFORGE_WASM_THREADS)';
 
 async function startWasm(threads: number | undefined): Promise<Attempt> {
   if (!tf.findBackendFactory('wasm')) return { ok: false, reason: 'the wasm backend is not registered' };
