@@ -10,22 +10,10 @@ import {
   registerWasmGradientKernels,
   wasmGradientFillIns,
 } from '../src/train/gradients.js';
-import { relativeError } from './helpers/compare.js';
+import { relativeError, seeded } from './helpers/compare.js';
 
 type Pad = 'same' | 'valid';
 const TOLERANCE = 1e-4;
-
-/** Small deterministic generator (mulberry32) so both backends see the same numbers. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValues(rand: () => number, shape: number[]): Float32Array {
   const values = new Float32Array(shape.reduce((a, b) => a * b, 1));

@@ -8,8 +8,12 @@
 //   node dist/bench/train.js [config ...] [--images N] [--keras-images N] [--threads 1,2]
 //                            [--backends torch,wasm] [--rounds N]
 //
+// wasm runs the old composite path on one thread (TINYFORGE_WASM_PATH=composite) and the fused
+// path at 1 and each thread count (TINYFORGE_WASM_THREADS: data-parallel workers), round by
+// round, without augmentation, and prints each against the first and against PyTorch.
+//
 // Defaults: configs/default.json (3,200 images) and configs/baseline-keras.json (960 images);
-// threads 1 and one per core for the libtorch backend and PyTorch; every backend that starts;
+// threads 1 and one per core for the libtorch backend, PyTorch and wasm; every backend that starts;
 // 3 rounds for the libtorch/PyTorch pairs (medians printed). The PyTorch script trains without
 // augmentation, so the ratio compares tinyforge with augmentation off too; the config's own
 // setting (augmentation on, prepared while the step runs) is printed beside it.
@@ -73,6 +77,10 @@ for (const path of configPaths) {
         await compareWithPytorch(path, config, threads, n);
         continue;
       }
+      if (backend === 'wasm') {
+        await compareWasmPaths(path, config, n, threadCounts);
+        continue;
+      }
       // cpu is ~40x slower than wasm: a smaller slice keeps the benchmark to a minute.
       const slice = backend === 'cpu' ? Math.max(config.training.batchSize, Math.floor(n / 40)) : n;
       const ours = await measure(path, backend, threads, slice, config.training.augmentation.enabled);
@@ -115,6 +123,55 @@ async function compareWithPytorch(path: string, config: Config, threads: number,
     console.log(`         ${String(threads).padStart(2)} thread(s) ${wall(augmented).toFixed(0).padStart(7)} samples/s ` +
       `(augmentation on, as configured; ${cpu(augmented).toFixed(0)} per CPU-second)`);
   }
+}
+
+/**
+ * wasm, three ways, interleaved round by round: the composite path tfjs-layers builds
+ * (TINYFORGE_WASM_PATH=composite, one thread: where this project stood before), the fused path
+ * on one thread, and the fused path data-parallel over each thread count; ratios against the
+ * first, and against PyTorch at the most threads (when importable). Augmentation off, as the
+ * PyTorch script trains.
+ */
+async function compareWasmPaths(path: string, config: Config, n: number, threads: number[]): Promise<void> {
+  const variants = [
+    { label: 'composite, 1 thread', path: 'composite', threads: 1 },
+    ...[...new Set([1, ...threads])].map((t) => ({ label: `fused, ${t} thread(s)`, path: 'fused', threads: t })),
+  ];
+  const speeds: Speed[][] = variants.map(() => []);
+  const theirs: Speed[] = [];
+  const anchorThreads = Math.max(...threads);
+  const saved = { path: process.env.TINYFORGE_WASM_PATH, threads: process.env.TINYFORGE_WASM_THREADS };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, v] of variants.entries()) {
+        process.env.TINYFORGE_WASM_PATH = v.path;
+        process.env.TINYFORGE_WASM_THREADS = String(v.threads);
+        speeds[i].push(await measure(path, 'wasm', v.threads, n, false));
+      }
+      if (pytorch) theirs.push(pytorchSpeed(config, anchorThreads, n));
+    }
+  } finally {
+    restoreEnv('TINYFORGE_WASM_PATH', saved.path);
+    restoreEnv('TINYFORGE_WASM_THREADS', saved.threads);
+  }
+  const ratioText = (xs: Speed[], ys: Speed[]) => {
+    const ratios = xs.map((x, r) => x.samplesPerSecond / ys[r].samplesPerSecond);
+    const cpuRatios = xs.map((x, r) => x.samplesPerCpuSecond / ys[r].samplesPerCpuSecond);
+    return `${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}), per CPU-second ${median(cpuRatios).toFixed(2)}x`;
+  };
+  variants.forEach((v, i) => {
+    const wall = median(speeds[i].map((x) => x.samplesPerSecond));
+    const cpu = median(speeds[i].map((x) => x.samplesPerCpuSecond));
+    let line = `  wasm   ${v.label.padEnd(22)} ${wall.toFixed(0).padStart(7)} samples/s (${n} images, no augmentation; ${cpu.toFixed(0)} per CPU-second)`;
+    if (i > 0) line += `\n         vs composite: ${ratioText(speeds[i], speeds[0])}`;
+    if (theirs.length) line += `\n         vs PyTorch (${anchorThreads} thread(s), ${median(theirs.map((x) => x.samplesPerSecond)).toFixed(0)} samples/s): ${ratioText(speeds[i], theirs)}`;
+    console.log(line);
+  });
+}
+
+function restoreEnv(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
 }
 
 interface Speed {

@@ -12,6 +12,7 @@ import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { loadTorchAddon, torchThreads } from './torch/addon.js';
 import { registerBatchNormGradient, registerWasmGradientKernels, wasmGradientFillIns } from './gradients.js';
+import { wasmPath } from './wasm/path.js';
 
 export type BackendPreference = 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = 'torch' | 'tensorflow' | 'wasm' | 'cpu';
@@ -89,7 +90,8 @@ let wasmPathsSet = false;
  * stayed idle (per-thread CPU time): the kernels give it no work. See
  * scripts/wasm-speed-experiment.ts --threads=N.
  */
-const THREADS_DECLINED = 'wasm threads are unavailable under Node in tfjs-backend-wasm 4.x; running single-threaded';
+const THREADS_DECLINED = 'tfjs-backend-wasm 4.x has no threads under Node: each wasm instance runs on one thread ' +
+  '(training uses one worker thread per core instead, data-parallel: TINYFORGE_WASM_THREADS)';
 
 async function startWasm(threads: number | undefined): Promise<Attempt> {
   if (!tf.findBackendFactory('wasm')) return { ok: false, reason: 'the wasm backend is not registered' };
@@ -115,7 +117,7 @@ async function startWasm(threads: number | undefined): Promise<Attempt> {
   return {
     ok: true,
     detail: `tfjs-backend-wasm ${build} build: SIMD ${simd ? 'on' : 'off'}, ${actualThreads} thread(s); ` +
-      `gradient fill-ins: ${wasmGradientFillIns.map((k) => k.kernelName).join(', ')}`,
+      `gradient fill-ins: ${wasmGradientFillIns.map((k) => k.kernelName).join(', ')}; ${wasmPath()} batch-norm path`,
   };
 }
 

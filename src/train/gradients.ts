@@ -34,12 +34,15 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 
+import { maxPoolGrad2x2, isPlain2x2 } from './wasm/maxpool2x2.js';
+import { fastWasmPath } from './wasm/path.js';
+
 const BACKEND = 'wasm';
 type Shape4 = [number, number, number, number];
 type Pads = [[number, number], [number, number], [number, number], [number, number]];
 
 /** Runs wasm kernels inside a kernel and frees every intermediate except the result. */
-class KernelScratch {
+export class KernelScratch {
   private readonly temporaries: TensorInfo[] = [];
   constructor(private readonly backend: KernelBackend) {}
 
@@ -66,23 +69,28 @@ class KernelScratch {
     return this.run('Slice', { x }, { begin: size.map(() => 0), size });
   }
 
-  /** Frees the intermediates; `result` (possibly one of them) survives for the engine. */
-  release(result?: TensorInfo): void {
+  /** Frees the intermediates; those in `results` (possibly some of them) survive for the engine. */
+  release(results: TensorInfo[] = []): void {
     // Reshape outputs share a dataId with their input and hold their own reference, so
     // disposing each intermediate once balances the counts.
-    for (const t of this.temporaries) if (t !== result) this.backend.disposeData(t.dataId);
+    for (const t of this.temporaries) if (!results.includes(t)) this.backend.disposeData(t.dataId);
   }
 }
 
 /** `backend` is typed `{}` by KernelFunc; kernels registered for wasm always get the wasm backend. */
-function withScratch(backend: unknown, body: (s: KernelScratch) => TensorInfo): TensorInfo {
+export function withScratch(backend: unknown, body: (s: KernelScratch) => TensorInfo): TensorInfo {
+  return withScratches(backend, (s) => [body(s)])[0];
+}
+
+/** withScratch for a kernel with several outputs. */
+export function withScratches(backend: unknown, body: (s: KernelScratch) => TensorInfo[]): TensorInfo[] {
   const scratch = new KernelScratch(backend as KernelBackend);
-  let result: TensorInfo | undefined;
+  let results: TensorInfo[] | undefined;
   try {
-    result = body(scratch);
-    return result;
+    results = body(scratch);
+    return results;
   } finally {
-    scratch.release(result);
+    scratch.release(results);
   }
 }
 
@@ -225,7 +233,7 @@ const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs
 };
 
 /** The parts of tfjs's BackendWasm a JavaScript kernel needs to work on the wasm heap directly. */
-interface WasmHeapAccess {
+export interface WasmHeapAccess {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   incRef(dataId: object): void;
@@ -248,9 +256,13 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = heap.typedArrayFromHeap(input);
   const dyValues = heap.typedArrayFromHeap(dy);
   const dx = heap.typedArrayFromHeap(out);
-  dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  if (fastWasmPath() && isPlain2x2(filterHeight, filterWidth, strideHeight, strideWidth, info.padInfo.top, info.padInfo.left)) {
+    maxPoolGrad2x2(x, dyValues, dx, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
+    return out;
+  }
+  dx.fill(0);
   const best = new Float32Array(channels);
   const bestAt = new Int32Array(channels);
   let dyIndex = 0;

@@ -2,15 +2,21 @@
 // autodiff on the LayersModel itself.
 import * as tf from '@tensorflow/tfjs';
 import type { BatchResult, OptimizerSettings, Stepper } from './stepper.js';
+import { BATCH_NORM_TRAIN_BACKENDS } from './wasm/batchnorm.js';
+import { trainingForward } from './wasm/forward.js';
+import { fastWasmPath } from './wasm/path.js';
 
-function makeOptimizer({ name, learningRate, momentum }: OptimizerSettings): tf.Optimizer {
+/** Backends tinyforge's fused batch-norm kernels are registered for (src/train/wasm/batchnorm.ts). */
+const FUSED_BACKENDS = BATCH_NORM_TRAIN_BACKENDS;
+
+export function makeOptimizer({ name, learningRate, momentum }: OptimizerSettings): tf.Optimizer {
   if (name === 'sgd') return tf.train.momentum(learningRate, momentum, true);
   if (name === 'rmsprop') return tf.train.rmsprop(learningRate, 0.9, momentum);
   return tf.train.adam(learningRate);
 }
 
 /** tfjs optimizers read their rate from a field (SGD keeps a cached scalar behind a setter). */
-function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
+export function setLearningRate(optimizer: tf.Optimizer, rate: number): void {
   const o = optimizer as unknown as { setLearningRate?: (r: number) => void; learningRate: number };
   if (o.setLearningRate) o.setLearningRate(rate);
   else o.learningRate = rate;
@@ -20,6 +26,8 @@ export class TfjsStepper implements Stepper {
   private readonly optimizer: tf.Optimizer;
   private readonly shape: number[];
   private readonly size: number;
+  /** Batch norm through tinyforge's op (wasm, cpu) rather than tfjs-layers' composite. */
+  private readonly fusedBatchNorm = fastWasmPath() && FUSED_BACKENDS.includes(tf.getBackend());
 
   constructor(private readonly model: tf.LayersModel, settings: OptimizerSettings, private readonly classes: number) {
     this.optimizer = makeOptimizer(settings);
@@ -36,7 +44,7 @@ export class TfjsStepper implements Stepper {
       // accuracy is computed there and kept explicitly.
       let right: tf.Tensor | undefined;
       const cost = this.optimizer.minimize(() => {
-        const logits = this.model.apply(x, { training: true }) as tf.Tensor;
+        const logits = trainingForward(this.model, x, this.fusedBatchNorm);
         right = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')));
         return tf.losses.softmaxCrossEntropy(tf.oneHot(y, this.classes), logits) as tf.Scalar;
       }, true)!;

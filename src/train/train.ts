@@ -9,6 +9,7 @@ import type { Dataset, ImageSet } from '../data/datasets.js';
 import { splitTrainValidation } from '../data/split.js';
 import { createModel } from '../models/factory.js';
 import { profileSpec } from '../models/profile.js';
+import type { ModelSpec } from '../models/spec.js';
 import { buildSpec } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -20,6 +21,7 @@ import { TfjsStepper } from './tfjs-stepper.js';
 import { loadTorchAddon, torchThreads } from './torch/addon.js';
 import { UnsupportedByTorch } from './torch/describe.js';
 import { TorchStepper } from './torch/stepper.js';
+import { ParallelWasmStepper, wasmThreads } from './wasm/parallel/stepper.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -40,6 +42,8 @@ export interface TrainMetrics {
   architecture: string;
   dataset: string;
   backend: string;
+  /** Threads the step ran on: libtorch's intra-op threads, or wasm's data-parallel workers. */
+  threads?: number;
   params: number;
   deployedParams: number;
   macs: number;
@@ -92,22 +96,30 @@ export function accuracyOf(predictions: Uint8Array, labels: Uint8Array): number 
 /**
  * The stepper for the chosen backend. "torch" trains on libtorch, unless the model has a layer
  * the addon lacks: then the active tfjs backend trains it, with a warning, and is reported.
+ * wasm trains data-parallel on one worker per core (TINYFORGE_WASM_THREADS) when the batch
+ * gives every worker at least one image.
  */
-function makeStepper(model: tf.LayersModel, config: Config, backend: string): { stepper: Stepper; backend: string } {
+function makeStepper(model: tf.LayersModel, spec: ModelSpec, config: Config, backend: string, batchSize: number):
+  { stepper: Stepper; backend: string; threads: number } {
   const { optimizer, seed } = config.training;
-  const classes = (model.outputs[0].shape as number[]).at(-1)!;
-  if (backend !== 'torch') return { stepper: new TfjsStepper(model, optimizer, classes), backend };
+  const classes = spec.numClasses;
+  const onTfjs = (name: string) => {
+    const threads = name === 'wasm' ? Math.min(wasmThreads(), batchSize) : 1;
+    if (threads > 1) return { stepper: new ParallelWasmStepper(model, spec, seed, optimizer, batchSize, threads), backend: name, threads };
+    return { stepper: new TfjsStepper(model, optimizer, classes), backend: name, threads: 1 };
+  };
+  if (backend !== 'torch') return onTfjs(backend);
   const loaded = loadTorchAddon();
   if (!loaded.ok) throw new UserError(`backend torch: ${loaded.reason}`);
   try {
     const threads = torchThreads();
     const stepper = new TorchStepper(loaded.addon, model, optimizer, { threads, seed });
     log.debug(`libtorch ${loaded.addon.torchVersion}, ${threads} thread(s)`);
-    return { stepper, backend };
+    return { stepper, backend, threads };
   } catch (err) {
     if (!(err instanceof UnsupportedByTorch)) throw err;
     log.warn(`backend torch: ${err.message}; training on tfjs ${tf.getBackend()} instead`);
-    return { stepper: new TfjsStepper(model, optimizer, classes), backend: tf.getBackend() };
+    return onTfjs(tf.getBackend());
   }
 }
 
@@ -141,9 +153,20 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       `validating on ${split.validation.count}, backend ${options.backend}`,
   );
 
-  const { stepper, backend } = makeStepper(model, config, options.backend);
-  const rng = new Rng(training.seed);
   const batchSize = Math.min(training.batchSize, n);
+  let { stepper, backend, threads } = makeStepper(model, spec, config, options.backend, batchSize);
+  if (stepper instanceof ParallelWasmStepper) {
+    try {
+      // Worker start-up (a wasm instance per thread) is not training speed: before the clock.
+      await stepper.ready();
+      log.info(`wasm: data-parallel over ${threads} worker threads`);
+    } catch (err) {
+      stepper.dispose();
+      log.warn(`wasm: data-parallel workers failed to start (${(err as Error).message}); training on one thread`);
+      ({ stepper, backend, threads } = { stepper: new TfjsStepper(model, config.training.optimizer, spec.numClasses), backend, threads: 1 });
+    }
+  }
+  const rng = new Rng(training.seed);
   const stepsPerEpoch = Math.ceil(n / batchSize);
   // Two batch buffers: the next batch is drawn and augmented while the current step runs.
   const buffers = [0, 1].map(() => ({ images: new Float32Array(batchSize * size), labels: new Int32Array(batchSize) }));
@@ -169,64 +192,69 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
   let best = { accuracy: -1, epoch: 0, weights: undefined as unknown };
   let stale = 0;
   const started = performance.now();
+  let trainingSeconds = 0;
 
-  for (let epoch = 0; epoch < training.epochs; epoch++) {
-    const order = rng.permutation(n);
-    const progress = new EpochProgress(epoch + 1, training.epochs, n);
-    const epochStart = performance.now();
-    const cpuStart = process.cpuUsage();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    let rate = training.optimizer.learningRate;
-    let m = fillBatch(order, 0, buffers[0]);
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const current = buffers[step % 2];
-      rate = learningRateAt(training.optimizer.learningRate, training.schedule, epoch + step / stepsPerEpoch, training.epochs);
-      const pending = stepper.step(current.images, current.labels, m, rate);
-      // Augmentation draws from the same seeded generator in the same order either way.
-      const nextM = step + 1 < stepsPerEpoch ? fillBatch(order, step + 1, buffers[(step + 1) % 2]) : 0;
-      const result = await pending;
-      lossSum += result.loss * m;
-      correct += result.correct;
-      seen += m;
-      m = nextM;
-      progress.update(seen, lossSum / seen, correct / seen, (performance.now() - epochStart) / 1000);
-    }
-    const seconds = (performance.now() - epochStart) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    let valLoss: number | null = null;
-    let valAccuracy: number | null = null;
-    if (split.validation.count > 0) {
-      const v = stepper.evaluate(valX, split.validation.labels, split.validation.count);
-      valLoss = v.loss;
-      valAccuracy = v.accuracy;
-    }
-    const record: EpochRecord = {
-      epoch: epoch + 1, learningRate: rate, loss: lossSum / seen, accuracy: correct / seen,
-      valLoss, valAccuracy, seconds, cpuSeconds, samplesPerSecond: seen / seconds,
-    };
-    history.push(record);
-    progress.finish(record);
-    options.onEpoch?.(record);
+  // finally: a failed step must not leave worker threads (data-parallel wasm) behind.
+  try {
+    for (let epoch = 0; epoch < training.epochs; epoch++) {
+      const order = rng.permutation(n);
+      const progress = new EpochProgress(epoch + 1, training.epochs, n);
+      const epochStart = performance.now();
+      const cpuStart = process.cpuUsage();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let rate = training.optimizer.learningRate;
+      let m = fillBatch(order, 0, buffers[0]);
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const current = buffers[step % 2];
+        rate = learningRateAt(training.optimizer.learningRate, training.schedule, epoch + step / stepsPerEpoch, training.epochs);
+        const pending = stepper.step(current.images, current.labels, m, rate);
+        // Augmentation draws from the same seeded generator in the same order either way.
+        const nextM = step + 1 < stepsPerEpoch ? fillBatch(order, step + 1, buffers[(step + 1) % 2]) : 0;
+        const result = await pending;
+        lossSum += result.loss * m;
+        correct += result.correct;
+        seen += m;
+        m = nextM;
+        progress.update(seen, lossSum / seen, correct / seen, (performance.now() - epochStart) / 1000);
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      const cpu = process.cpuUsage(cpuStart);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      let valLoss: number | null = null;
+      let valAccuracy: number | null = null;
+      if (split.validation.count > 0) {
+        const v = stepper.evaluate(valX, split.validation.labels, split.validation.count);
+        valLoss = v.loss;
+        valAccuracy = v.accuracy;
+      }
+      const record: EpochRecord = {
+        epoch: epoch + 1, learningRate: rate, loss: lossSum / seen, accuracy: correct / seen,
+        valLoss, valAccuracy, seconds, cpuSeconds, samplesPerSecond: seen / seconds,
+      };
+      history.push(record);
+      progress.finish(record);
+      options.onEpoch?.(record);
 
-    // Model selection uses validation accuracy only (the last epoch when there is no split).
-    const score = valAccuracy ?? epoch;
-    if (score > best.accuracy + (valAccuracy === null ? 0 : training.earlyStopping.minDelta)) {
-      if (best.weights) stepper.release(best.weights);
-      best = { accuracy: score, epoch: epoch + 1, weights: stepper.snapshot() };
-      stale = 0;
-    } else if (training.earlyStopping.enabled && ++stale >= training.earlyStopping.patience) {
-      log.info(`early stopping: validation accuracy has not improved for ${stale} epochs`);
-      break;
+      // Model selection uses validation accuracy only (the last epoch when there is no split).
+      const score = valAccuracy ?? epoch;
+      if (score > best.accuracy + (valAccuracy === null ? 0 : training.earlyStopping.minDelta)) {
+        if (best.weights) stepper.release(best.weights);
+        best = { accuracy: score, epoch: epoch + 1, weights: stepper.snapshot() };
+        stale = 0;
+      } else if (training.earlyStopping.enabled && ++stale >= training.earlyStopping.patience) {
+        log.info(`early stopping: validation accuracy has not improved for ${stale} epochs`);
+        break;
+      }
     }
+    trainingSeconds = (performance.now() - started) / 1000;
+    // The trained weights go back into the tfjs model: the one definition quantization reads.
+    stepper.restore(best.weights);
+    if (best.weights) stepper.release(best.weights);
+  } finally {
+    stepper.dispose();
   }
-  const trainingSeconds = (performance.now() - started) / 1000;
-  // The trained weights go back into the tfjs model: the one definition quantization reads.
-  stepper.restore(best.weights);
-  if (best.weights) stepper.release(best.weights);
-  stepper.dispose();
 
   const testPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, shape);
   const floatTestAccuracy = accuracyOf(testPredictions, data.test.labels);
@@ -237,6 +265,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     architecture: config.model.architecture,
     dataset: data.name,
     backend,
+    threads,
     params: profile.params,
     deployedParams: profile.deployedParams,
     macs: profile.macs,

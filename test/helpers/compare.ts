@@ -14,3 +14,15 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return maxDiff / Math.max(maxRef, floor);
 }
+
+/** Small deterministic generator (mulberry32) so that both sides of a comparison see the same numbers. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
