@@ -4,6 +4,7 @@
 // the runner runs none of that, so each child is also told the runner's pid (TINYFORGE_PARENT_PID)
 // and stops its own group when the runner is gone (src/util/parent.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { log } from '../util/log.js';
@@ -41,6 +42,17 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is already gone.
   }
+}
+
+/**
+ * Both training backends default to one thread per core; `workers` trainings at once on the same
+ * cores would each take them all and wait on each other. Each point gets its share of the cores
+ * (at least one) unless the user set the thread counts. A thread count is part of what makes a
+ * seeded training repeat (docs/training.md): a sweep trains with cores / workers threads.
+ */
+export function trainingThreads(env: NodeJS.ProcessEnv, workers: number): NodeJS.ProcessEnv {
+  const share = String(Math.max(1, Math.floor(availableParallelism() / workers)));
+  return { ...env, TINYFORGE_TORCH_THREADS: env.TINYFORGE_TORCH_THREADS ?? share, TINYFORGE_WASM_THREADS: env.TINYFORGE_WASM_THREADS ?? share };
 }
 
 export function runJobs(
@@ -97,7 +109,7 @@ export function runJobs(
         child = spawn(command[0], [...command.slice(1), ...job.args], {
           detached: true,
           stdio: ['ignore', fd, fd],
-          env: childEnvironment(),
+          env: trainingThreads(childEnvironment(), Math.min(workers, jobs.length)),
         });
       } finally {
         // The child holds its own copy of the descriptor.
