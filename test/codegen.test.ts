@@ -414,18 +414,22 @@ describe('kernel helpers', () => {
       if (L.kind !== 'conv2d') continue;
       const w = L.kernelWeights;
       if (L.inShape.c % 4 !== 0) {
-        // Few input channels: pairs of taps in SXTB16 order ((4m, 4m + 2), (4m + 1, 4m + 3)), those
-        // holding a tap below K, packed as int16 in int32, channel pairs interleaved word by word.
-        const pairs = Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+        // Few input channels: each kernel row of L = kernel_w * in_c taps as pairs in SXTB16 order
+        // ((4m, 4m + 2), (4m + 1, 4m + 3)), those holding a tap below L, packed as int16 in int32,
+        // rows in order, channel pairs interleaved word by word.
+        const rowLen = L.kernel[1] * L.inShape.c;
+        const rowPairs = Math.ceil(rowLen / 4) + Math.ceil((rowLen - 1) / 4);
+        const pairs = L.kernel[0] * rowPairs;
         expect(w, op.name).toBeInstanceOf(Int32Array);
         expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * pairs);
         for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
           for (let i = 0; i < pairs; i++) {
             const word = w[(c >> 1) * 2 * pairs + 2 * i + (c & 1)]!;
-            const first = 4 * (i >> 1) + (i & 1);
-            const tap = (t: number) => (c < channels && t < k ? op.weights[c * k + t]! : 0);
-            expect((word << 16) >> 16, `${op.name} channel ${c} tap ${first}`).toBe(tap(first));
-            expect(word >> 16, `${op.name} channel ${c} tap ${first + 2}`).toBe(tap(first + 2));
+            const ky = Math.floor(i / rowPairs);
+            const first = 4 * ((i % rowPairs) >> 1) + ((i % rowPairs) & 1);
+            const tap = (t: number) => (c < channels && t < rowLen ? op.weights[c * k + ky * rowLen + t]! : 0);
+            expect((word << 16) >> 16, `${op.name} channel ${c} row ${ky} tap ${first}`).toBe(tap(first));
+            expect(word >> 16, `${op.name} channel ${c} row ${ky} tap ${first + 2}`).toBe(tap(first + 2));
           }
         }
         continue;
@@ -675,13 +679,13 @@ describe('generated sources', () => {
     const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
     expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
     // Weights: conv2d with in_c % 4 == 0: int8 rows padded to whole groups of 4 taps, + 4 bytes;
-    // with 1 input channel: int16 pairs of taps (3x3x1 -> 10 taps, 20 bytes); + 3 int32 arrays per layer.
+    // with 1 input channel: int16 pairs of taps, 2 per kernel row (3x3x1 -> 6 pairs, 24 bytes); + 3 int32 arrays per layer.
     const counts = ir.ops.flatMap((op) => {
       if (!('weights' in op)) return [];
       const k = op.weights.length / op.bias.length;
       const rows = Math.ceil(op.bias.length / 2) * 2;
       const kernelWeights =
-        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * Math.ceil(k / 2) * 4;
+        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * 6 * 4;
       return [kernelWeights + 12 * op.bias.length];
     });
     expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));

@@ -277,31 +277,40 @@ export function conv2dKernelWeights(weights: Int8Array, channels: number, k: num
   return out;
 }
 
-/** Pairs of taps of a few-input-channel conv2d (see conv2dPairWeights): ceil(K / 4) + ceil((K - 1) / 4). */
-export function conv2dPairCount(k: number): number {
-  return Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+/**
+ * Pairs of taps of one kernel row of a few-input-channel conv2d (see conv2dPairWeights), for a row
+ * of L = kernel_w * in_c taps: ceil(L / 4) + ceil((L - 1) / 4).
+ */
+export function conv2dRowPairCount(rowLen: number): number {
+  return Math.ceil(rowLen / 4) + Math.ceil((rowLen - 1) / 4);
 }
 
 /**
  * conv2d's weight layout for few input channels (in_c not a multiple of 4; see
- * tinyforge_column_pairs in tinyforge_conv2d.c): the OHWI row of each channel as pairs of taps in
- * SXTB16 order (pair 2m = taps (4m, 4m + 2), pair 2m + 1 = (4m + 1, 4m + 3)), those holding a tap
- * below K, packed two int16 per int32 (the first tap in the low half, zero past K); an odd channel
- * count padded with a zero row; each pair of channels interleaved word by word (channel 2j's
- * pair i, then channel 2j + 1's pair i).
+ * tinyforge_column_rows in tinyforge_conv2d.c). Each kernel row of the OHWI window is L = kernel_w
+ * * in_c contiguous bytes of the NHWC input, which the kernel reads a word (four taps) at a time
+ * and splits the way SXTB16 does: pair 2m = taps (4m, 4m + 2) of the row, pair 2m + 1 = (4m + 1,
+ * 4m + 3); only the pairs holding a tap below L count (conv2dRowPairCount). Each pair is packed two
+ * int16 per int32 (the first tap in the low half, zero past L), rows one after the other; an odd
+ * channel count padded with a zero row; each pair of channels interleaved word by word (channel
+ * 2j's pair i, then channel 2j + 1's pair i).
  */
-export function conv2dPairWeights(weights: Int8Array, channels: number, k: number): Int32Array {
-  const pairs = conv2dPairCount(k);
+export function conv2dPairWeights(weights: Int8Array, channels: number, kernelH: number, rowLen: number): Int32Array {
+  const rowPairs = conv2dRowPairCount(rowLen);
+  const pairs = kernelH * rowPairs;
+  const k = kernelH * rowLen;
   const channelPairs = Math.ceil(channels / 2);
   const out = new Int32Array(channelPairs * 2 * pairs);
   for (let j = 0; j < channelPairs; j++) {
-    for (let i = 0; i < pairs; i++) {
-      const first = 4 * (i >> 1) + (i & 1);
-      for (let r = 0; r < 2; r++) {
-        const c = 2 * j + r;
-        if (c >= channels) continue;
-        const tap = (t: number) => (t < k ? weights[c * k + t]! : 0);
-        out[2 * j * pairs + 2 * i + r] = (tap(first) & 0xffff) | (tap(first + 2) << 16);
+    for (let ky = 0; ky < kernelH; ky++) {
+      for (let i = 0; i < rowPairs; i++) {
+        const first = 4 * (i >> 1) + (i & 1);
+        for (let r = 0; r < 2; r++) {
+          const c = 2 * j + r;
+          if (c >= channels) continue;
+          const tap = (t: number) => (t < rowLen ? weights[c * k + ky * rowLen + t]! : 0);
+          out[2 * j * pairs + 2 * (ky * rowPairs + i) + r] = (tap(first) & 0xffff) | (tap(first + 2) << 16);
+        }
       }
     }
   }
@@ -421,7 +430,7 @@ export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> =
               ? op.weights
               : inShape.c % 4 === 0
                 ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c)
-                : conv2dPairWeights(op.weights, outShape.c, kh * kw * inShape.c),
+                : conv2dPairWeights(op.weights, outShape.c, kh, kw * inShape.c),
           macs,
         };
       }

@@ -36,7 +36,7 @@
  * interleaved every four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), and 4 zero bytes
  * at the end. A zero weight adds nothing whatever it meets, so the padding values of a column may
  * be anything. Few input channels (in_c not a multiple of 4, e.g. the first layer): pairs of
- * taps, see tinyforge_column_pairs.
+ * taps, kernel row by kernel row, see tinyforge_column_rows.
  *
  * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
  * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
@@ -54,6 +54,7 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
+#if !defined(TINYFORGE_DSP)
 /*
  * The int8 im2col column of output pixel (oy, ox) at g, in natural order (K bytes): for each
  * kernel row inside the input, the valid taps are one contiguous run of the NHWC input (all
@@ -106,6 +107,8 @@ static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t
     }
 }
 
+#endif
+
 /* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
 #if defined(TINYFORGE_DSP)
 #define TINYFORGE_CONV_COLUMN_BYTES 8
@@ -119,7 +122,7 @@ static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
 {
     for (; n > 0; n--) {
         tinyforge_write32(dst, pad2);
-        tinyforge_write32(dst + 4, pad2);
+        tinyforge_write32(dst + 16, pad2);
         dst += 32;
     }
     return dst;
@@ -128,7 +131,7 @@ static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
 /*
  * in_c a multiple of 4: every tap is whole groups of four values, so the runs and the padding of
  * the column line up with the groups, and the column is written straight into the interleaved
- * int16 layout at dst = cols + 8 * column (widened as it is copied), without the int8 pass.
+ * int16 layout at dst = cols + 4 * column (widened as it is copied), without the int8 pass.
  */
 static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
                                  int8_t *dst)
@@ -157,7 +160,7 @@ static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_
             const int32_t v = tinyforge_read32(src);
             src += 4;
             tinyforge_write32(dst, __sxtb16(v));
-            tinyforge_write32(dst + 4, tinyforge_sxtb16_ror8(v));
+            tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
             dst += 32;
         }
         dst = tinyforge_fill_interleaved(dst, after, pad2);
@@ -179,70 +182,171 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 #endif
 
 /*
- * Few input channels (in_c not a multiple of 4: the first layer of an image model): whole groups
- * of four taps would waste up to three multiplies per column (K = 9 for a 3x3 kernel on one
- * channel becomes 12), and the weights would have to be widened in the inner loop. Such a layer
- * works on pairs of taps instead, in the order SXTB16 makes of a word of four taps: pair 2m is
- * (4m, 4m + 2), pair 2m + 1 is (4m + 1, 4m + 3), and only the pairs holding a tap below K count
- * (K = 9: (0, 2) (1, 3) (4, 6) (5, 7) (8, 10): 5 pairs, 10 MACs for 9). The generator pre-packs
- * the weights alike, one int32 per channel and pair (the first tap in the low int16 half, zero
- * for a tap past K), channel pairs interleaved pair by pair: the inner loop loads them straight
- * into SMLAD.
+ * Few input channels (in_c not a multiple of 4: the first layer of an image model). Whole groups
+ * of four taps of the window would waste up to three multiplies per column and need the weights
+ * widened in the inner loop, and copying the window byte by byte costs more than the arithmetic
+ * (a 3x3 window on one channel is 9 MACs per output channel). Instead each kernel row of the
+ * window, L = kernel_w * in_c contiguous bytes of the NHWC input, is read a word (four taps) at a
+ * time and split the way SXTB16 splits a word: pair 2m of the row = its taps (4m, 4m + 2), pair
+ * 2m + 1 = (4m + 1, 4m + 3), and a row holds the pairs with a tap below L: row_pairs = ceil(L / 4)
+ * + ceil((L - 1) / 4) (a 3x3 window on one channel: 2 per row, 6 in all, 12 MACs for 9). The
+ * generator packs the weights alike, one int32 per channel and pair (the first tap in the low
+ * int16 half, zero for a tap past L), channel pairs interleaved pair by pair: the inner loop loads
+ * them straight into SMLAD.
  *
- * The column of output pixel (oy, ox), gathered as int8 at `gather`, goes into column j a group
- * of four taps at a time: DSP: pair p as one word of two int16 at cols + 16 * p + 4 * j (one
- * SXTB16 per pair); portable: as two int8 at cols + 8 * p + 2 * j. Taps past K are whatever
- * follows in the gather area (they meet zero weights); the last group may write one pair more
- * than the loop reads, inside the scratch.
+ * Pair q of column j: DSP: one word of two int16 at cols + 16 * q + 4 * j (an SXTB16 per pair);
+ * portable: two int8 at cols + 8 * q + 2 * j. The last word of a row may give one pair more than
+ * the row holds (taps past L, which meet zero weights): the next row, or after the last row the
+ * sums of the pass, overwrite it. Rows in the padding, partly outside the input, or whose last word
+ * would end past the input go through `row_buf` (the row gathered tap by tap, the zero point in
+ * the padding).
  */
-static TINYFORGE_NOINLINE void tinyforge_column_pairs(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy,
-                                                      int32_t ox, int8_t *gather, int8_t *dst)
+static void tinyforge_gather_row(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t iy, int32_t ix0,
+                                 int8_t *row_buf, int32_t bytes)
 {
-    tinyforge_gather_s8(p, input, oy, ox, gather);
-    const int8_t *g = gather;
-    for (int32_t groups = (p->kernel_h * p->kernel_w * p->in_c + 3) >> 2; groups > 0; groups--) {
-#if defined(TINYFORGE_DSP)
-        const int32_t v = tinyforge_read32(g);
-        tinyforge_write32(dst, __sxtb16(v));
-        tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
-        dst += 32;
-#else
-        dst[0] = g[0];
-        dst[1] = g[2];
-        dst[8] = g[1];
-        dst[9] = g[3];
-        dst += 16;
-#endif
-        g += 4;
+    const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+    const int32_t in_c = p->in_c;
+    const int32_t row_len = p->kernel_w * in_c;
+    const int32_t row_inside = ((uint32_t)iy < (uint32_t)p->in_h);
+    const int8_t *const row = input + (row_inside ? iy * p->in_w * in_c : 0);
+    int32_t ix = ix0;
+    int32_t ic = 0;
+    /* One select per byte (separate padding loops would become memset calls costing more than
+     * these few bytes). */
+    for (int32_t t = 0; t < bytes; t++) {
+        const int32_t inside = row_inside && t < row_len && ((uint32_t)ix < (uint32_t)p->in_w);
+        row_buf[t] = inside ? row[ix * in_c + ic] : pad;
+        if (++ic == in_c) {
+            ic = 0;
+            ix++;
+        }
     }
 }
 
-/* Pairs of taps of a few-input-channel layer: those of ceil(K / 4) groups that hold a tap below K. */
+/*
+ * kernel_h rows of `words` words each, the first at src and then every in_row bytes (the input, or
+ * the gathered row at the borders), split into pairs at dst, rows row_step bytes apart.
+ */
+TINYFORGE_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32_t kernel_h, int32_t words,
+                                           int32_t in_row, int32_t row_step)
+{
+    if (words == 1) {
+        /* One word per row (kernel_w * in_c <= 4: 3x3 or 2x2 on one channel, 1x1 on three, ...):
+         * the row loop alone, which is what the first layer of most image models runs. */
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
+#if defined(TINYFORGE_DSP)
+            const int32_t v = tinyforge_read32(src);
+            tinyforge_write32(dst, __sxtb16(v));
+            tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+#else
+            dst[0] = src[0];
+            dst[1] = src[2];
+            dst[8] = src[1];
+            dst[9] = src[3];
+#endif
+            src += in_row;
+            dst += row_step;
+        }
+        return;
+    }
+    for (int32_t ky = kernel_h; ky > 0; ky--) {
+        const int8_t *s = src;
+        int8_t *d = dst;
+        for (int32_t w = words; w > 0; w--) {
+#if defined(TINYFORGE_DSP)
+            const int32_t v = tinyforge_read32(s);
+            tinyforge_write32(d, __sxtb16(v));
+            tinyforge_write32(d + 16, tinyforge_sxtb16_ror8(v));
+            d += 32;
+#else
+            d[0] = s[0];
+            d[1] = s[2];
+            d[8] = s[1];
+            d[9] = s[3];
+            d += 16;
+#endif
+            s += 4;
+        }
+        src += in_row;
+        dst += row_step;
+    }
+}
+
+/* A few-input-channel layer's geometry, worked out once per call rather than once per column. */
+typedef struct {
+    int32_t kernel_h;
+    int32_t words;    /* words per kernel row: ceil(L / 4) */
+    int32_t row_step; /* bytes from one kernel row's pairs to the next in the scratch */
+    int32_t in_row;   /* bytes per input row */
+    int32_t iy_max;   /* window rows start in [0, iy_max]: in_h - kernel_h */
+    int32_t ix_max;   /* window columns start in [0, ix_max]: in_w - kernel_w */
+    int32_t last;     /* the largest window start offset whose last word ends inside the input */
+} tinyforge_rows_t;
+
+static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, tinyforge_rows_t *g)
+{
+    const int32_t row_len = p->kernel_w * p->in_c;
+    g->kernel_h = p->kernel_h;
+    g->words = (row_len + 3) >> 2;
+    g->row_step = (TINYFORGE_CONV_COLUMN_BYTES * 2) * (g->words + ((row_len + 2) >> 2));
+    g->in_row = p->in_w * p->in_c;
+    g->iy_max = p->in_h - p->kernel_h;
+    g->ix_max = p->in_w - p->kernel_w;
+    g->last = (p->in_h - p->kernel_h + 1) * g->in_row - 4 * g->words;
+}
+
+static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *g,
+                                                     const int8_t *input, int32_t oy, int32_t ox, int8_t *row_buf,
+                                                     int8_t *dst)
+{
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+
+    /* The whole window inside the input, and the last word of its last row too (most pixels):
+     * straight from the input. */
+    if ((uint32_t)iy0 <= (uint32_t)g->iy_max && (uint32_t)ix0 <= (uint32_t)g->ix_max) {
+        const int32_t first = iy0 * g->in_row + ix0 * p->in_c;
+        if (first <= g->last) {
+            tinyforge_split_rows(input + first, dst, g->kernel_h, g->words, g->in_row, g->row_step);
+            return;
+        }
+    }
+    /* At the borders, row by row through row_buf. */
+    for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+        tinyforge_gather_row(p, input, iy0 + ky, ix0, row_buf, 4 * g->words);
+        tinyforge_split_rows(row_buf, dst, 1, g->words, 0, 0);
+        dst += g->row_step;
+    }
+}
+
+/* Pairs of taps of a few-input-channel layer: kernel_h rows of ceil(L / 4) + ceil((L - 1) / 4). */
 static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
 {
-    const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
-    return ((k + 3) >> 2) + ((k + 2) >> 2);
+    const int32_t row_len = p->kernel_w * p->in_c;
+    return p->kernel_h * (((row_len + 3) >> 2) + ((row_len + 2) >> 2));
 }
 
 /*
  * The im2col column of conv output pixel (oy, ox), stored as column j (0..3) of the pass.
- * Scratch (params->im2col): the four columns (DSP: int16, 8kp bytes; portable: int8, 4kp), the
- * pass's eight int32 sums (32 bytes), and, unless in_c is a multiple of 4 on the DSP path, the
- * int8 gather area (kp bytes); `gather` points at it. The kp - k padding values of a column are left as they are: they
- * only ever meet zero weights.
+ * Scratch (params->im2col): the four columns (in_c a multiple of 4: DSP int16, 8kp bytes,
+ * portable int8, 4kp; few input channels: `pairs` pairs of taps, DSP 16 bytes each, portable 8),
+ * the pass's eight int32 sums (32 bytes), then `gather`: the portable path's int8 column (kp
+ * bytes), or a few-input-channel layer's row of padding. The kp - k padding values of a column
+ * are left as they are: they only ever meet zero weights.
  */
-static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
-                                    int8_t *cols, int8_t *gather, int32_t kp, int32_t j)
+static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
+                                    const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather, int32_t kp,
+                                    int32_t j)
 {
     if ((p->in_c & 3) != 0) {
-        /* Few input channels: the column as pairs of taps (see tinyforge_column_pairs). */
-        tinyforge_column_pairs(p, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
+        /* Few input channels: the column as pairs of taps, row by row (see tinyforge_column_rows). */
+        tinyforge_column_rows(p, rows, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
         return;
     }
 #if defined(TINYFORGE_DSP)
     (void)gather;
     (void)kp;
-    tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
+    tinyforge_im2col_s16(p, input, oy, ox, cols + 4 * j);
 #else
     tinyforge_gather_s8(p, input, oy, ox, gather);
     tinyforge_interleave_s8(gather, cols + 4 * j, kp);
@@ -279,9 +383,8 @@ static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const in
  * at bias_0 (channel 0) and bias_1 (channel 1). The eight sums (channel 0 pixels 0..3, channel
  * 1 pixels 0..3) are stored right after the columns, i.e. where c points after the loop.
  *
- * A function of its own, out of line, and without an output pointer: its 14 live values (8
- * accumulators, a column word, 2 weight pairs, 2 pointers, the counter) are exactly the
- * registers a Cortex-M has, and GCC keeps them all in registers only with nothing else live.
+ * A function of its own, out of line, and without an output pointer: its live values (8
+ * accumulators, 2 weight pairs, 2 column words, 2 pointers) are every register a Cortex-M has.
  */
 static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t *w, int32_t groups, int32_t bias_0,
                                                         int32_t bias_1)
@@ -294,38 +397,88 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     int32_t acc_11 = bias_1;
     int32_t acc_12 = bias_1;
     int32_t acc_13 = bias_1;
-    /* groups >= 1 (every kernel has a tap): the loop tests at the bottom, SUBS + BNE. */
+    /* groups >= 1 (every kernel has a tap): the loop tests at the bottom, against where the
+     * sums go. */
+    int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 4 * groups;
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
+    /*
+     * The DSP loop written out, because GCC 12 neither pairs the column loads into LDRD nor keeps
+     * 14 values in registers (it spills accumulators): per group 4 weight loads, 4 SXTB16, 4 LDRD
+     * (two pixels' words each, the pointers advanced by the addressing modes) and 16 SMLAD, 31
+     * instructions per 32 MACs with the loop test (`end` stays on the stack: no register left).
+     * Odd taps first: bytes 1 and 3 of each weight word, as bytes 0 and 2 of the word one byte
+     * further on (an unaligned load, which every core with the DSP extension allows; the
+     * generator pads the weight array so that the last one stays inside it).
+     */
+    int32_t w0;
+    int32_t w1;
+    int32_t x0;
+    int32_t x1;
+    __asm__ volatile("1:\n\t"
+                     "ldr    %[w0], [%[w], #1]\n\t"
+                     "ldr    %[w1], [%[w], #5]\n\t"
+                     "sxtb16 %[w0], %[w0]\n\t"
+                     "sxtb16 %[w1], %[w1]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #16]\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #24]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldr    %[w1], [%[w], #4]\n\t"
+                     "ldr    %[w0], [%[w]], #8\n\t"
+                     "sxtb16 %[w0], %[w0]\n\t"
+                     "sxtb16 %[w1], %[w1]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c]], #32\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "ldr    %[x0], %[end]\n\t"
+                     "cmp    %[c], %[x0]\n\t"
+                     "bne    1b"
+                     : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
+                       [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
+                       [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                     : [end] "m"(end)
+                     : "cc", "memory");
+#else
     do {
 #if defined(TINYFORGE_DSP)
-        /* Taps 4g and 4g + 2 of both weight rows (bytes 0 and 2 of each word), against the
-         * (x0, x2) word of each column. */
+        /* The same on a host with the C model of the intrinsics: pixel j's even taps (0, 2) at
+         * c + 4j, its odd taps (1, 3) at c + 16 + 4j. */
         int32_t w0 = __sxtb16(tinyforge_read32(w));
         int32_t w1 = __sxtb16(tinyforge_read32(w + 4));
         int32_t x = tinyforge_read32(c);
         acc_00 = __smlad(w0, x, acc_00);
         acc_10 = __smlad(w1, x, acc_10);
-        x = tinyforge_read32(c + 8);
+        x = tinyforge_read32(c + 4);
         acc_01 = __smlad(w0, x, acc_01);
         acc_11 = __smlad(w1, x, acc_11);
-        x = tinyforge_read32(c + 16);
+        x = tinyforge_read32(c + 8);
         acc_02 = __smlad(w0, x, acc_02);
         acc_12 = __smlad(w1, x, acc_12);
-        x = tinyforge_read32(c + 24);
+        x = tinyforge_read32(c + 12);
         acc_03 = __smlad(w0, x, acc_03);
         acc_13 = __smlad(w1, x, acc_13);
-        /* Taps 4g + 1 and 4g + 3: bytes 1 and 3, read as bytes 0 and 2 of the word one byte
-         * further on (an unaligned load, which every core with the DSP extension allows; it
-         * is one instruction fewer than a rotate, and the generator pads the weight array so
-         * that the last one stays inside it). */
         w0 = __sxtb16(tinyforge_read32(w + 1));
         w1 = __sxtb16(tinyforge_read32(w + 5));
-        x = tinyforge_read32(c + 4);
+        x = tinyforge_read32(c + 16);
         acc_00 = __smlad(w0, x, acc_00);
         acc_10 = __smlad(w1, x, acc_10);
-        x = tinyforge_read32(c + 12);
+        x = tinyforge_read32(c + 20);
         acc_01 = __smlad(w0, x, acc_01);
         acc_11 = __smlad(w1, x, acc_11);
-        x = tinyforge_read32(c + 20);
+        x = tinyforge_read32(c + 24);
         acc_02 = __smlad(w0, x, acc_02);
         acc_12 = __smlad(w1, x, acc_12);
         x = tinyforge_read32(c + 28);
@@ -340,8 +493,9 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
         c += 16;
 #endif
         w += 8;
-    } while (--groups != 0);
-    int32_t *const sums = (int32_t *)(void *)c; /* 4-aligned: the scratch and every column are */
+    } while (c != end);
+#endif
+    int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
     sums[0] = acc_00;
     sums[1] = acc_01;
     sums[2] = acc_02;
@@ -362,8 +516,7 @@ static inline int32_t tinyforge_low16(int32_t v)
  * The pairs form of tinyforge_conv2d_dot_2x4 (few input channels): `pairs` pairs of taps of one
  * pair of output channels (packed weight words at w: channel 0's, then channel 1's, pair by pair)
  * against the four columns at c; the eight sums are stored right after the columns. DSP: every
- * word loaded feeds SMLADs directly, nothing to widen: 8 SMLAD + 2 weight loads + 4 column loads
- * per 16 MACs.
+ * word loaded feeds SMLADs directly, nothing to widen.
  */
 static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32_t *w, int32_t pairs, int32_t bias_0,
                                                           int32_t bias_1)
@@ -378,6 +531,34 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
     int32_t acc_13 = bias_1;
     /* The loop ends where the sums go: no counter, and nothing else to keep for after it. */
     int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
+    /* Written out for the reason given at tinyforge_conv2d_dot_2x4: per pair one LDRD of the two
+     * weight words and two of the four columns' words, 8 SMLAD, 14 instructions per 16 MACs. */
+    int32_t w0;
+    int32_t w1;
+    int32_t x0;
+    int32_t x1;
+    __asm__ volatile("1:\n\t"
+                     "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c]], #16\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "ldr    %[x0], %[end]\n\t"
+                     "cmp    %[c], %[x0]\n\t"
+                     "bne    1b"
+                     : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
+                       [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
+                       [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                     : [end] "m"(end)
+                     : "cc", "memory");
+#else
     do {
 #if defined(TINYFORGE_DSP)
         const int32_t w0 = w[0];
@@ -412,6 +593,7 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
 #endif
         w += 2;
     } while (c != end);
+#endif
     int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
     sums[0] = acc_00;
     sums[1] = acc_01;
@@ -443,7 +625,7 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
     const int8_t *w = p->weights;
-    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_pairs). */
+    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_rows). */
     const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
     /* Where the dot functions leave their sums: right after the columns. */
     const int32_t *const sums =
@@ -490,10 +672,13 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     const int32_t kp = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
     const int32_t pooled = (pool_h * pool_w > 1);
     int8_t *const cols = p->im2col;
-    /* After the columns (kp taps each; for few input channels 2 * pairs <= kp, the sums right
-     * after them): the eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
-    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * kp + 32;
+    /* After the columns: the eight sums of a pass (32 bytes), then the gather area. */
+    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
+    int8_t *const gather =
+        cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp) + 32;
     int8_t *out[4];
+    tinyforge_rows_t rows;
+    tinyforge_rows_init(p, &rows);
 
     if (pooled) {
         /* Fused max pooling (windows of at most four pixels, stride = window, no padding): the
@@ -505,7 +690,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 int32_t dy = 0;
                 int32_t dx = 0;
                 for (int32_t j = 0; j < 4; j++) {
-                    tinyforge_conv2d_column(p, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, j);
+                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, j);
                     if (++dx == pool_w) {
                         dx = 0;
                         if (++dy == pool_h) {
@@ -528,7 +713,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
         /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
         const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
         for (int32_t j = 0; j < 4; j++) {
-            tinyforge_conv2d_column(p, input, oy, ox, cols, gather, kp, j);
+            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, j);
             out[j] = (j < n) ? output + (pix + j) * out_c : out[j - 1];
             if (j + 1 < n && ++ox == out_w) {
                 ox = 0;
