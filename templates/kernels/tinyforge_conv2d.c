@@ -148,6 +148,23 @@ static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_
     const int32_t run = (kx_end - kx_start) * groups_per_tap;
     const int32_t after = row_groups - before - run;
 
+    if (iy0 >= 0 && iy0 + p->kernel_h <= p->in_h && before == 0 && after == 0) {
+        /* The whole window inside the input (most pixels): kernel_h runs of row_groups groups. */
+        const int8_t *src = input + (iy0 * p->in_w + ix0) * p->in_c;
+        const int32_t skip = (p->in_w - p->kernel_w) * p->in_c;
+        for (int32_t ky = p->kernel_h; ky > 0; ky--) {
+            const int8_t *const end = src + 4 * row_groups;
+            do {
+                const int32_t v = tinyforge_read32(src);
+                src += 4;
+                tinyforge_write32(dst, __sxtb16(v));
+                tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+                dst += 32;
+            } while (src != end);
+            src += skip;
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < p->kernel_h; ky++) {
         const int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= p->in_h) {
@@ -311,10 +328,19 @@ static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_conv2d_para
             return;
         }
     }
-    /* At the borders, row by row through row_buf. */
+    /* At the borders, row by row: straight from the input where the row allows it, else through
+     * row_buf. */
+    const int32_t x_inside = ((uint32_t)ix0 <= (uint32_t)g->ix_max);
     for (int32_t ky = 0; ky < g->kernel_h; ky++) {
-        tinyforge_gather_row(p, input, iy0 + ky, ix0, row_buf, 4 * g->words);
-        tinyforge_split_rows(row_buf, dst, 1, g->words, 0, 0);
+        const int32_t iy = iy0 + ky;
+        const int32_t start = iy * g->in_row + ix0 * p->in_c;
+        const int8_t *s = row_buf;
+        if (x_inside && (uint32_t)iy < (uint32_t)p->in_h && start + 4 * g->words <= p->in_h * g->in_row) {
+            s = input + start;
+        } else {
+            tinyforge_gather_row(p, input, iy, ix0, row_buf, 4 * g->words);
+        }
+        tinyforge_split_rows(s, dst, 1, g->words, 0, 0);
         dst += g->row_step;
     }
 }
@@ -377,6 +403,201 @@ static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const ti
     } while (0)
 #endif
 
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(TINYFORGE_NO_M0_ASM)
+/*
+ * tinyforge_conv2d_dot_2x4 on ARMv6-M (Cortex-M0/M0+), the portable layout (int8 columns, int8
+ * weight rows), written out as a whole function: the core has 8 low registers, MULS overwrites
+ * one of its operands, and GCC 12 spills six of the eight accumulators in the C loop (about 186
+ * instructions per 32 MACs). Here the accumulators live in r6, r7 and the high registers r8-r12
+ * and lr (ADD reaches them), r0-r5 hold the two pointers, the two weights and the column value:
+ * per tap and pixel LDRB + SXTB + MOVS + 2 MULS + 2 ADD, 134 instructions per 32 MACs. The
+ * arguments arrive per the AAPCS (c, w, groups, bias_0 in r0-r3, bias_1 on the stack); the sums
+ * go right after the columns, as in the C version. TINYFORGE_NO_M0_ASM compiles the C loop.
+ */
+__attribute__((naked, noinline, noclone)) static void tinyforge_conv2d_dot_2x4(int8_t *c __attribute__((unused)),
+                                                                            const int8_t *w __attribute__((unused)),
+                                                                            int32_t groups __attribute__((unused)),
+                                                                            int32_t bias_0 __attribute__((unused)),
+                                                                            int32_t bias_1 __attribute__((unused)))
+{
+    __asm__ volatile(
+                     ".syntax unified\n\t"
+                     "push   {r4, r5, r6, r7, lr}\n\t"
+                     "mov    r4, r8\n\t"
+                     "mov    r5, r9\n\t"
+                     "mov    r6, r10\n\t"
+                     "mov    r7, r11\n\t"
+                     "push   {r4, r5, r6, r7}\n\t"
+                     "lsls   r2, r2, #4\n\t"
+                     "adds   r2, r0, r2\n\t"
+                     "push   {r2}\n\t"
+                     "movs   r6, r3\n\t"
+                     "mov    r8, r3\n\t"
+                     "mov    r10, r3\n\t"
+                     "mov    r12, r3\n\t"
+                     "ldr    r7, [sp, #40]\n\t"
+                     "mov    r9, r7\n\t"
+                     "mov    r11, r7\n\t"
+                     "mov    lr, r7\n\t"
+                     "1:\n\t"
+                     "ldrb   r2, [r1, #0]\n\t"
+                     "ldrb   r3, [r1, #4]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #0]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #4]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #8]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #12]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "ldrb   r2, [r1, #1]\n\t"
+                     "ldrb   r3, [r1, #5]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #1]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #5]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #9]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #13]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "ldrb   r2, [r1, #2]\n\t"
+                     "ldrb   r3, [r1, #6]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #2]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #6]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #10]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #14]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "ldrb   r2, [r1, #3]\n\t"
+                     "ldrb   r3, [r1, #7]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #3]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #7]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #11]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #15]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "adds   r0, #16\n\t"
+                     "adds   r1, #8\n\t"
+                     "ldr    r5, [sp]\n\t"
+                     "cmp    r0, r5\n\t"
+                     "beq    2f\n\t"
+                     "b      1b\n"
+                     "2:\n\t"
+                     "str    r6, [r0, #0]\n\t"
+                     "mov    r4, r8\n\t"
+                     "str    r4, [r0, #4]\n\t"
+                     "mov    r4, r10\n\t"
+                     "str    r4, [r0, #8]\n\t"
+                     "mov    r4, r12\n\t"
+                     "str    r4, [r0, #12]\n\t"
+                     "str    r7, [r0, #16]\n\t"
+                     "mov    r4, r9\n\t"
+                     "str    r4, [r0, #20]\n\t"
+                     "mov    r4, r11\n\t"
+                     "str    r4, [r0, #24]\n\t"
+                     "mov    r4, lr\n\t"
+                     "str    r4, [r0, #28]\n\t"
+                     "add    sp, #4\n\t"
+                     "pop    {r4, r5, r6, r7}\n\t"
+                     "mov    r8, r4\n\t"
+                     "mov    r9, r5\n\t"
+                     "mov    r10, r6\n\t"
+                     "mov    r11, r7\n\t"
+                     "pop    {r4, r5, r6, r7, pc}\n\t");
+}
+#else
 /*
  * The inner loop: `groups` groups of four taps of one pair of output channels (interleaved
  * weight rows at w) against the four interleaved columns at c, with the accumulators starting
@@ -414,7 +635,39 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     int32_t w1;
     int32_t x0;
     int32_t x1;
-    __asm__ volatile("1:\n\t"
+    __asm__ volatile("ldr    %[x0], %[n]\n\t"
+                     "tst    %[x0], #1\n\t"
+                     "bne    2f\n"
+                     "1:\n\t"
+                     "ldr    %[w0], [%[w], #1]\n\t"
+                     "ldr    %[w1], [%[w], #5]\n\t"
+                     "sxtb16 %[w0], %[w0]\n\t"
+                     "sxtb16 %[w1], %[w1]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #16]\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #24]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldr    %[w1], [%[w], #4]\n\t"
+                     "ldr    %[w0], [%[w]], #8\n\t"
+                     "sxtb16 %[w0], %[w0]\n\t"
+                     "sxtb16 %[w1], %[w1]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c]], #32\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "2:\n\t"
                      "ldr    %[w0], [%[w], #1]\n\t"
                      "ldr    %[w1], [%[w], #5]\n\t"
                      "sxtb16 %[w0], %[w0]\n\t"
@@ -449,7 +702,7 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
                      : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
                        [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
                        [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-                     : [end] "m"(end)
+                     : [end] "m"(end), [n] "m"(groups)
                      : "cc", "memory");
 #else
     do {
@@ -506,6 +759,8 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     sums[7] = acc_13;
 }
 
+#endif
+
 /* The low and the high int16 half of a packed weight word, sign-extended. */
 static inline int32_t tinyforge_low16(int32_t v)
 {
@@ -538,7 +793,22 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
     int32_t w1;
     int32_t x0;
     int32_t x1;
-    __asm__ volatile("1:\n\t"
+    __asm__ volatile("ldr    %[x0], %[n]\n\t"
+                     "tst    %[x0], #1\n\t"
+                     "bne    2f\n"
+                     "1:\n\t"
+                     "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
+                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
+                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
+                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
+                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
+                     "ldrd   %[x0], %[x1], [%[c]], #16\n\t"
+                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
+                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
+                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
+                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     "2:\n\t"
                      "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
                      "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
                      "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
@@ -556,7 +826,7 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
                      : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
                        [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
                        [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
-                     : [end] "m"(end)
+                     : [end] "m"(end), [n] "m"(pairs)
                      : "cc", "memory");
 #else
     do {
