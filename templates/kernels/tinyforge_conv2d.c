@@ -289,8 +289,42 @@ TINYFORGE_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32
     }
 }
 
+/*
+ * Rows of three taps (a 3x3 window on one channel, the first layer of most image models): each
+ * row's word gives one whole pair (taps 0, 2) and half a pair (tap 1, and a tap past the row that
+ * meets a zero weight). Two rows are taken together, their tap 1 merged into one pair: pairs
+ * (a0, a2), (b0, b2), (a1, b1), 3 pairs for 6 taps instead of 4 (a 3x3 window: 5 pairs, 10 MACs for
+ * 9; an odd last row keeps its two pairs). One PKHBT more per two rows, one SMLAD less per pair of
+ * output channels.
+ */
+TINYFORGE_INLINE void tinyforge_split_two_rows(const int8_t *a, const int8_t *b, int8_t *dst)
+{
+#if defined(TINYFORGE_DSP)
+    const int32_t va = tinyforge_read32(a);
+    const int32_t vb = tinyforge_read32(b);
+    tinyforge_write32(dst, __sxtb16(va));
+    tinyforge_write32(dst + 16, __sxtb16(vb));
+    const uint32_t odd_a = (uint32_t)tinyforge_sxtb16_ror8(va);
+    const uint32_t odd_b = (uint32_t)tinyforge_sxtb16_ror8(vb);
+    tinyforge_write32(dst + 32, (int32_t)((odd_a & 0xFFFFu) | (odd_b << 16)));
+#else
+    dst[0] = a[0];
+    dst[1] = a[2];
+    dst[8] = b[0];
+    dst[9] = b[2];
+    dst[16] = a[1];
+    dst[17] = b[1];
+#endif
+}
+
+/* Bytes of the scratch per pair of taps of the four columns. */
+#define TINYFORGE_CONV_PAIR_BYTES (TINYFORGE_CONV_COLUMN_BYTES * 2)
+
 /* A few-input-channel layer's geometry, worked out once per call rather than once per column. */
 typedef struct {
+    const tinyforge_conv2d_params_t *p;
+    const int8_t *input;
+    int8_t *row_buf;  /* the gather area */
     int32_t kernel_h;
     int32_t words;    /* words per kernel row: ceil(L / 4) */
     int32_t row_step; /* bytes from one kernel row's pairs to the next in the scratch */
@@ -298,10 +332,15 @@ typedef struct {
     int32_t iy_max;   /* window rows start in [0, iy_max]: in_h - kernel_h */
     int32_t ix_max;   /* window columns start in [0, ix_max]: in_w - kernel_w */
     int32_t last;     /* the largest window start offset whose last word ends inside the input */
+    int32_t merged;   /* L == 3: rows taken two at a time (see tinyforge_split_two_rows) */
 } tinyforge_rows_t;
 
-static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, tinyforge_rows_t *g)
+static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *row_buf,
+                                tinyforge_rows_t *g)
 {
+    g->p = p;
+    g->input = input;
+    g->row_buf = row_buf;
     const int32_t row_len = p->kernel_w * p->in_c;
     g->kernel_h = p->kernel_h;
     g->words = (row_len + 3) >> 2;
@@ -310,12 +349,15 @@ static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, tinyforge_ro
     g->iy_max = p->in_h - p->kernel_h;
     g->ix_max = p->in_w - p->kernel_w;
     g->last = (p->in_h - p->kernel_h + 1) * g->in_row - 4 * g->words;
+    g->merged = (row_len == 3);
 }
 
-static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *g,
-                                                     const int8_t *input, int32_t oy, int32_t ox, int8_t *row_buf,
-                                                     int8_t *dst)
+static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_rows_t *g, int32_t oy, int32_t ox, int8_t *dst)
 {
+    /* Everything but the pixel and the destination comes in g: four arguments, all in registers. */
+    const tinyforge_conv2d_params_t *const p = g->p;
+    const int8_t *const input = g->input;
+    int8_t *const row_buf = g->row_buf;
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
 
@@ -324,31 +366,59 @@ static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_conv2d_para
     if ((uint32_t)iy0 <= (uint32_t)g->iy_max && (uint32_t)ix0 <= (uint32_t)g->ix_max) {
         const int32_t first = iy0 * g->in_row + ix0 * p->in_c;
         if (first <= g->last) {
-            tinyforge_split_rows(input + first, dst, g->kernel_h, g->words, g->in_row, g->row_step);
+            const int8_t *src = input + first;
+            if (!g->merged) {
+                tinyforge_split_rows(src, dst, g->kernel_h, g->words, g->in_row, g->row_step);
+                return;
+            }
+            int32_t ky = g->kernel_h;
+            for (; ky >= 2; ky -= 2) {
+                tinyforge_split_two_rows(src, src + g->in_row, dst);
+                src += 2 * g->in_row;
+                dst += 3 * TINYFORGE_CONV_PAIR_BYTES;
+            }
+            if (ky == 1) {
+                tinyforge_split_rows(src, dst, 1, 1, 0, 0);
+            }
             return;
         }
     }
-    /* At the borders, row by row: straight from the input where the row allows it, else through
-     * row_buf. */
+    /* At the borders, row by row: straight from the input where the row allows it, else gathered
+     * into row_buf (room for two rows: merged rows are split in twos). */
     const int32_t x_inside = ((uint32_t)ix0 <= (uint32_t)g->ix_max);
+    const int32_t row_bytes = 4 * g->words;
+    const int8_t *previous = row_buf;
     for (int32_t ky = 0; ky < g->kernel_h; ky++) {
         const int32_t iy = iy0 + ky;
         const int32_t start = iy * g->in_row + ix0 * p->in_c;
-        const int8_t *s = row_buf;
-        if (x_inside && (uint32_t)iy < (uint32_t)p->in_h && start + 4 * g->words <= p->in_h * g->in_row) {
+        const int8_t *s = row_buf + row_bytes * (ky & 1);
+        if (x_inside && (uint32_t)iy < (uint32_t)p->in_h && start + row_bytes <= p->in_h * g->in_row) {
             s = input + start;
         } else {
-            tinyforge_gather_row(p, input, iy, ix0, row_buf, 4 * g->words);
+            tinyforge_gather_row(p, input, iy, ix0, row_buf + row_bytes * (ky & 1), row_bytes);
         }
-        tinyforge_split_rows(s, dst, 1, g->words, 0, 0);
-        dst += g->row_step;
+        if (!g->merged) {
+            tinyforge_split_rows(s, dst, 1, g->words, 0, 0);
+            dst += g->row_step;
+        } else if (ky & 1) {
+            tinyforge_split_two_rows(previous, s, dst);
+            dst += 3 * TINYFORGE_CONV_PAIR_BYTES;
+        } else if (ky + 1 == g->kernel_h) {
+            tinyforge_split_rows(s, dst, 1, 1, 0, 0);
+        }
+        previous = s;
     }
 }
 
-/* Pairs of taps of a few-input-channel layer: kernel_h rows of ceil(L / 4) + ceil((L - 1) / 4). */
+/* Pairs of taps of a few-input-channel layer: kernel_h rows of ceil(L / 4) + ceil((L - 1) / 4), or
+ * for L = 3 three per two rows. */
 static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
 {
     const int32_t row_len = p->kernel_w * p->in_c;
+    if (row_len == 3) {
+        /* Rows merged two at a time (see tinyforge_split_two_rows). */
+        return 3 * (p->kernel_h >> 1) + 2 * (p->kernel_h & 1);
+    }
     return p->kernel_h * (((row_len + 3) >> 2) + ((row_len + 2) >> 2));
 }
 
@@ -360,13 +430,13 @@ static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
  * bytes), or a few-input-channel layer's row of padding. The kp - k padding values of a column
  * are left as they are: they only ever meet zero weights.
  */
-static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
-                                    const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather, int32_t kp,
-                                    int32_t j)
+TINYFORGE_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
+                                             const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather,
+                                             int32_t kp, int32_t pairs, int32_t j)
 {
-    if ((p->in_c & 3) != 0) {
+    if (pairs != 0) {
         /* Few input channels: the column as pairs of taps, row by row (see tinyforge_column_rows). */
-        tinyforge_column_rows(p, rows, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
+        tinyforge_column_rows(rows, oy, ox, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
         return;
     }
 #if defined(TINYFORGE_DSP)
@@ -883,8 +953,8 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
  * the maximum is taken on the int32 sums and only it is requantized: the same int8 as
  * requantizing the four and pooling them.
  */
-static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int8_t *const *out,
-                                  int32_t pooled)
+static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int32_t pairs,
+                                  int8_t *const *out, int32_t pooled)
 {
     /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
     const int32_t out_c = p->out_c;
@@ -895,11 +965,10 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
     const int8_t *w = p->weights;
-    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_rows). */
-    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
-    /* Where the dot functions leave their sums: right after the columns. */
+    /* pairs: few input channels, pairs of taps, packed int32 weights (see tinyforge_column_rows).
+     * Where the dot functions leave their sums: right after the columns. */
     const int32_t *const sums =
-        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
+        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
 
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         /* An odd last channel is paired with the zero weight row the generator added. */
@@ -945,10 +1014,10 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     /* After the columns: the eight sums of a pass (32 bytes), then the gather area. */
     const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
     int8_t *const gather =
-        cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp) + 32;
+        cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp) + 32;
     int8_t *out[4];
     tinyforge_rows_t rows;
-    tinyforge_rows_init(p, &rows);
+    tinyforge_rows_init(p, input, gather, &rows);
 
     if (pooled) {
         /* Fused max pooling (windows of at most four pixels, stride = window, no padding): the
@@ -960,7 +1029,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 int32_t dy = 0;
                 int32_t dx = 0;
                 for (int32_t j = 0; j < 4; j++) {
-                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, j);
+                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, pairs, j);
                     if (++dx == pool_w) {
                         dx = 0;
                         if (++dy == pool_h) {
@@ -969,7 +1038,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                     }
                 }
                 out[0] = output;
-                tinyforge_conv2d_pass(p, cols, kp, out, 1);
+                tinyforge_conv2d_pass(p, cols, kp, pairs, out, 1);
                 output += out_c;
             }
         }
@@ -983,14 +1052,14 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
         /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
         const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
         for (int32_t j = 0; j < 4; j++) {
-            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, j);
+            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, pairs, j);
             out[j] = (j < n) ? output + (pix + j) * out_c : out[j - 1];
             if (j + 1 < n && ++ox == out_w) {
                 ox = 0;
                 oy++;
             }
         }
-        tinyforge_conv2d_pass(p, cols, kp, out, 0);
+        tinyforge_conv2d_pass(p, cols, kp, pairs, out, 0);
         if (++ox == out_w) {
             ox = 0;
             oy++;
