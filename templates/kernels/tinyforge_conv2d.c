@@ -41,11 +41,12 @@
  * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
  * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
  * becomes the pairs (x0, x2), (x1, x3), which is what SXTB16 makes of the four weight bytes at w
- * and at w + 1; the four columns are interleaved group by group, so one pointer walks them all.
- * The inner loop takes 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4
- * weight loads + 8 column loads + the loop, 14 live values: every register a Cortex-M has (GCC
- * 12 at -Os spills the counter: about 39 instructions per 32 MACs).
- * Portable path: int8 columns, one MLA per MAC.
+ * and at w + 1. The four columns are interleaved pair by pair (pair q of column j at cols + 16q +
+ * 4j), so one pointer walks them all and one LDRD loads two pixels' words. The inner loop takes
+ * 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4 weight loads + 4 LDRD + the
+ * loop test, 31 instructions (inline assembly: see tinyforge_conv2d_dot_2x4).
+ * Portable path: int8 columns, one MLA per MAC; on ARMv6-M (Cortex-M0/M0+) the inner loop is an
+ * assembly function that keeps the accumulators in the high registers.
  */
 #include <stdint.h>
 #include <string.h>
@@ -206,7 +207,7 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
  * window, L = kernel_w * in_c contiguous bytes of the NHWC input, is read a word (four taps) at a
  * time and split the way SXTB16 splits a word: pair 2m of the row = its taps (4m, 4m + 2), pair
  * 2m + 1 = (4m + 1, 4m + 3), and a row holds the pairs with a tap below L: row_pairs = ceil(L / 4)
- * + ceil((L - 1) / 4) (a 3x3 window on one channel: 2 per row, 6 in all, 12 MACs for 9). The
+ * + ceil((L - 1) / 4); rows of 3 taps are merged in twos (tinyforge_split_two_rows). The
  * generator packs the weights alike, one int32 per channel and pair (the first tap in the low
  * int16 half, zero for a tap past L), channel pairs interleaved pair by pair: the inner loop loads
  * them straight into SMLAD.
@@ -216,7 +217,7 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
  * the row holds (taps past L, which meet zero weights): the next row, or after the last row the
  * sums of the pass, overwrite it. Rows in the padding, partly outside the input, or whose last word
  * would end past the input go through `row_buf` (the row gathered tap by tap, the zero point in
- * the padding).
+ * the padding; room for two rows).
  */
 static void tinyforge_gather_row(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t iy, int32_t ix0,
                                  int8_t *row_buf, int32_t bytes)
@@ -668,6 +669,38 @@ __attribute__((naked, noinline, noclone)) static void tinyforge_conv2d_dot_2x4(i
                      "pop    {r4, r5, r6, r7, pc}\n\t");
 }
 #else
+/* One group of four taps of tinyforge_conv2d_dot_2x4's DSP loop, in its asm operand names: the
+ * loop runs it twice per turn (entering at the second when the group count is odd). */
+#define TINYFORGE_DOT_2X4_GROUP \
+    "ldr    %[w0], [%[w], #1]\n\t" \
+    "ldr    %[w1], [%[w], #5]\n\t" \
+    "sxtb16 %[w0], %[w0]\n\t" \
+    "sxtb16 %[w1], %[w1]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #16]\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #24]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldr    %[w1], [%[w], #4]\n\t" \
+    "ldr    %[w0], [%[w]], #8\n\t" \
+    "sxtb16 %[w0], %[w0]\n\t" \
+    "sxtb16 %[w1], %[w1]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #8]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c]], #32\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+
 /*
  * The inner loop: `groups` groups of four taps of one pair of output channels (interleaved
  * weight rows at w) against the four interleaved columns at c, with the accumulators starting
@@ -709,63 +742,9 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
                      "tst    %[x0], #1\n\t"
                      "bne    2f\n"
                      "1:\n\t"
-                     "ldr    %[w0], [%[w], #1]\n\t"
-                     "ldr    %[w1], [%[w], #5]\n\t"
-                     "sxtb16 %[w0], %[w0]\n\t"
-                     "sxtb16 %[w1], %[w1]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #16]\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #24]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldr    %[w1], [%[w], #4]\n\t"
-                     "ldr    %[w0], [%[w]], #8\n\t"
-                     "sxtb16 %[w0], %[w0]\n\t"
-                     "sxtb16 %[w1], %[w1]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c]], #32\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     TINYFORGE_DOT_2X4_GROUP
                      "2:\n\t"
-                     "ldr    %[w0], [%[w], #1]\n\t"
-                     "ldr    %[w1], [%[w], #5]\n\t"
-                     "sxtb16 %[w0], %[w0]\n\t"
-                     "sxtb16 %[w1], %[w1]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #16]\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #24]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldr    %[w1], [%[w], #4]\n\t"
-                     "ldr    %[w0], [%[w]], #8\n\t"
-                     "sxtb16 %[w0], %[w0]\n\t"
-                     "sxtb16 %[w1], %[w1]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c]], #32\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     TINYFORGE_DOT_2X4_GROUP
                      "ldr    %[x0], %[end]\n\t"
                      "cmp    %[c], %[x0]\n\t"
                      "bne    1b"
@@ -837,6 +816,21 @@ static inline int32_t tinyforge_low16(int32_t v)
     return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000;
 }
 
+/* One pair of taps of tinyforge_conv2d_dot_pairs's DSP loop, in its asm operand names: the loop
+ * runs it twice per turn (entering at the second when the pair count is odd). */
+#define TINYFORGE_DOT_PAIRS_PAIR \
+    "ldrd   %[w0], %[w1], [%[w]], #8\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #8]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c]], #16\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+
 /*
  * The pairs form of tinyforge_conv2d_dot_2x4 (few input channels): `pairs` pairs of taps of one
  * pair of output channels (packed weight words at w: channel 0's, then channel 1's, pair by pair)
@@ -867,29 +861,9 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
                      "tst    %[x0], #1\n\t"
                      "bne    2f\n"
                      "1:\n\t"
-                     "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c]], #16\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     TINYFORGE_DOT_PAIRS_PAIR
                      "2:\n\t"
-                     "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
-                     "ldrd   %[x0], %[x1], [%[c], #8]\n\t"
-                     "smlad  %[a02], %[w0], %[x0], %[a02]\n\t"
-                     "smlad  %[a12], %[w1], %[x0], %[a12]\n\t"
-                     "smlad  %[a03], %[w0], %[x1], %[a03]\n\t"
-                     "smlad  %[a13], %[w1], %[x1], %[a13]\n\t"
-                     "ldrd   %[x0], %[x1], [%[c]], #16\n\t"
-                     "smlad  %[a00], %[w0], %[x0], %[a00]\n\t"
-                     "smlad  %[a10], %[w1], %[x0], %[a10]\n\t"
-                     "smlad  %[a01], %[w0], %[x1], %[a01]\n\t"
-                     "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+                     TINYFORGE_DOT_PAIRS_PAIR
                      "ldr    %[x0], %[end]\n\t"
                      "cmp    %[c], %[x0]\n\t"
                      "bne    1b"
