@@ -44,7 +44,8 @@
  * and at w + 1. The four columns are interleaved pair by pair (pair q of column j at cols + 16q +
  * 4j), so one pointer walks them all and one LDRD loads two pixels' words. The inner loop takes
  * 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4 weight loads + 4 LDRD + the
- * loop test, 31 instructions (inline assembly: see tinyforge_conv2d_dot_2x4).
+ * loop test: 28 instructions, plus 3 per two groups for the test (inline assembly: see
+ * tinyforge_conv2d_dot_2x4).
  * Portable path: int8 columns, one MLA per MAC; on ARMv6-M (Cortex-M0/M0+) the inner loop is an
  * assembly function that keeps the accumulators in the high registers.
  */
@@ -108,6 +109,15 @@ static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t
     }
 }
 
+#endif
+
+/* The few-input-channel column helpers: always inlined on the DSP path (their call overhead is a
+ * tenth of conv1's instructions), left to the compiler elsewhere (code size counts most on the
+ * small cores). */
+#if defined(TINYFORGE_DSP)
+#define TINYFORGE_SPLIT_INLINE TINYFORGE_INLINE
+#else
+#define TINYFORGE_SPLIT_INLINE static
 #endif
 
 /* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
@@ -245,28 +255,23 @@ static void tinyforge_gather_row(const tinyforge_conv2d_params_t *p, const int8_
  * kernel_h rows of `words` words each, the first at src and then every in_row bytes (the input, or
  * the gathered row at the borders), split into pairs at dst, rows row_step bytes apart.
  */
-TINYFORGE_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32_t kernel_h, int32_t words,
+TINYFORGE_SPLIT_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32_t kernel_h, int32_t words,
                                            int32_t in_row, int32_t row_step)
 {
-    if (words == 1) {
-        /* One word per row (kernel_w * in_c <= 4: 3x3 or 2x2 on one channel, 1x1 on three, ...):
-         * the row loop alone, which is what the first layer of most image models runs. */
-        for (int32_t ky = kernel_h; ky > 0; ky--) {
 #if defined(TINYFORGE_DSP)
+    if (words == 1) {
+        /* One word per row (kernel_w * in_c <= 4: 2x2 on one channel, 1x1 on two, ...): the row
+         * loop alone (the DSP path only: elsewhere the code it takes counts more). */
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
             const int32_t v = tinyforge_read32(src);
             tinyforge_write32(dst, __sxtb16(v));
             tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
-#else
-            dst[0] = src[0];
-            dst[1] = src[2];
-            dst[8] = src[1];
-            dst[9] = src[3];
-#endif
             src += in_row;
             dst += row_step;
         }
         return;
     }
+#endif
     for (int32_t ky = kernel_h; ky > 0; ky--) {
         const int8_t *s = src;
         int8_t *d = dst;
@@ -298,7 +303,7 @@ TINYFORGE_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32
  * 9; an odd last row keeps its two pairs). One PKHBT more per two rows, one SMLAD less per pair of
  * output channels.
  */
-TINYFORGE_INLINE void tinyforge_split_two_rows(const int8_t *a, const int8_t *b, int8_t *dst)
+TINYFORGE_SPLIT_INLINE void tinyforge_split_two_rows(const int8_t *a, const int8_t *b, int8_t *dst)
 {
 #if defined(TINYFORGE_DSP)
     const int32_t va = tinyforge_read32(a);
@@ -431,7 +436,7 @@ static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
  * bytes), or a few-input-channel layer's row of padding. The kp - k padding values of a column
  * are left as they are: they only ever meet zero weights.
  */
-TINYFORGE_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
+TINYFORGE_SPLIT_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
                                              const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather,
                                              int32_t kp, int32_t pairs, int32_t j)
 {
@@ -481,7 +486,9 @@ TINYFORGE_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p
  * one of its operands, and GCC 12 spills six of the eight accumulators in the C loop (about 186
  * instructions per 32 MACs). Here the accumulators live in r6, r7 and the high registers r8-r12
  * and lr (ADD reaches them), r0-r5 hold the two pointers, the two weights and the column value:
- * per tap and pixel LDRB + SXTB + MOVS + 2 MULS + 2 ADD, 134 instructions per 32 MACs. The
+ * per tap and pixel LDRB + SXTB + MOVS + 2 MULS + 2 ADD, two taps per turn (the columns are
+ * 4-aligned, so the fourth tap of a group leaves c 4-aligned again), 141 instructions per 32 MACs
+ * in 222 bytes of code. The
  * arguments arrive per the AAPCS (c, w, groups, bias_0 in r0-r3, bias_1 on the stack); the sums
  * go right after the columns, as in the C version. TINYFORGE_NO_M0_ASM compiles the C loop.
  */
@@ -575,77 +582,15 @@ __attribute__((naked, noinline, noclone)) static void tinyforge_conv2d_dot_2x4(i
                      "add    r12, r5\n\t"
                      "muls   r4, r3, r4\n\t"
                      "add    lr, r4\n\t"
-                     "ldrb   r2, [r1, #2]\n\t"
-                     "ldrb   r3, [r1, #6]\n\t"
-                     "sxtb   r2, r2\n\t"
-                     "sxtb   r3, r3\n\t"
-                     "ldrb   r4, [r0, #2]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "adds   r6, r6, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "adds   r7, r7, r4\n\t"
-                     "ldrb   r4, [r0, #6]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r8, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    r9, r4\n\t"
-                     "ldrb   r4, [r0, #10]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r10, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    r11, r4\n\t"
-                     "ldrb   r4, [r0, #14]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r12, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    lr, r4\n\t"
-                     "ldrb   r2, [r1, #3]\n\t"
-                     "ldrb   r3, [r1, #7]\n\t"
-                     "sxtb   r2, r2\n\t"
-                     "sxtb   r3, r3\n\t"
-                     "ldrb   r4, [r0, #3]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "adds   r6, r6, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "adds   r7, r7, r4\n\t"
-                     "ldrb   r4, [r0, #7]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r8, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    r9, r4\n\t"
-                     "ldrb   r4, [r0, #11]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r10, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    r11, r4\n\t"
-                     "ldrb   r4, [r0, #15]\n\t"
-                     "sxtb   r4, r4\n\t"
-                     "movs   r5, r4\n\t"
-                     "muls   r5, r2, r5\n\t"
-                     "add    r12, r5\n\t"
-                     "muls   r4, r3, r4\n\t"
-                     "add    lr, r4\n\t"
-                     "adds   r0, #16\n\t"
-                     "adds   r1, #8\n\t"
+                     "adds   r0, #2\n\t"
+                     "adds   r1, #2\n\t"
+                     "lsls   r5, r0, #30\n\t"
+                     "bne    1b\n\t"
+                     "adds   r0, #12\n\t"
+                     "adds   r1, #4\n\t"
                      "ldr    r5, [sp]\n\t"
                      "cmp    r0, r5\n\t"
-                     "beq    2f\n\t"
-                     "b      1b\n"
-                     "2:\n\t"
+                     "bne    1b\n\t"
                      "str    r6, [r0, #0]\n\t"
                      "mov    r4, r8\n\t"
                      "str    r4, [r0, #4]\n\t"
@@ -728,8 +673,9 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     /*
      * The DSP loop written out, because GCC 12 neither pairs the column loads into LDRD nor keeps
      * 14 values in registers (it spills accumulators): per group 4 weight loads, 4 SXTB16, 4 LDRD
-     * (two pixels' words each, the pointers advanced by the addressing modes) and 16 SMLAD, 31
-     * instructions per 32 MACs with the loop test (`end` stays on the stack: no register left).
+     * (two pixels' words each, the pointers advanced by the addressing modes) and 16 SMLAD, 28
+     * instructions per 32 MACs; two groups per turn, then the loop test (3 instructions: `end`
+     * stays on the stack, no register is left).
      * Odd taps first: bytes 1 and 3 of each weight word, as bytes 0 and 2 of the word one byte
      * further on (an unaligned load, which every core with the DSP extension allows; the
      * generator pads the weight array so that the last one stays inside it).
@@ -852,7 +798,7 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
     int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
 #if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
     /* Written out for the reason given at tinyforge_conv2d_dot_2x4: per pair one LDRD of the two
-     * weight words and two of the four columns' words, 8 SMLAD, 14 instructions per 16 MACs. */
+     * weight words and two of the four columns' words, 8 SMLAD, 11 instructions per 16 MACs, two pairs per turn. */
     int32_t w0;
     int32_t w1;
     int32_t x0;
