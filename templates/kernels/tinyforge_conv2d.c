@@ -798,7 +798,8 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
     int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
 #if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
     /* Written out for the reason given at tinyforge_conv2d_dot_2x4: per pair one LDRD of the two
-     * weight words and two of the four columns' words, 8 SMLAD, 11 instructions per 16 MACs, two pairs per turn. */
+     * weight words and two of the four columns' words, 8 SMLAD, 11 instructions per 16 MACs; two
+     * pairs per turn. */
     int32_t w0;
     int32_t w1;
     int32_t x0;
@@ -888,7 +889,8 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     /* pairs: few input channels, pairs of taps, packed int32 weights (see tinyforge_column_rows).
      * Where the dot functions leave their sums: right after the columns. */
     const int32_t *const sums =
-        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
+        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs
+                                                      : TINYFORGE_CONV_COLUMN_BYTES * kp));
 
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         /* An odd last channel is paired with the zero weight row the generator added. */
@@ -949,7 +951,8 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 int32_t dy = 0;
                 int32_t dx = 0;
                 for (int32_t j = 0; j < 4; j++) {
-                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, pairs, j);
+                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp,
+                                            pairs, j);
                     if (++dx == pool_w) {
                         dx = 0;
                         if (++dy == pool_h) {
