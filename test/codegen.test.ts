@@ -197,7 +197,8 @@ function handIr(): IrModel {
  * but the centre one), stride 2, a 1x1 convolution, asymmetric padding, an input zero point of
  * 127 (input offset -127) and -128 (+128), requantization shifts > 0, = 0 and = -1 (the fused
  * rounding's e = 1 case), max pooling with padding and a clamp, fully connected layers of 12 and
- * 7 inputs with 7 and 5 outputs, depthwise with depth multiplier 2, and with depth multiplier 1 on
+ * 7 inputs with 7 and 5 outputs, a 2x3 window on one channel (two rows of 3 taps merged into 3 pairs),
+ * depthwise with depth multiplier 2, and with depth multiplier 1 on
  * 6 channels (four at a time, then two left over) where every window reaches into the padding.
  */
 function kernelsIr(): IrModel {
@@ -207,6 +208,8 @@ function kernelsIr(): IrModel {
   b.conv('c2 5x5 s2', 4, [5, 5], [2, 2], { top: 2, bottom: 2, left: 2, right: 2 }, [3], undefined, { reals: { 1: 0.4 } }); // [3, 3, 4]
   b.conv('c3 1x1', 5, [1, 1], [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, [0], 80); // [3, 3, 5]
   b.conv('c4 out 1', 1, [2, 2], [1, 1], { top: 0, bottom: 1, left: 1, right: 0 }, [], undefined, { zeroPoint: -128 }); // [3, 3, 1]
+  b.conv('c4b 2x3 in_c 1', 3, [2, 3], [1, 1], { top: 1, bottom: 0, left: 1, right: 1 }, []); // [3, 3, 3]: rows of 3 taps, merged in twos
+  b.conv('c4c 1x1 to 1', 1, [1, 1], [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, []); // [3, 3, 1]
   b.depthwise('dw m2', 2, [3, 3], [1, 1], same1); // [3, 3, 2]
   b.conv('c5 3x1 s2', 6, [3, 1], [2, 1], { top: 1, bottom: 1, left: 0, right: 0 }, [5]); // [2, 3, 6]
   b.depthwise('dw m1', 1, [3, 3], [1, 1], same1); // [2, 3, 6]: channels 0-3 four at a time, 4-5 alone
@@ -414,19 +417,37 @@ describe('kernel helpers', () => {
       if (L.kind !== 'conv2d') continue;
       const w = L.kernelWeights;
       if (L.inShape.c % 4 !== 0) {
-        // Few input channels: pairs of taps in SXTB16 order ((4m, 4m + 2), (4m + 1, 4m + 3)), those
-        // holding a tap below K, packed as int16 in int32, channel pairs interleaved word by word.
-        const pairs = Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+        // Few input channels: each kernel row of L = kernel_w * in_c taps as pairs in SXTB16 order
+        // ((4m, 4m + 2), (4m + 1, 4m + 3)), those holding a tap below L; rows of 3 taps two at a
+        // time: (a0, a2), (b0, b2), (a1, b1), an odd last row (0, 2), (1, -). Packed as int16 in
+        // int32, channel pairs interleaved word by word.
+        const rowLen = L.kernel[1] * L.inShape.c;
+        const kh = L.kernel[0];
+        const expected: [number, number][] = []; // [row * rowLen + tap] or -1
+        const at = (ky: number, t: number) => (t < rowLen ? ky * rowLen + t : -1);
+        if (rowLen === 3) {
+          for (let ky = 0; ky < kh; ky += 2) {
+            if (ky + 1 < kh) expected.push([at(ky, 0), at(ky, 2)], [at(ky + 1, 0), at(ky + 1, 2)], [at(ky, 1), at(ky + 1, 1)]);
+            else expected.push([at(ky, 0), at(ky, 2)], [at(ky, 1), -1]);
+          }
+        } else {
+          for (let ky = 0; ky < kh; ky++) {
+            for (let m = 0; 4 * m < rowLen; m++) {
+              expected.push([at(ky, 4 * m), at(ky, 4 * m + 2)]);
+              if (4 * m + 1 < rowLen) expected.push([at(ky, 4 * m + 1), at(ky, 4 * m + 3)]);
+            }
+          }
+        }
+        const pairs = expected.length;
         expect(w, op.name).toBeInstanceOf(Int32Array);
         expect(w.length, op.name).toBe(Math.ceil(channels / 2) * 2 * pairs);
         for (let c = 0; c < Math.ceil(channels / 2) * 2; c++) {
-          for (let i = 0; i < pairs; i++) {
+          expected.forEach(([lo, hi], i) => {
             const word = w[(c >> 1) * 2 * pairs + 2 * i + (c & 1)]!;
-            const first = 4 * (i >> 1) + (i & 1);
-            const tap = (t: number) => (c < channels && t < k ? op.weights[c * k + t]! : 0);
-            expect((word << 16) >> 16, `${op.name} channel ${c} tap ${first}`).toBe(tap(first));
-            expect(word >> 16, `${op.name} channel ${c} tap ${first + 2}`).toBe(tap(first + 2));
-          }
+            const tap = (t: number) => (c < channels && t >= 0 ? op.weights[c * k + t]! : 0);
+            expect((word << 16) >> 16, `${op.name} channel ${c} pair ${i} low`).toBe(tap(lo));
+            expect(word >> 16, `${op.name} channel ${c} pair ${i} high`).toBe(tap(hi));
+          });
         }
         continue;
       }
@@ -675,13 +696,13 @@ describe('generated sources', () => {
     const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
     expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
     // Weights: conv2d with in_c % 4 == 0: int8 rows padded to whole groups of 4 taps, + 4 bytes;
-    // with 1 input channel: int16 pairs of taps (3x3x1 -> 10 taps, 20 bytes); + 3 int32 arrays per layer.
+    // with 1 input channel: int16 pairs of taps (3x3x1 -> 5 pairs, 20 bytes); + 3 int32 arrays per layer.
     const counts = ir.ops.flatMap((op) => {
       if (!('weights' in op)) return [];
       const k = op.weights.length / op.bias.length;
       const rows = Math.ceil(op.bias.length / 2) * 2;
       const kernelWeights =
-        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * Math.ceil(k / 2) * 4;
+        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * 5 * 4;
       return [kernelWeights + 12 * op.bias.length];
     });
     expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));

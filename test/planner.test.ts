@@ -170,8 +170,8 @@ describe('planArena on chains', () => {
     checkPlan(ir, plan);
     expect(plan.arenaBytes).toBe(28 * 28 * 8 + 14 * 14 * 8);
     // 8 * Kp + 32 bytes per conv2d (Kp = 3 * 3 * in_c rounded up to 4); the first (1 input
-    // channel: pairs of taps) also an int8 gather area of Kp bytes.
-    expect([...plan.scratch.values()].map((s) => s.bytes)).toEqual([8 * 12 + 32 + 12, 8 * 72 + 32, 8 * 144 + 32]);
+    // channel: 5 pairs of taps, 16 bytes each) 16 * 5 + 32 + two padded rows of 4 bytes.
+    expect([...plan.scratch.values()].map((s) => s.bytes)).toEqual([16 * 5 + 32 + 8, 8 * 72 + 32, 8 * 144 + 32]);
   });
 });
 
@@ -186,8 +186,13 @@ describe('planArena with scratch', () => {
         let expected = 0;
         if (op.kind === 'conv2d') {
           const k = op.kernel[0] * op.kernel[1] * input.shape[2]!;
-          // Four int16 columns + eight int32 sums; few input channels: + an int8 gather area.
-          expected = 8 * alignUp(k, 4) + 32 + (input.shape[2]! % 4 === 0 ? 0 : alignUp(k, 4));
+          const rowLen = op.kernel[1] * input.shape[2]!;
+          const kh = op.kernel[0];
+          const rowPairs = Math.ceil(rowLen / 4) + Math.ceil((rowLen - 1) / 4);
+          const pairs = rowLen === 3 ? 3 * Math.floor(kh / 2) + 2 * (kh % 2) : kh * rowPairs;
+          // Four int16 columns + eight int32 sums; few input channels: the columns as int16 pairs
+          // of taps, kernel row by kernel row (rows of 3 taps two at a time), + two padded rows.
+          expected = input.shape[2]! % 4 === 0 ? 8 * alignUp(k, 4) + 32 : 16 * pairs + 32 + 2 * alignUp(rowLen, 4);
         }
         expect(plan.scratch.get(i)?.bytes ?? 0, `${ir.name} ${op.name}`).toBe(expected);
       });

@@ -277,33 +277,68 @@ export function conv2dKernelWeights(weights: Int8Array, channels: number, k: num
   return out;
 }
 
-/** Pairs of taps of a few-input-channel conv2d (see conv2dPairWeights): ceil(K / 4) + ceil((K - 1) / 4). */
-export function conv2dPairCount(k: number): number {
-  return Math.ceil(k / 4) + Math.ceil((k - 1) / 4);
+/**
+ * Pairs of taps of one kernel row of a few-input-channel conv2d (see conv2dPairWeights), for a row
+ * of L = kernel_w * in_c taps: ceil(L / 4) + ceil((L - 1) / 4).
+ */
+export function conv2dRowPairCount(rowLen: number): number {
+  return Math.ceil(rowLen / 4) + Math.ceil((rowLen - 1) / 4);
+}
+
+/** Pairs of taps of a whole few-input-channel window: rows of 3 taps merged two at a time, see conv2dPairWeights. */
+export function conv2dPairCount(kernelH: number, rowLen: number): number {
+  if (rowLen === 3) return 3 * Math.floor(kernelH / 2) + 2 * (kernelH % 2);
+  return kernelH * conv2dRowPairCount(rowLen);
 }
 
 /**
- * conv2d's weight layout for few input channels (in_c not a multiple of 4; see
- * tinyforge_column_pairs in tinyforge_conv2d.c): the OHWI row of each channel as pairs of taps in
- * SXTB16 order (pair 2m = taps (4m, 4m + 2), pair 2m + 1 = (4m + 1, 4m + 3)), those holding a tap
- * below K, packed two int16 per int32 (the first tap in the low half, zero past K); an odd channel
- * count padded with a zero row; each pair of channels interleaved word by word (channel 2j's
- * pair i, then channel 2j + 1's pair i).
+ * The taps of each pair of a few-input-channel window, in the kernel's order, as [tap, tap]
+ * indices into the OHWI window (-1: a zero weight). Each kernel row of L = kernel_w * in_c
+ * contiguous bytes of the NHWC input is read a word (four taps) at a time and split the way SXTB16
+ * splits a word: pair 2m of the row = its taps (4m, 4m + 2), pair 2m + 1 = (4m + 1, 4m + 3), only
+ * the pairs holding a tap below L (conv2dRowPairCount). Rows of 3 taps (a 3x3 window on one
+ * channel) are taken two at a time, their tap 1 merged into one pair: (a0, a2), (b0, b2), (a1, b1);
+ * an odd last row keeps (0, 2), (1, -). See tinyforge_column_rows in tinyforge_conv2d.c.
  */
-export function conv2dPairWeights(weights: Int8Array, channels: number, k: number): Int32Array {
-  const pairs = conv2dPairCount(k);
+export function conv2dPairTaps(kernelH: number, rowLen: number): [number, number][] {
+  const pairs: [number, number][] = [];
+  const tap = (ky: number, t: number) => (t < rowLen ? ky * rowLen + t : -1);
+  if (rowLen === 3) {
+    let ky = 0;
+    for (; ky + 1 < kernelH; ky += 2) pairs.push([tap(ky, 0), tap(ky, 2)], [tap(ky + 1, 0), tap(ky + 1, 2)], [tap(ky, 1), tap(ky + 1, 1)]);
+    if (ky < kernelH) pairs.push([tap(ky, 0), tap(ky, 2)], [tap(ky, 1), -1]);
+    return pairs;
+  }
+  for (let ky = 0; ky < kernelH; ky++) {
+    for (let i = 0; i < conv2dRowPairCount(rowLen); i++) {
+      const first = 4 * (i >> 1) + (i & 1);
+      pairs.push([tap(ky, first), tap(ky, first + 2)]);
+    }
+  }
+  return pairs;
+}
+
+/**
+ * conv2d's weight layout for few input channels (in_c not a multiple of 4): the pairs of
+ * conv2dPairTaps, each packed two int16 per int32 (the first tap in the low half, zero for -1);
+ * an odd channel count padded with a zero row; each pair of channels interleaved word by word
+ * (channel 2j's pair i, then channel 2j + 1's pair i). The inner loop loads them straight into SMLAD.
+ */
+export function conv2dPairWeights(weights: Int8Array, channels: number, kernelH: number, rowLen: number): Int32Array {
+  const taps = conv2dPairTaps(kernelH, rowLen);
+  const pairs = taps.length;
+  const k = kernelH * rowLen;
   const channelPairs = Math.ceil(channels / 2);
   const out = new Int32Array(channelPairs * 2 * pairs);
   for (let j = 0; j < channelPairs; j++) {
-    for (let i = 0; i < pairs; i++) {
-      const first = 4 * (i >> 1) + (i & 1);
+    taps.forEach(([lo, hi], i) => {
       for (let r = 0; r < 2; r++) {
         const c = 2 * j + r;
         if (c >= channels) continue;
-        const tap = (t: number) => (t < k ? weights[c * k + t]! : 0);
-        out[2 * j * pairs + 2 * i + r] = (tap(first) & 0xffff) | (tap(first + 2) << 16);
+        const w = (t: number) => (t >= 0 ? weights[c * k + t]! : 0);
+        out[2 * j * pairs + 2 * i + r] = (w(lo) & 0xffff) | (w(hi) << 16);
       }
-    }
+    });
   }
   return out;
 }
@@ -421,7 +456,7 @@ export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> =
               ? op.weights
               : inShape.c % 4 === 0
                 ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c)
-                : conv2dPairWeights(op.weights, outShape.c, kh * kw * inShape.c),
+                : conv2dPairWeights(op.weights, outShape.c, kh, kw * inShape.c),
           macs,
         };
       }

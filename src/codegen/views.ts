@@ -114,8 +114,9 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
   if (L.family === 'fc') layout = `[out, in] = ${shapeText([L.outN, L.inN])}`;
   else if (L.kind === 'conv2d' && L.kernelWeights instanceof Int32Array) {
     layout =
-      `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])} as int16 pairs of taps packed in int32 words, rows ` +
-      `zero-padded to an even tap count${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved pair by pair (see tinyforge_conv2d.c)`;
+      `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])} as int16 pairs of taps packed in int32 words, kernel ` +
+      `row by kernel row in SXTB16 order${L.kernel[1] * L.inShape.c === 3 ? ' (rows of 3 taps merged in twos)' : ''}` +
+      `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved pair by pair (see tinyforge_conv2d.c)`;
   } else if (L.kind === 'conv2d') {
     layout =
       `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +

@@ -36,16 +36,18 @@
  * interleaved every four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), and 4 zero bytes
  * at the end. A zero weight adds nothing whatever it meets, so the padding values of a column may
  * be anything. Few input channels (in_c not a multiple of 4, e.g. the first layer): pairs of
- * taps, see tinyforge_column_pairs.
+ * taps, kernel row by kernel row, see tinyforge_column_rows.
  *
  * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
  * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
  * becomes the pairs (x0, x2), (x1, x3), which is what SXTB16 makes of the four weight bytes at w
- * and at w + 1; the four columns are interleaved group by group, so one pointer walks them all.
- * The inner loop takes 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4
- * weight loads + 8 column loads + the loop, 14 live values: every register a Cortex-M has (GCC
- * 12 at -Os spills the counter: about 39 instructions per 32 MACs).
- * Portable path: int8 columns, one MLA per MAC.
+ * and at w + 1. The four columns are interleaved pair by pair (pair q of column j at cols + 16q +
+ * 4j), so one pointer walks them all and one LDRD loads two pixels' words. The inner loop takes
+ * 4 taps x 2 channels x 4 pixels = 32 MACs in 16 SMLAD + 4 SXTB16 + 4 weight loads + 4 LDRD + the
+ * loop test: 28 instructions, plus 3 per two groups for the test (inline assembly: see
+ * tinyforge_conv2d_dot_2x4).
+ * Portable path: int8 columns, one MLA per MAC; on ARMv6-M (Cortex-M0/M0+) the inner loop is an
+ * assembly function that keeps the accumulators in the high registers.
  */
 #include <stdint.h>
 #include <string.h>
@@ -54,6 +56,7 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
+#if !defined(TINYFORGE_DSP)
 /*
  * The int8 im2col column of output pixel (oy, ox) at g, in natural order (K bytes): for each
  * kernel row inside the input, the valid taps are one contiguous run of the NHWC input (all
@@ -106,6 +109,17 @@ static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t
     }
 }
 
+#endif
+
+/* The few-input-channel column helpers: always inlined on the DSP path (their call overhead is a
+ * tenth of conv1's instructions), left to the compiler elsewhere (code size counts most on the
+ * small cores). */
+#if defined(TINYFORGE_DSP)
+#define TINYFORGE_SPLIT_INLINE TINYFORGE_INLINE
+#else
+#define TINYFORGE_SPLIT_INLINE static
+#endif
+
 /* Bytes of scratch per tap of the four columns: int16 on the DSP path, int8 otherwise. */
 #if defined(TINYFORGE_DSP)
 #define TINYFORGE_CONV_COLUMN_BYTES 8
@@ -119,7 +133,7 @@ static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
 {
     for (; n > 0; n--) {
         tinyforge_write32(dst, pad2);
-        tinyforge_write32(dst + 4, pad2);
+        tinyforge_write32(dst + 16, pad2);
         dst += 32;
     }
     return dst;
@@ -128,7 +142,7 @@ static int8_t *tinyforge_fill_interleaved(int8_t *dst, int32_t n, int32_t pad2)
 /*
  * in_c a multiple of 4: every tap is whole groups of four values, so the runs and the padding of
  * the column line up with the groups, and the column is written straight into the interleaved
- * int16 layout at dst = cols + 8 * column (widened as it is copied), without the int8 pass.
+ * int16 layout at dst = cols + 4 * column (widened as it is copied), without the int8 pass.
  */
 static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
                                  int8_t *dst)
@@ -145,6 +159,23 @@ static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_
     const int32_t run = (kx_end - kx_start) * groups_per_tap;
     const int32_t after = row_groups - before - run;
 
+    if (iy0 >= 0 && iy0 + p->kernel_h <= p->in_h && before == 0 && after == 0) {
+        /* The whole window inside the input (most pixels): kernel_h runs of row_groups groups. */
+        const int8_t *src = input + (iy0 * p->in_w + ix0) * p->in_c;
+        const int32_t skip = (p->in_w - p->kernel_w) * p->in_c;
+        for (int32_t ky = p->kernel_h; ky > 0; ky--) {
+            const int8_t *const end = src + 4 * row_groups;
+            do {
+                const int32_t v = tinyforge_read32(src);
+                src += 4;
+                tinyforge_write32(dst, __sxtb16(v));
+                tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+                dst += 32;
+            } while (src != end);
+            src += skip;
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < p->kernel_h; ky++) {
         const int32_t iy = iy0 + ky;
         if (iy < 0 || iy >= p->in_h) {
@@ -157,7 +188,7 @@ static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_
             const int32_t v = tinyforge_read32(src);
             src += 4;
             tinyforge_write32(dst, __sxtb16(v));
-            tinyforge_write32(dst + 4, tinyforge_sxtb16_ror8(v));
+            tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
             dst += 32;
         }
         dst = tinyforge_fill_interleaved(dst, after, pad2);
@@ -179,70 +210,245 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 #endif
 
 /*
- * Few input channels (in_c not a multiple of 4: the first layer of an image model): whole groups
- * of four taps would waste up to three multiplies per column (K = 9 for a 3x3 kernel on one
- * channel becomes 12), and the weights would have to be widened in the inner loop. Such a layer
- * works on pairs of taps instead, in the order SXTB16 makes of a word of four taps: pair 2m is
- * (4m, 4m + 2), pair 2m + 1 is (4m + 1, 4m + 3), and only the pairs holding a tap below K count
- * (K = 9: (0, 2) (1, 3) (4, 6) (5, 7) (8, 10): 5 pairs, 10 MACs for 9). The generator pre-packs
- * the weights alike, one int32 per channel and pair (the first tap in the low int16 half, zero
- * for a tap past K), channel pairs interleaved pair by pair: the inner loop loads them straight
- * into SMLAD.
+ * Few input channels (in_c not a multiple of 4: the first layer of an image model). Whole groups
+ * of four taps of the window would waste up to three multiplies per column and need the weights
+ * widened in the inner loop, and copying the window byte by byte costs more than the arithmetic
+ * (a 3x3 window on one channel is 9 MACs per output channel). Instead each kernel row of the
+ * window, L = kernel_w * in_c contiguous bytes of the NHWC input, is read a word (four taps) at a
+ * time and split the way SXTB16 splits a word: pair 2m of the row = its taps (4m, 4m + 2), pair
+ * 2m + 1 = (4m + 1, 4m + 3), and a row holds the pairs with a tap below L: row_pairs = ceil(L / 4)
+ * + ceil((L - 1) / 4); rows of 3 taps are merged in twos (tinyforge_split_two_rows). The
+ * generator packs the weights alike, one int32 per channel and pair (the first tap in the low
+ * int16 half, zero for a tap past L), channel pairs interleaved pair by pair: the inner loop loads
+ * them straight into SMLAD.
  *
- * The column of output pixel (oy, ox), gathered as int8 at `gather`, goes into column j a group
- * of four taps at a time: DSP: pair p as one word of two int16 at cols + 16 * p + 4 * j (one
- * SXTB16 per pair); portable: as two int8 at cols + 8 * p + 2 * j. Taps past K are whatever
- * follows in the gather area (they meet zero weights); the last group may write one pair more
- * than the loop reads, inside the scratch.
+ * Pair q of column j: DSP: one word of two int16 at cols + 16 * q + 4 * j (an SXTB16 per pair);
+ * portable: two int8 at cols + 8 * q + 2 * j. The last word of a row may give one pair more than
+ * the row holds (taps past L, which meet zero weights): the next row, or after the last row the
+ * sums of the pass, overwrite it. Rows in the padding, partly outside the input, or whose last word
+ * would end past the input go through `row_buf` (the row gathered tap by tap, the zero point in
+ * the padding; room for two rows).
  */
-static TINYFORGE_NOINLINE void tinyforge_column_pairs(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy,
-                                                      int32_t ox, int8_t *gather, int8_t *dst)
+static void tinyforge_gather_row(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t iy, int32_t ix0,
+                                 int8_t *row_buf, int32_t bytes)
 {
-    tinyforge_gather_s8(p, input, oy, ox, gather);
-    const int8_t *g = gather;
-    for (int32_t groups = (p->kernel_h * p->kernel_w * p->in_c + 3) >> 2; groups > 0; groups--) {
-#if defined(TINYFORGE_DSP)
-        const int32_t v = tinyforge_read32(g);
-        tinyforge_write32(dst, __sxtb16(v));
-        tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
-        dst += 32;
-#else
-        dst[0] = g[0];
-        dst[1] = g[2];
-        dst[8] = g[1];
-        dst[9] = g[3];
-        dst += 16;
-#endif
-        g += 4;
+    const int8_t pad = (int8_t)(-p->input_offset); /* the input zero point */
+    const int32_t in_c = p->in_c;
+    const int32_t row_len = p->kernel_w * in_c;
+    const int32_t row_inside = ((uint32_t)iy < (uint32_t)p->in_h);
+    const int8_t *const row = input + (row_inside ? iy * p->in_w * in_c : 0);
+    int32_t ix = ix0;
+    int32_t ic = 0;
+    /* One select per byte (separate padding loops would become memset calls costing more than
+     * these few bytes). */
+    for (int32_t t = 0; t < bytes; t++) {
+        const int32_t inside = row_inside && t < row_len && ((uint32_t)ix < (uint32_t)p->in_w);
+        row_buf[t] = inside ? row[ix * in_c + ic] : pad;
+        if (++ic == in_c) {
+            ic = 0;
+            ix++;
+        }
     }
 }
 
-/* Pairs of taps of a few-input-channel layer: those of ceil(K / 4) groups that hold a tap below K. */
+/*
+ * kernel_h rows of `words` words each, the first at src and then every in_row bytes (the input, or
+ * the gathered row at the borders), split into pairs at dst, rows row_step bytes apart.
+ */
+TINYFORGE_SPLIT_INLINE void tinyforge_split_rows(const int8_t *src, int8_t *dst, int32_t kernel_h, int32_t words,
+                                           int32_t in_row, int32_t row_step)
+{
+#if defined(TINYFORGE_DSP)
+    if (words == 1) {
+        /* One word per row (kernel_w * in_c <= 4: 2x2 on one channel, 1x1 on two, ...): the row
+         * loop alone (the DSP path only: elsewhere the code it takes counts more). */
+        for (int32_t ky = kernel_h; ky > 0; ky--) {
+            const int32_t v = tinyforge_read32(src);
+            tinyforge_write32(dst, __sxtb16(v));
+            tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+            src += in_row;
+            dst += row_step;
+        }
+        return;
+    }
+#endif
+    for (int32_t ky = kernel_h; ky > 0; ky--) {
+        const int8_t *s = src;
+        int8_t *d = dst;
+        for (int32_t w = words; w > 0; w--) {
+#if defined(TINYFORGE_DSP)
+            const int32_t v = tinyforge_read32(s);
+            tinyforge_write32(d, __sxtb16(v));
+            tinyforge_write32(d + 16, tinyforge_sxtb16_ror8(v));
+            d += 32;
+#else
+            d[0] = s[0];
+            d[1] = s[2];
+            d[8] = s[1];
+            d[9] = s[3];
+            d += 16;
+#endif
+            s += 4;
+        }
+        src += in_row;
+        dst += row_step;
+    }
+}
+
+/*
+ * Rows of three taps (a 3x3 window on one channel, the first layer of most image models): each
+ * row's word gives one whole pair (taps 0, 2) and half a pair (tap 1, and a tap past the row that
+ * meets a zero weight). Two rows are taken together, their tap 1 merged into one pair: pairs
+ * (a0, a2), (b0, b2), (a1, b1), 3 pairs for 6 taps instead of 4 (a 3x3 window: 5 pairs, 10 MACs for
+ * 9; an odd last row keeps its two pairs). One PKHBT more per two rows, one SMLAD less per pair of
+ * output channels.
+ */
+TINYFORGE_SPLIT_INLINE void tinyforge_split_two_rows(const int8_t *a, const int8_t *b, int8_t *dst)
+{
+#if defined(TINYFORGE_DSP)
+    const int32_t va = tinyforge_read32(a);
+    const int32_t vb = tinyforge_read32(b);
+    tinyforge_write32(dst, __sxtb16(va));
+    tinyforge_write32(dst + 16, __sxtb16(vb));
+    const uint32_t odd_a = (uint32_t)tinyforge_sxtb16_ror8(va);
+    const uint32_t odd_b = (uint32_t)tinyforge_sxtb16_ror8(vb);
+    tinyforge_write32(dst + 32, (int32_t)((odd_a & 0xFFFFu) | (odd_b << 16)));
+#else
+    dst[0] = a[0];
+    dst[1] = a[2];
+    dst[8] = b[0];
+    dst[9] = b[2];
+    dst[16] = a[1];
+    dst[17] = b[1];
+#endif
+}
+
+/* Bytes of the scratch per pair of taps of the four columns. */
+#define TINYFORGE_CONV_PAIR_BYTES (TINYFORGE_CONV_COLUMN_BYTES * 2)
+
+/* A few-input-channel layer's geometry, worked out once per call rather than once per column. */
+typedef struct {
+    const tinyforge_conv2d_params_t *p;
+    const int8_t *input;
+    int8_t *row_buf;  /* the gather area */
+    int32_t kernel_h;
+    int32_t words;    /* words per kernel row: ceil(L / 4) */
+    int32_t row_step; /* bytes from one kernel row's pairs to the next in the scratch */
+    int32_t in_row;   /* bytes per input row */
+    int32_t iy_max;   /* window rows start in [0, iy_max]: in_h - kernel_h */
+    int32_t ix_max;   /* window columns start in [0, ix_max]: in_w - kernel_w */
+    int32_t last;     /* the largest window start offset whose last word ends inside the input */
+    int32_t merged;   /* L == 3: rows taken two at a time (see tinyforge_split_two_rows) */
+} tinyforge_rows_t;
+
+static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *row_buf,
+                                tinyforge_rows_t *g)
+{
+    g->p = p;
+    g->input = input;
+    g->row_buf = row_buf;
+    const int32_t row_len = p->kernel_w * p->in_c;
+    g->kernel_h = p->kernel_h;
+    g->words = (row_len + 3) >> 2;
+    g->row_step = (TINYFORGE_CONV_COLUMN_BYTES * 2) * (g->words + ((row_len + 2) >> 2));
+    g->in_row = p->in_w * p->in_c;
+    g->iy_max = p->in_h - p->kernel_h;
+    g->ix_max = p->in_w - p->kernel_w;
+    g->last = (p->in_h - p->kernel_h + 1) * g->in_row - 4 * g->words;
+    g->merged = (row_len == 3);
+}
+
+static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_rows_t *g, int32_t oy, int32_t ox, int8_t *dst)
+{
+    /* Everything but the pixel and the destination comes in g: four arguments, all in registers. */
+    const tinyforge_conv2d_params_t *const p = g->p;
+    const int8_t *const input = g->input;
+    int8_t *const row_buf = g->row_buf;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+
+    /* The whole window inside the input, and the last word of its last row too (most pixels):
+     * straight from the input. */
+    if ((uint32_t)iy0 <= (uint32_t)g->iy_max && (uint32_t)ix0 <= (uint32_t)g->ix_max) {
+        const int32_t first = iy0 * g->in_row + ix0 * p->in_c;
+        if (first <= g->last) {
+            const int8_t *src = input + first;
+            if (!g->merged) {
+                tinyforge_split_rows(src, dst, g->kernel_h, g->words, g->in_row, g->row_step);
+                return;
+            }
+            int32_t ky = g->kernel_h;
+            for (; ky >= 2; ky -= 2) {
+                tinyforge_split_two_rows(src, src + g->in_row, dst);
+                src += 2 * g->in_row;
+                dst += 3 * TINYFORGE_CONV_PAIR_BYTES;
+            }
+            if (ky == 1) {
+                tinyforge_split_rows(src, dst, 1, 1, 0, 0);
+            }
+            return;
+        }
+    }
+    /* At the borders, row by row: straight from the input where the row allows it, else gathered
+     * into row_buf (room for two rows: merged rows are split in twos). */
+    const int32_t x_inside = ((uint32_t)ix0 <= (uint32_t)g->ix_max);
+    const int32_t row_bytes = 4 * g->words;
+    const int8_t *previous = row_buf;
+    for (int32_t ky = 0; ky < g->kernel_h; ky++) {
+        const int32_t iy = iy0 + ky;
+        const int32_t start = iy * g->in_row + ix0 * p->in_c;
+        const int8_t *s = row_buf + row_bytes * (ky & 1);
+        if (x_inside && (uint32_t)iy < (uint32_t)p->in_h && start + row_bytes <= p->in_h * g->in_row) {
+            s = input + start;
+        } else {
+            tinyforge_gather_row(p, input, iy, ix0, row_buf + row_bytes * (ky & 1), row_bytes);
+        }
+        if (!g->merged) {
+            tinyforge_split_rows(s, dst, 1, g->words, 0, 0);
+            dst += g->row_step;
+        } else if (ky & 1) {
+            tinyforge_split_two_rows(previous, s, dst);
+            dst += 3 * TINYFORGE_CONV_PAIR_BYTES;
+        } else if (ky + 1 == g->kernel_h) {
+            tinyforge_split_rows(s, dst, 1, 1, 0, 0);
+        }
+        previous = s;
+    }
+}
+
+/* Pairs of taps of a few-input-channel layer: kernel_h rows of ceil(L / 4) + ceil((L - 1) / 4), or
+ * for L = 3 three per two rows. */
 static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
 {
-    const int32_t k = p->kernel_h * p->kernel_w * p->in_c;
-    return ((k + 3) >> 2) + ((k + 2) >> 2);
+    const int32_t row_len = p->kernel_w * p->in_c;
+    if (row_len == 3) {
+        /* Rows merged two at a time (see tinyforge_split_two_rows). */
+        return 3 * (p->kernel_h >> 1) + 2 * (p->kernel_h & 1);
+    }
+    return p->kernel_h * (((row_len + 3) >> 2) + ((row_len + 2) >> 2));
 }
 
 /*
  * The im2col column of conv output pixel (oy, ox), stored as column j (0..3) of the pass.
- * Scratch (params->im2col): the four columns (DSP: int16, 8kp bytes; portable: int8, 4kp), the
- * pass's eight int32 sums (32 bytes), and, unless in_c is a multiple of 4 on the DSP path, the
- * int8 gather area (kp bytes); `gather` points at it. The kp - k padding values of a column are left as they are: they
- * only ever meet zero weights.
+ * Scratch (params->im2col): the four columns (in_c a multiple of 4: DSP int16, 8kp bytes,
+ * portable int8, 4kp; few input channels: `pairs` pairs of taps, DSP 16 bytes each, portable 8),
+ * the pass's eight int32 sums (32 bytes), then `gather`: the portable path's int8 column (kp
+ * bytes), or a few-input-channel layer's row of padding. The kp - k padding values of a column
+ * are left as they are: they only ever meet zero weights.
  */
-static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const int8_t *input, int32_t oy, int32_t ox,
-                                    int8_t *cols, int8_t *gather, int32_t kp, int32_t j)
+TINYFORGE_SPLIT_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
+                                             const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather,
+                                             int32_t kp, int32_t pairs, int32_t j)
 {
-    if ((p->in_c & 3) != 0) {
-        /* Few input channels: the column as pairs of taps (see tinyforge_column_pairs). */
-        tinyforge_column_pairs(p, input, oy, ox, gather, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
+    if (pairs != 0) {
+        /* Few input channels: the column as pairs of taps, row by row (see tinyforge_column_rows). */
+        tinyforge_column_rows(rows, oy, ox, cols + (TINYFORGE_CONV_COLUMN_BYTES / 2) * j);
         return;
     }
 #if defined(TINYFORGE_DSP)
     (void)gather;
     (void)kp;
-    tinyforge_im2col_s16(p, input, oy, ox, cols + 8 * j);
+    tinyforge_im2col_s16(p, input, oy, ox, cols + 4 * j);
 #else
     tinyforge_gather_s8(p, input, oy, ox, gather);
     tinyforge_interleave_s8(gather, cols + 4 * j, kp);
@@ -273,15 +479,181 @@ static void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const in
     } while (0)
 #endif
 
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(TINYFORGE_NO_M0_ASM)
+/*
+ * tinyforge_conv2d_dot_2x4 on ARMv6-M (Cortex-M0/M0+), the portable layout (int8 columns, int8
+ * weight rows), written out as a whole function: the core has 8 low registers, MULS overwrites
+ * one of its operands, and GCC 12 spills six of the eight accumulators in the C loop (about 186
+ * instructions per 32 MACs). Here the accumulators live in r6, r7 and the high registers r8-r12
+ * and lr (ADD reaches them), r0-r5 hold the two pointers, the two weights and the column value:
+ * per tap and pixel LDRB + SXTB + MOVS + 2 MULS + 2 ADD, two taps per turn (the columns are
+ * 4-aligned, so the fourth tap of a group leaves c 4-aligned again), 141 instructions per 32 MACs
+ * in 222 bytes of code. The
+ * arguments arrive per the AAPCS (c, w, groups, bias_0 in r0-r3, bias_1 on the stack); the sums
+ * go right after the columns, as in the C version. TINYFORGE_NO_M0_ASM compiles the C loop.
+ */
+__attribute__((naked, noinline, noclone)) static void tinyforge_conv2d_dot_2x4(int8_t *c __attribute__((unused)),
+                                                                            const int8_t *w __attribute__((unused)),
+                                                                            int32_t groups __attribute__((unused)),
+                                                                            int32_t bias_0 __attribute__((unused)),
+                                                                            int32_t bias_1 __attribute__((unused)))
+{
+    __asm__ volatile(
+                     ".syntax unified\n\t"
+                     "push   {r4, r5, r6, r7, lr}\n\t"
+                     "mov    r4, r8\n\t"
+                     "mov    r5, r9\n\t"
+                     "mov    r6, r10\n\t"
+                     "mov    r7, r11\n\t"
+                     "push   {r4, r5, r6, r7}\n\t"
+                     "lsls   r2, r2, #4\n\t"
+                     "adds   r2, r0, r2\n\t"
+                     "push   {r2}\n\t"
+                     "movs   r6, r3\n\t"
+                     "mov    r8, r3\n\t"
+                     "mov    r10, r3\n\t"
+                     "mov    r12, r3\n\t"
+                     "ldr    r7, [sp, #40]\n\t"
+                     "mov    r9, r7\n\t"
+                     "mov    r11, r7\n\t"
+                     "mov    lr, r7\n\t"
+                     "1:\n\t"
+                     "ldrb   r2, [r1, #0]\n\t"
+                     "ldrb   r3, [r1, #4]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #0]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #4]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #8]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #12]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "ldrb   r2, [r1, #1]\n\t"
+                     "ldrb   r3, [r1, #5]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "ldrb   r4, [r0, #1]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "adds   r6, r6, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "adds   r7, r7, r4\n\t"
+                     "ldrb   r4, [r0, #5]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r8, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r9, r4\n\t"
+                     "ldrb   r4, [r0, #9]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r10, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    r11, r4\n\t"
+                     "ldrb   r4, [r0, #13]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "movs   r5, r4\n\t"
+                     "muls   r5, r2, r5\n\t"
+                     "add    r12, r5\n\t"
+                     "muls   r4, r3, r4\n\t"
+                     "add    lr, r4\n\t"
+                     "adds   r0, #2\n\t"
+                     "adds   r1, #2\n\t"
+                     "lsls   r5, r0, #30\n\t"
+                     "bne    1b\n\t"
+                     "adds   r0, #12\n\t"
+                     "adds   r1, #4\n\t"
+                     "ldr    r5, [sp]\n\t"
+                     "cmp    r0, r5\n\t"
+                     "bne    1b\n\t"
+                     "str    r6, [r0, #0]\n\t"
+                     "mov    r4, r8\n\t"
+                     "str    r4, [r0, #4]\n\t"
+                     "mov    r4, r10\n\t"
+                     "str    r4, [r0, #8]\n\t"
+                     "mov    r4, r12\n\t"
+                     "str    r4, [r0, #12]\n\t"
+                     "str    r7, [r0, #16]\n\t"
+                     "mov    r4, r9\n\t"
+                     "str    r4, [r0, #20]\n\t"
+                     "mov    r4, r11\n\t"
+                     "str    r4, [r0, #24]\n\t"
+                     "mov    r4, lr\n\t"
+                     "str    r4, [r0, #28]\n\t"
+                     "add    sp, #4\n\t"
+                     "pop    {r4, r5, r6, r7}\n\t"
+                     "mov    r8, r4\n\t"
+                     "mov    r9, r5\n\t"
+                     "mov    r10, r6\n\t"
+                     "mov    r11, r7\n\t"
+                     "pop    {r4, r5, r6, r7, pc}\n\t");
+}
+#else
+/* One group of four taps of tinyforge_conv2d_dot_2x4's DSP loop, in its asm operand names: the
+ * loop runs it twice per turn (entering at the second when the group count is odd). */
+#define TINYFORGE_DOT_2X4_GROUP \
+    "ldr    %[w0], [%[w], #1]\n\t" \
+    "ldr    %[w1], [%[w], #5]\n\t" \
+    "sxtb16 %[w0], %[w0]\n\t" \
+    "sxtb16 %[w1], %[w1]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #16]\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #24]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldr    %[w1], [%[w], #4]\n\t" \
+    "ldr    %[w0], [%[w]], #8\n\t" \
+    "sxtb16 %[w0], %[w0]\n\t" \
+    "sxtb16 %[w1], %[w1]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #8]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c]], #32\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+
 /*
  * The inner loop: `groups` groups of four taps of one pair of output channels (interleaved
  * weight rows at w) against the four interleaved columns at c, with the accumulators starting
  * at bias_0 (channel 0) and bias_1 (channel 1). The eight sums (channel 0 pixels 0..3, channel
  * 1 pixels 0..3) are stored right after the columns, i.e. where c points after the loop.
  *
- * A function of its own, out of line, and without an output pointer: its 14 live values (8
- * accumulators, a column word, 2 weight pairs, 2 pointers, the counter) are exactly the
- * registers a Cortex-M has, and GCC keeps them all in registers only with nothing else live.
+ * A function of its own, out of line, and without an output pointer: its live values (8
+ * accumulators, 2 weight pairs, 2 column words, 2 pointers) are every register a Cortex-M has.
  */
 static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t *w, int32_t groups, int32_t bias_0,
                                                         int32_t bias_1)
@@ -294,38 +666,67 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     int32_t acc_11 = bias_1;
     int32_t acc_12 = bias_1;
     int32_t acc_13 = bias_1;
-    /* groups >= 1 (every kernel has a tap): the loop tests at the bottom, SUBS + BNE. */
+    /* groups >= 1 (every kernel has a tap): the loop tests at the bottom, against where the
+     * sums go. */
+    int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 4 * groups;
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
+    /*
+     * The DSP loop written out, because GCC 12 neither pairs the column loads into LDRD nor keeps
+     * 14 values in registers (it spills accumulators): per group 4 weight loads, 4 SXTB16, 4 LDRD
+     * (two pixels' words each, the pointers advanced by the addressing modes) and 16 SMLAD, 28
+     * instructions per 32 MACs; two groups per turn, then the loop test (3 instructions: `end`
+     * stays on the stack, no register is left).
+     * Odd taps first: bytes 1 and 3 of each weight word, as bytes 0 and 2 of the word one byte
+     * further on (an unaligned load, which every core with the DSP extension allows; the
+     * generator pads the weight array so that the last one stays inside it).
+     */
+    int32_t w0;
+    int32_t w1;
+    int32_t x0;
+    int32_t x1;
+    __asm__ volatile("ldr    %[x0], %[n]\n\t"
+                     "tst    %[x0], #1\n\t"
+                     "bne    2f\n"
+                     "1:\n\t"
+                     TINYFORGE_DOT_2X4_GROUP
+                     "2:\n\t"
+                     TINYFORGE_DOT_2X4_GROUP
+                     "ldr    %[x0], %[end]\n\t"
+                     "cmp    %[c], %[x0]\n\t"
+                     "bne    1b"
+                     : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
+                       [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
+                       [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                     : [end] "m"(end), [n] "m"(groups)
+                     : "cc", "memory");
+#else
     do {
 #if defined(TINYFORGE_DSP)
-        /* Taps 4g and 4g + 2 of both weight rows (bytes 0 and 2 of each word), against the
-         * (x0, x2) word of each column. */
+        /* The same on a host with the C model of the intrinsics: pixel j's even taps (0, 2) at
+         * c + 4j, its odd taps (1, 3) at c + 16 + 4j. */
         int32_t w0 = __sxtb16(tinyforge_read32(w));
         int32_t w1 = __sxtb16(tinyforge_read32(w + 4));
         int32_t x = tinyforge_read32(c);
         acc_00 = __smlad(w0, x, acc_00);
         acc_10 = __smlad(w1, x, acc_10);
-        x = tinyforge_read32(c + 8);
+        x = tinyforge_read32(c + 4);
         acc_01 = __smlad(w0, x, acc_01);
         acc_11 = __smlad(w1, x, acc_11);
-        x = tinyforge_read32(c + 16);
+        x = tinyforge_read32(c + 8);
         acc_02 = __smlad(w0, x, acc_02);
         acc_12 = __smlad(w1, x, acc_12);
-        x = tinyforge_read32(c + 24);
+        x = tinyforge_read32(c + 12);
         acc_03 = __smlad(w0, x, acc_03);
         acc_13 = __smlad(w1, x, acc_13);
-        /* Taps 4g + 1 and 4g + 3: bytes 1 and 3, read as bytes 0 and 2 of the word one byte
-         * further on (an unaligned load, which every core with the DSP extension allows; it
-         * is one instruction fewer than a rotate, and the generator pads the weight array so
-         * that the last one stays inside it). */
         w0 = __sxtb16(tinyforge_read32(w + 1));
         w1 = __sxtb16(tinyforge_read32(w + 5));
-        x = tinyforge_read32(c + 4);
+        x = tinyforge_read32(c + 16);
         acc_00 = __smlad(w0, x, acc_00);
         acc_10 = __smlad(w1, x, acc_10);
-        x = tinyforge_read32(c + 12);
+        x = tinyforge_read32(c + 20);
         acc_01 = __smlad(w0, x, acc_01);
         acc_11 = __smlad(w1, x, acc_11);
-        x = tinyforge_read32(c + 20);
+        x = tinyforge_read32(c + 24);
         acc_02 = __smlad(w0, x, acc_02);
         acc_12 = __smlad(w1, x, acc_12);
         x = tinyforge_read32(c + 28);
@@ -340,8 +741,9 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
         c += 16;
 #endif
         w += 8;
-    } while (--groups != 0);
-    int32_t *const sums = (int32_t *)(void *)c; /* 4-aligned: the scratch and every column are */
+    } while (c != end);
+#endif
+    int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
     sums[0] = acc_00;
     sums[1] = acc_01;
     sums[2] = acc_02;
@@ -352,18 +754,34 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_2x4(int8_t *c, const int8_t 
     sums[7] = acc_13;
 }
 
+#endif
+
 /* The low and the high int16 half of a packed weight word, sign-extended. */
 static inline int32_t tinyforge_low16(int32_t v)
 {
     return (int32_t)(((uint32_t)v & 0xFFFFu) ^ 0x8000u) - 0x8000;
 }
 
+/* One pair of taps of tinyforge_conv2d_dot_pairs's DSP loop, in its asm operand names: the loop
+ * runs it twice per turn (entering at the second when the pair count is odd). */
+#define TINYFORGE_DOT_PAIRS_PAIR \
+    "ldrd   %[w0], %[w1], [%[w]], #8\n\t" \
+    "ldrd   %[x0], %[x1], [%[c], #8]\n\t" \
+    "smlad  %[a02], %[w0], %[x0], %[a02]\n\t" \
+    "smlad  %[a12], %[w1], %[x0], %[a12]\n\t" \
+    "smlad  %[a03], %[w0], %[x1], %[a03]\n\t" \
+    "smlad  %[a13], %[w1], %[x1], %[a13]\n\t" \
+    "ldrd   %[x0], %[x1], [%[c]], #16\n\t" \
+    "smlad  %[a00], %[w0], %[x0], %[a00]\n\t" \
+    "smlad  %[a10], %[w1], %[x0], %[a10]\n\t" \
+    "smlad  %[a01], %[w0], %[x1], %[a01]\n\t" \
+    "smlad  %[a11], %[w1], %[x1], %[a11]\n\t"
+
 /*
  * The pairs form of tinyforge_conv2d_dot_2x4 (few input channels): `pairs` pairs of taps of one
  * pair of output channels (packed weight words at w: channel 0's, then channel 1's, pair by pair)
  * against the four columns at c; the eight sums are stored right after the columns. DSP: every
- * word loaded feeds SMLADs directly, nothing to widen: 8 SMLAD + 2 weight loads + 4 column loads
- * per 16 MACs.
+ * word loaded feeds SMLADs directly, nothing to widen.
  */
 static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32_t *w, int32_t pairs, int32_t bias_0,
                                                           int32_t bias_1)
@@ -378,6 +796,30 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
     int32_t acc_13 = bias_1;
     /* The loop ends where the sums go: no counter, and nothing else to keep for after it. */
     int8_t *const end = c + TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs;
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__))
+    /* Written out for the reason given at tinyforge_conv2d_dot_2x4: per pair one LDRD of the two
+     * weight words and two of the four columns' words, 8 SMLAD, 11 instructions per 16 MACs; two
+     * pairs per turn. */
+    int32_t w0;
+    int32_t w1;
+    int32_t x0;
+    int32_t x1;
+    __asm__ volatile("ldr    %[x0], %[n]\n\t"
+                     "tst    %[x0], #1\n\t"
+                     "bne    2f\n"
+                     "1:\n\t"
+                     TINYFORGE_DOT_PAIRS_PAIR
+                     "2:\n\t"
+                     TINYFORGE_DOT_PAIRS_PAIR
+                     "ldr    %[x0], %[end]\n\t"
+                     "cmp    %[c], %[x0]\n\t"
+                     "bne    1b"
+                     : [a00] "+r"(acc_00), [a01] "+r"(acc_01), [a02] "+r"(acc_02), [a03] "+r"(acc_03),
+                       [a10] "+r"(acc_10), [a11] "+r"(acc_11), [a12] "+r"(acc_12), [a13] "+r"(acc_13),
+                       [c] "+r"(c), [w] "+r"(w), [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                     : [end] "m"(end), [n] "m"(pairs)
+                     : "cc", "memory");
+#else
     do {
 #if defined(TINYFORGE_DSP)
         const int32_t w0 = w[0];
@@ -412,6 +854,7 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
 #endif
         w += 2;
     } while (c != end);
+#endif
     int32_t *const sums = (int32_t *)(void *)end; /* 4-aligned: the scratch and every column are */
     sums[0] = acc_00;
     sums[1] = acc_01;
@@ -431,8 +874,8 @@ static TINYFORGE_NOINLINE void tinyforge_conv2d_dot_pairs(int8_t *c, const int32
  * the maximum is taken on the int32 sums and only it is requantized: the same int8 as
  * requantizing the four and pooling them.
  */
-static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int8_t *const *out,
-                                  int32_t pooled)
+static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *cols, int32_t kp, int32_t pairs,
+                                  int8_t *const *out, int32_t pooled)
 {
     /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
     const int32_t out_c = p->out_c;
@@ -443,11 +886,11 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
     const int8_t *w = p->weights;
-    /* Few input channels: pairs of taps, packed int32 weights (see tinyforge_column_pairs). */
-    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
-    /* Where the dot functions leave their sums: right after the columns. */
+    /* pairs: few input channels, pairs of taps, packed int32 weights (see tinyforge_column_rows).
+     * Where the dot functions leave their sums: right after the columns. */
     const int32_t *const sums =
-        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_COLUMN_BYTES * 2 * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp));
+        (const int32_t *)(const void *)(cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs
+                                                      : TINYFORGE_CONV_COLUMN_BYTES * kp));
 
     for (int32_t oc = 0; oc < out_c; oc += 2) {
         /* An odd last channel is paired with the zero weight row the generator added. */
@@ -490,10 +933,13 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     const int32_t kp = (p->kernel_h * p->kernel_w * p->in_c + 3) & ~3;
     const int32_t pooled = (pool_h * pool_w > 1);
     int8_t *const cols = p->im2col;
-    /* After the columns (kp taps each; for few input channels 2 * pairs <= kp, the sums right
-     * after them): the eight sums of a pass (32 bytes), then the int8 gather area (kp bytes). */
-    int8_t *const gather = cols + TINYFORGE_CONV_COLUMN_BYTES * kp + 32;
+    /* After the columns: the eight sums of a pass (32 bytes), then the gather area. */
+    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
+    int8_t *const gather =
+        cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp) + 32;
     int8_t *out[4];
+    tinyforge_rows_t rows;
+    tinyforge_rows_init(p, input, gather, &rows);
 
     if (pooled) {
         /* Fused max pooling (windows of at most four pixels, stride = window, no padding): the
@@ -505,7 +951,8 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 int32_t dy = 0;
                 int32_t dx = 0;
                 for (int32_t j = 0; j < 4; j++) {
-                    tinyforge_conv2d_column(p, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp, j);
+                    tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp,
+                                            pairs, j);
                     if (++dx == pool_w) {
                         dx = 0;
                         if (++dy == pool_h) {
@@ -514,7 +961,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                     }
                 }
                 out[0] = output;
-                tinyforge_conv2d_pass(p, cols, kp, out, 1);
+                tinyforge_conv2d_pass(p, cols, kp, pairs, out, 1);
                 output += out_c;
             }
         }
@@ -528,14 +975,14 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
         /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
         const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
         for (int32_t j = 0; j < 4; j++) {
-            tinyforge_conv2d_column(p, input, oy, ox, cols, gather, kp, j);
+            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, pairs, j);
             out[j] = (j < n) ? output + (pix + j) * out_c : out[j - 1];
             if (j + 1 < n && ++ox == out_w) {
                 ox = 0;
                 oy++;
             }
         }
-        tinyforge_conv2d_pass(p, cols, kp, out, 0);
+        tinyforge_conv2d_pass(p, cols, kp, pairs, out, 0);
         if (++ox == out_w) {
             ox = 0;
             oy++;

@@ -20,6 +20,35 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
+#if defined(TINYFORGE_DSP)
+/*
+ * acc[0] += row w0 . x and acc[1] += row w1 . x over x .. x_end (whole groups of four, at least
+ * one). Out of line so that its pointers, end and accumulators stay in registers.
+ */
+static TINYFORGE_NOINLINE void tinyforge_fc_dot_2(const int8_t *x, const int8_t *x_end, const int8_t *w0,
+                                                  const int8_t *w1, int32_t *acc)
+{
+    int32_t acc0 = acc[0];
+    int32_t acc1 = acc[1];
+    do {
+        const int32_t xv = tinyforge_read32(x);
+        const int32_t x_even = __sxtb16(xv);
+        const int32_t x_odd = tinyforge_sxtb16_ror8(xv);
+        x += 4;
+        int32_t wv = tinyforge_read32(w0);
+        w0 += 4;
+        acc0 = __smlad(x_even, __sxtb16(wv), acc0);
+        acc0 = __smlad(x_odd, tinyforge_sxtb16_ror8(wv), acc0);
+        wv = tinyforge_read32(w1);
+        w1 += 4;
+        acc1 = __smlad(x_even, __sxtb16(wv), acc1);
+        acc1 = __smlad(x_odd, tinyforge_sxtb16_ror8(wv), acc1);
+    } while (x != x_end);
+    acc[0] = acc0;
+    acc[1] = acc1;
+}
+#endif
+
 void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, const int8_t *input,
                                int8_t *output)
 {
@@ -35,19 +64,15 @@ void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, cons
         int32_t acc1 = p->bias[o1];
         int32_t n = in_n;
 #if defined(TINYFORGE_DSP)
-        for (; n >= 4; n -= 4) {
-            const int32_t xv = tinyforge_read32(x);
-            const int32_t x_even = __sxtb16(xv);
-            const int32_t x_odd = tinyforge_sxtb16_ror8(xv);
-            x += 4;
-            int32_t wv = tinyforge_read32(w0);
-            w0 += 4;
-            acc0 = __smlad(x_even, __sxtb16(wv), acc0);
-            acc0 = __smlad(x_odd, tinyforge_sxtb16_ror8(wv), acc0);
-            wv = tinyforge_read32(w1);
-            w1 += 4;
-            acc1 = __smlad(x_even, __sxtb16(wv), acc1);
-            acc1 = __smlad(x_odd, tinyforge_sxtb16_ror8(wv), acc1);
+        n = in_n & 3;
+        if (in_n >= 4) {
+            int32_t acc[2] = {acc0, acc1};
+            tinyforge_fc_dot_2(x, input + (in_n & ~3), w0, w1, acc);
+            acc0 = acc[0];
+            acc1 = acc[1];
+            x += in_n & ~3;
+            w0 += in_n & ~3;
+            w1 += in_n & ~3;
         }
 #endif
         /* Portable path, and the last in_n % 4 elements of the DSP path. */

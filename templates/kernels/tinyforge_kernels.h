@@ -40,9 +40,10 @@ typedef struct {
     const int32_t *bias;             /* [out_c], input offset folded in: bias + input_offset * sum(w) */
     const int32_t *multiplier;       /* [out_c] Q31 */
     const int32_t *shift;            /* [out_c] positive = left */
-    int8_t *im2col;                  /* scratch in the arena, 4-aligned: 8 * Kp bytes (9 * Kp unless
-                                      * in_c is a multiple of 4), Kp = kernel_h * kernel_w * in_c
-                                      * rounded up to a multiple of 4 */
+    int8_t *im2col;                  /* scratch in the arena, 4-aligned: 8 * Kp + 32 bytes, Kp =
+                                      * kernel_h * kernel_w * in_c rounded up to a multiple of 4;
+                                      * in_c not a multiple of 4: 16 bytes per pair of taps + 32 +
+                                      * two kernel rows of whole words (see tinyforge_conv2d.c) */
 } tinyforge_conv2d_params_t;
 
 /* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
