@@ -45,12 +45,14 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
- * Both training backends default to one thread per core; `workers` trainings at once on the same
- * cores would each take them all and wait on each other. Each point gets its share of the cores
- * (at least one) unless the user set the thread counts. A thread count is part of what makes a
- * seeded training repeat (docs/training.md): a sweep trains with cores / workers threads.
+ * Both training backends may take one thread per core; `workers` trainings at once on the same
+ * cores would each take them all and wait on each other. With more than one worker, each point
+ * gets its share of the cores (at least one) unless the user set the thread counts; one worker
+ * leaves the choice to the backend. A thread count is part of what makes a seeded training repeat
+ * (docs/training.md): a sweep with 2 workers on 2 cores trains with 1 thread.
  */
 export function trainingThreads(env: NodeJS.ProcessEnv, workers: number): NodeJS.ProcessEnv {
+  if (workers <= 1) return env;
   const share = String(Math.max(1, Math.floor(availableParallelism() / workers)));
   return { ...env, TINYFORGE_TORCH_THREADS: env.TINYFORGE_TORCH_THREADS ?? share, TINYFORGE_WASM_THREADS: env.TINYFORGE_WASM_THREADS ?? share };
 }

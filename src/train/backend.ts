@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { loadTorchAddon, torchThreads } from './torch/addon.js';
+import { loadTorchAddon, ONE_THREAD_BELOW_MACS, torchThreads } from './torch/addon.js';
 import { registerBatchNormGradient, registerWasmGradientKernels, wasmGradientFillIns } from './gradients.js';
 import { wasmPath } from './wasm/path.js';
 
@@ -140,7 +140,7 @@ async function startTorch(): Promise<Attempt> {
   if (!tfjsSide) return { ok: false, reason: 'neither the wasm nor the cpu tfjs backend starts' };
   return {
     ok: true,
-    detail: `libtorch ${loaded.addon.torchVersion} addon, ${torchThreads()} thread(s); tfjs side: ${tfjsSide}`,
+    detail: `libtorch ${loaded.addon.torchVersion} addon, ${process.env.TINYFORGE_TORCH_THREADS ? `${torchThreads()} thread(s)` : `1 thread below ${ONE_THREAD_BELOW_MACS / 1e6} M MACs per image, else ${torchThreads()}`}; tfjs side: ${tfjsSide}`,
   };
 }
 

@@ -112,9 +112,10 @@ function makeStepper(model: tf.LayersModel, spec: ModelSpec, config: Config, bac
   const loaded = loadTorchAddon();
   if (!loaded.ok) throw new UserError(`backend torch: ${loaded.reason}`);
   try {
-    const threads = torchThreads();
+    const macs = profileSpec(spec).macs;
+    const threads = torchThreads(macs);
     const stepper = new TorchStepper(loaded.addon, model, optimizer, { threads, seed });
-    log.debug(`libtorch ${loaded.addon.torchVersion}, ${threads} thread(s)`);
+    log.info(`libtorch ${loaded.addon.torchVersion}: ${threads} thread(s) for ${macs} MACs per image`);
     return { stepper, backend, threads };
   } catch (err) {
     if (!(err instanceof UnsupportedByTorch)) throw err;
