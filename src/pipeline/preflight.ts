@@ -1,5 +1,6 @@
 // Checks made before `run` trains (minutes to hours): the tools the later stages need, and whether
 // the model can fit the board at all. Both used to surface only after training.
+import { MAX_FUSED_POOL_PIXELS } from '../codegen/fuse.js';
 import type { Config } from '../config/types.js';
 import { profileSpec, type ModelProfile } from '../models/profile.js';
 import type { LayerSpec, ModelSpec } from '../models/spec.js';
@@ -23,12 +24,9 @@ export interface FitEstimate {
   arenaBytes: number;
 }
 
-/** Max pooling windows the code generator folds into the conv2d before them (codegen/fuse.ts). */
-const FUSED_POOL_PIXELS = 4;
-
 /** Can the generator fold this pooling into the conv2d before it: non-overlapping windows of at most four pixels, no padding. */
 function foldsIntoConv(layer: LayerSpec | undefined): boolean {
-  return layer?.kind === 'max_pool2d' && layer.pool * layer.pool > 1 && layer.pool * layer.pool <= FUSED_POOL_PIXELS &&
+  return layer?.kind === 'max_pool2d' && layer.pool * layer.pool > 1 && layer.pool * layer.pool <= MAX_FUSED_POOL_PIXELS &&
     layer.stride === layer.pool && layer.padding === 'valid';
 }
 
