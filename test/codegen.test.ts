@@ -199,7 +199,9 @@ function handIr(): IrModel {
  * rounding's e = 1 case), max pooling with padding and a clamp, fully connected layers of 12 and
  * 7 inputs with 7 and 5 outputs, a 2x3 window on one channel (two rows of 3 taps merged into 3 pairs),
  * depthwise with depth multiplier 2, and with depth multiplier 1 on
- * 6 channels (four at a time, then two left over) where every window reaches into the padding.
+ * 6 channels (four at a time, then two left over) where every window reaches into the padding;
+ * conv2d on 5 and 6 input channels (4 or more, not a multiple of 4: im2col of the window in
+ * natural order, widened afterwards on the DSP path), kernel rows of 10 and 18 bytes.
  */
 function kernelsIr(): IrModel {
   const b = new HandBuilder([5, 5, 1]);
@@ -213,6 +215,7 @@ function kernelsIr(): IrModel {
   b.depthwise('dw m2', 2, [3, 3], [1, 1], same1); // [3, 3, 2]
   b.conv('c5 3x1 s2', 6, [3, 1], [2, 1], { top: 1, bottom: 1, left: 0, right: 0 }, [5]); // [2, 3, 6]
   b.depthwise('dw m1', 1, [3, 3], [1, 1], same1); // [2, 3, 6]: channels 0-3 four at a time, 4-5 alone
+  b.conv('c6 1x3 in_c 6', 6, [1, 3], [1, 1], { top: 0, bottom: 0, left: 1, right: 1 }, []); // [2, 3, 6]: 18-byte rows
   b.pool('max_pool2d', 'max', [2, 2], [1, 1], { top: 0, bottom: 1, left: 0, right: 1 }, { min: -60, max: 90 }); // [2, 3, 6]
   b.reshape('flatten'); // [36]
   b.fc('f1', 7, [2], 100, { reals: { 0: 0.6, 1: 0.45 } });
@@ -416,8 +419,8 @@ describe('kernel helpers', () => {
       }
       if (L.kind !== 'conv2d') continue;
       const w = L.kernelWeights;
-      if (L.inShape.c % 4 !== 0) {
-        // Few input channels: each kernel row of L = kernel_w * in_c taps as pairs in SXTB16 order
+      if (L.inShape.c < 4) {
+        // Few input channels (below 4): each kernel row of L = kernel_w * in_c taps as pairs in SXTB16 order
         // ((4m, 4m + 2), (4m + 1, 4m + 3)), those holding a tap below L; rows of 3 taps two at a
         // time: (a0, a2), (b0, b2), (a1, b1), an odd last row (0, 2), (1, -). Packed as int16 in
         // int32, channel pairs interleaved word by word.
@@ -695,14 +698,14 @@ describe('generated sources', () => {
     const taps = (n: number) => 3 * n - 2; // valid taps along one axis of a 3-wide 'same' window
     const conv = (hw: number, cin: number, cout: number) => taps(hw) ** 2 * cin * cout;
     expect(lib.macs).toBe(conv(28, 1, 8) + conv(14, 8, 16) + conv(7, 16, 32) + 32 * 10);
-    // Weights: conv2d with in_c % 4 == 0: int8 rows padded to whole groups of 4 taps, + 4 bytes;
+    // Weights: conv2d with in_c >= 4: int8 rows padded to whole groups of 4 taps, + 4 bytes;
     // with 1 input channel: int16 pairs of taps (3x3x1 -> 5 pairs, 20 bytes); + 3 int32 arrays per layer.
     const counts = ir.ops.flatMap((op) => {
       if (!('weights' in op)) return [];
       const k = op.weights.length / op.bias.length;
       const rows = Math.ceil(op.bias.length / 2) * 2;
       const kernelWeights =
-        op.kind !== 'conv2d' ? op.weights.length : k % 4 === 0 && k !== 9 ? rows * k + 4 : rows * 5 * 4;
+        op.kind !== 'conv2d' ? op.weights.length : k !== 9 ? rows * Math.ceil(k / 4) * 4 + 4 : rows * 5 * 4;
       return [kernelWeights + 12 * op.bias.length];
     });
     expect(lib.weightsBytes).toBe(counts.reduce((a, b) => a + b, 0));

@@ -190,9 +190,12 @@ describe('planArena with scratch', () => {
           const kh = op.kernel[0];
           const rowPairs = Math.ceil(rowLen / 4) + Math.ceil((rowLen - 1) / 4);
           const pairs = rowLen === 3 ? 3 * Math.floor(kh / 2) + 2 * (kh % 2) : kh * rowPairs;
-          // Four int16 columns + eight int32 sums; few input channels: the columns as int16 pairs
-          // of taps, kernel row by kernel row (rows of 3 taps two at a time), + two padded rows.
-          expected = input.shape[2]! % 4 === 0 ? 8 * alignUp(k, 4) + 32 : 16 * pairs + 32 + 2 * alignUp(rowLen, 4);
+          // Four int16 columns + eight int32 sums (+ the int8 window when in_c is not a multiple
+          // of 4); few input channels (below 4): the columns as int16 pairs of taps, kernel row by
+          // kernel row (rows of 3 taps two at a time), + two padded rows.
+          const inC = input.shape[2]!;
+          const kp = alignUp(k, 4);
+          expected = inC < 4 ? 16 * pairs + 32 + 2 * alignUp(rowLen, 4) : 8 * kp + 32 + (inC % 4 === 0 ? 0 : kp);
         }
         expect(plan.scratch.get(i)?.bytes ?? 0, `${ir.name} ${op.name}`).toBe(expected);
       });

@@ -68,7 +68,7 @@ export interface ConvLayer extends LayerBase, WindowGeometry {
   kernelBias: Int32Array;
   /**
    * The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI), or for few input
-   * channels (in_c not a multiple of 4) conv2dPairWeights, packed int32; depthwise: the IR weights.
+   * channels (conv2dTakesTapPairs) conv2dPairWeights, packed int32; depthwise: the IR weights.
    */
   kernelWeights: Int8Array | Int32Array;
   /**
@@ -246,6 +246,26 @@ function checkAccumulators(
 }
 
 /**
+ * Whether a conv2d with in_c input channels takes the few-input-channel path (pairs of taps,
+ * conv2dPairWeights) rather than im2col columns (conv2dKernelWeights). Only below 4 channels (the
+ * first layer of an image model): the pair weights take two bytes per tap against one, which is
+ * little on a first layer and kilobytes on a middle one (tiny-cnn at width 0.7, 11 and 22
+ * channels). tinyforge_conv2d.c makes the same choice from in_c.
+ */
+export function conv2dTakesTapPairs(inC: number): boolean {
+  return inC < 4;
+}
+
+/**
+ * The C function of a conv2d layer: tinyforge_conv2d_gathered when in_c is 4 or more but not a
+ * multiple of 4 (its DSP path gathers each window in natural order before widening it; a separate
+ * entry point so that models without such a layer link none of that code), else tinyforge_conv2d.
+ */
+export function conv2dFunction(inC: number): string {
+  return !conv2dTakesTapPairs(inC) && inC % 4 !== 0 ? 'tinyforge_conv2d_gathered' : 'tinyforge_conv2d';
+}
+
+/**
  * conv2d's weight layout. OHWI rows of K = kernel_h * kernel_w * in_c taps, padded with zero
  * weights to Kp = K rounded up to a multiple of 4 taps (and an odd channel count with one zero
  * row), so that the kernel only ever handles whole groups of four taps of two channels; then
@@ -319,7 +339,7 @@ export function conv2dPairTaps(kernelH: number, rowLen: number): [number, number
 }
 
 /**
- * conv2d's weight layout for few input channels (in_c not a multiple of 4): the pairs of
+ * conv2d's weight layout for few input channels (conv2dTakesTapPairs): the pairs of
  * conv2dPairTaps, each packed two int16 per int32 (the first tap in the low half, zero for -1);
  * an odd channel count padded with a zero row; each pair of channels interleaved word by word
  * (channel 2j's pair i, then channel 2j + 1's pair i). The inner loop loads them straight into SMLAD.
@@ -454,9 +474,9 @@ export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> =
           kernelWeights:
             op.kind !== 'conv2d'
               ? op.weights
-              : inShape.c % 4 === 0
-                ? conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c)
-                : conv2dPairWeights(op.weights, outShape.c, kh, kw * inShape.c),
+              : conv2dTakesTapPairs(inShape.c)
+                ? conv2dPairWeights(op.weights, outShape.c, kh, kw * inShape.c)
+                : conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c),
           macs,
         };
       }

@@ -31,7 +31,7 @@
 // smallest valid plan wins.
 import type { IrModel, IrOp } from '../ir/types.js';
 import { dtypeBytes, graphInputs, opInputs, tensorSize } from '../ir/types.js';
-import { conv2dPairCount } from './layers.js';
+import { conv2dPairCount, conv2dTakesTapPairs } from './layers.js';
 
 export const ALIGN = 4;
 
@@ -54,9 +54,10 @@ export interface ArenaPlan {
  * Bytes of working memory the op's kernel needs while it runs. conv2d works on four output
  * pixels at a time: their im2col columns, Kp values each (K = kernel_h * kernel_w * in_c rounded
  * up to a multiple of 4), on the DSP path as int16 (SMLAD takes pairs of int16), 8 * Kp bytes;
- * then the eight int32 sums of a pass (32 bytes). The portable path's int8 columns, sums and
- * int8 gather area (5 * Kp + 32 bytes) fit in that. Few input channels (in_c not a multiple of
- * 4, see tinyforge_column_rows): the four columns as P = conv2dPairCount pairs of taps, 16 * P
+ * then the eight int32 sums of a pass (32 bytes); with in_c not a multiple of 4, after them the
+ * int8 window gathered before it is widened (Kp bytes). The portable path's int8 columns, sums and
+ * int8 gather area (5 * Kp + 32 bytes) fit in that. Few input channels (in_c below 4,
+ * conv2dTakesTapPairs, see tinyforge_column_rows): the four columns as P = conv2dPairCount pairs of taps, 16 * P
  * bytes on the DSP path (8 * P portable), the sums, and two kernel rows as whole words for the
  * borders (2 * 4 * ceil(kernel_w * in_c / 4) bytes). Every other kernel works directly on its
  * input and output.
@@ -66,11 +67,12 @@ export function scratchBytes(ir: IrModel, op: IrOp): number {
   const input = ir.tensors.find((t) => t.id === op.input);
   if (!input || input.shape.length !== 3) throw new Error(`planner: conv2d '${op.name}' needs an [H, W, C] input`);
   const inC = input.shape[2]!;
-  if (inC % 4 !== 0) {
+  if (conv2dTakesTapPairs(inC)) {
     const rowLen = op.kernel[1] * inC;
     return 16 * conv2dPairCount(op.kernel[0], rowLen) + 32 + 2 * alignUp(rowLen, 4);
   }
-  return 8 * alignUp(op.kernel[0] * op.kernel[1] * inC, 4) + 32;
+  const kp = alignUp(op.kernel[0] * op.kernel[1] * inC, 4);
+  return 8 * kp + 32 + (inC % 4 === 0 ? 0 : kp);
 }
 
 /** A set of tensors sharing bytes (a tensor plus the reshapes of it), with its live range. */

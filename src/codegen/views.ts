@@ -2,6 +2,7 @@
 // <prefix>.c, the kernel call, the const arrays in <prefix>_weights.c, and the row of the README's
 // layer table. One function per op family.
 import type { Layer, ConvLayer, FcLayer, PoolLayer } from './layers.js';
+import { conv2dFunction } from './layers.js';
 import type { AddLayer, ConcatLayer, MeanLayer, PadLayer, QuantizeLayer, SoftmaxLayer } from './graph-layers.js';
 import { commentSafe, formatArray, shapeText } from './format.js';
 import type { ArenaPlan } from './planner.js';
@@ -194,15 +195,16 @@ function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableR
       ? `, fused with ${commentSafe(L.pool.op.name)} (max_pool2d ${L.pool.size[0]}x${L.pool.size[1]}, stride ${L.pool.size[0]}x${L.pool.size[1]}: ` +
         `the ${shapeText([L.outShape.h, L.outShape.w, L.outShape.c])} conv output is pooled as it is computed, never stored)`
       : '');
+  const fn = L.kind === 'conv2d' ? conv2dFunction(s.c) : `tinyforge_${L.kind}`;
   const calls = scratch && c.externalArena
     ? [
         '{ /* the im2col scratch lies in the caller\'s arena, known at run time */',
         `    tinyforge_conv2d_params_t params = ${c.pName};`,
         `    params.im2col = &${c.prefix}_arena[${scratch.offset}];`,
-        `    ${call(c, `tinyforge_${L.kind}`, L).replace(`&${c.pName}`, '&params')}`,
+        `    ${call(c, fn, L).replace(`&${c.pName}`, '&params')}`,
         '}',
       ]
-    : [call(c, `tinyforge_${L.kind}`, L)];
+    : [call(c, fn, L)];
   return { view: { comment: `${c.name}: ${L.kind} ${what}, ${act}: ${c.shapes}`, brief: '', params, calls }, weights };
 }
 

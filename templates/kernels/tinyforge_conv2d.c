@@ -21,7 +21,8 @@
  *  2. im2col: the window of an output pixel is copied into a column of K = kernel_h * kernel_w *
  *     in_c values in OHWI order, so it lines up with a weight row; taps in the padding get the
  *     zero point. Four output pixels at a time, into the scratch buffer the memory plan gives
- *     this layer (params->im2col, 8 * Kp + 32 bytes, Kp = K rounded up to a multiple of 4).
+ *     this layer (params->im2col, 8 * Kp + 32 bytes, Kp = K rounded up to a multiple of 4, and
+ *     Kp more when in_c is not a multiple of 4, for the window in natural order).
  *  3. Each inner loop computes 2 output channels x 4 output pixels: every weight loaded serves
  *     four pixels and every column value two channels, eight accumulators in registers. The
  *     sums are stored after the columns and requantized there.
@@ -31,12 +32,12 @@
  *     the requantization is monotone). The conv output is never stored, and conv pixels no
  *     window reads are never computed.
  *
- * Weight layout (made by the generator), in_c a multiple of 4: OHWI rows padded with zero
+ * Weight layout (made by the generator), in_c of 4 or more: OHWI rows padded with zero
  * weights to Kp taps, an odd channel count padded with a zero row, each pair of rows (2j, 2j + 1)
  * interleaved every four taps (4 bytes of row 2j, 4 bytes of row 2j + 1, ...), and 4 zero bytes
  * at the end. A zero weight adds nothing whatever it meets, so the padding values of a column may
- * be anything. Few input channels (in_c not a multiple of 4, e.g. the first layer): pairs of
- * taps, kernel row by kernel row, see tinyforge_column_rows.
+ * be anything. Few input channels (in_c below 4, e.g. the first layer): pairs of taps, kernel row
+ * by kernel row, see tinyforge_column_rows.
  *
  * DSP path (SMLAD multiplies two int16 pairs and adds both products): the columns are widened
  * to int16 as they are copied from the input, "reordered": each group of four values x0 x1 x2 x3
@@ -56,7 +57,6 @@
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
-#if !defined(TINYFORGE_DSP)
 /*
  * The int8 im2col column of output pixel (oy, ox) at g, in natural order (K bytes): for each
  * kernel row inside the input, the valid taps are one contiguous run of the NHWC input (all
@@ -108,8 +108,6 @@ static void tinyforge_gather_s8(const tinyforge_conv2d_params_t *p, const int8_t
         }
     }
 }
-
-#endif
 
 /* The few-input-channel column helpers: always inlined on the DSP path (their call overhead is a
  * tenth of conv1's instructions), left to the compiler elsewhere (code size counts most on the
@@ -194,6 +192,22 @@ static void tinyforge_im2col_s16(const tinyforge_conv2d_params_t *p, const int8_
         dst = tinyforge_fill_interleaved(dst, after, pad2);
     }
 }
+
+/*
+ * in_c of 4 or more but not a multiple of 4: the groups of four straddle pixels, so the window is
+ * gathered in natural order first (tinyforge_gather_s8) and then widened group by group into the
+ * interleaved int16 layout at dst = cols + 4 * column.
+ */
+static void tinyforge_widen_s16(const int8_t *src, int8_t *dst, int32_t kp)
+{
+    for (int32_t g = kp >> 2; g > 0; g--) {
+        const int32_t v = tinyforge_read32(src);
+        src += 4;
+        tinyforge_write32(dst, __sxtb16(v));
+        tinyforge_write32(dst + 16, tinyforge_sxtb16_ror8(v));
+        dst += 32;
+    }
+}
 #else
 /* Portable layout: group g of four int8 values of column j at dst + 16 * g (dst = cols + 4 * j). */
 static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
@@ -210,7 +224,7 @@ static void tinyforge_interleave_s8(const int8_t *src, int8_t *dst, int32_t kp)
 #endif
 
 /*
- * Few input channels (in_c not a multiple of 4: the first layer of an image model). Whole groups
+ * Few input channels (in_c below 4: the first layer of an image model). Whole groups
  * of four taps of the window would waste up to three multiplies per column and need the weights
  * widened in the inner loop, and copying the window byte by byte costs more than the arithmetic
  * (a 3x3 window on one channel is 9 MACs per output channel). Instead each kernel row of the
@@ -430,15 +444,16 @@ static int32_t tinyforge_conv2d_pairs(const tinyforge_conv2d_params_t *p)
 
 /*
  * The im2col column of conv output pixel (oy, ox), stored as column j (0..3) of the pass.
- * Scratch (params->im2col): the four columns (in_c a multiple of 4: DSP int16, 8kp bytes,
+ * Scratch (params->im2col): the four columns (in_c of 4 or more: DSP int16, 8kp bytes,
  * portable int8, 4kp; few input channels: `pairs` pairs of taps, DSP 16 bytes each, portable 8),
- * the pass's eight int32 sums (32 bytes), then `gather`: the portable path's int8 column (kp
- * bytes), or a few-input-channel layer's row of padding. The kp - k padding values of a column
+ * the pass's eight int32 sums (32 bytes), then `gather`: the int8 column in natural order (kp
+ * bytes: the portable path, and the DSP path when in_c is not a multiple of 4), or a
+ * few-input-channel layer's rows at the borders. The kp - k padding values of a column
  * are left as they are: they only ever meet zero weights.
  */
 TINYFORGE_SPLIT_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_params_t *p, const tinyforge_rows_t *rows,
                                              const int8_t *input, int32_t oy, int32_t ox, int8_t *cols, int8_t *gather,
-                                             int32_t kp, int32_t pairs, int32_t j)
+                                             int32_t kp, int32_t pairs, int32_t j, int32_t gathered)
 {
     if (pairs != 0) {
         /* Few input channels: the column as pairs of taps, row by row (see tinyforge_column_rows). */
@@ -446,10 +461,14 @@ TINYFORGE_SPLIT_INLINE void tinyforge_conv2d_column(const tinyforge_conv2d_param
         return;
     }
 #if defined(TINYFORGE_DSP)
-    (void)gather;
-    (void)kp;
-    tinyforge_im2col_s16(p, input, oy, ox, cols + 4 * j);
+    if (!gathered) {
+        tinyforge_im2col_s16(p, input, oy, ox, cols + 4 * j);
+        return;
+    }
+    tinyforge_gather_s8(p, input, oy, ox, gather);
+    tinyforge_widen_s16(gather, cols + 4 * j, kp);
 #else
+    (void)gathered;
     tinyforge_gather_s8(p, input, oy, ox, gather);
     tinyforge_interleave_s8(gather, cols + 4 * j, kp);
 #endif
@@ -923,7 +942,10 @@ static void tinyforge_conv2d_pass(const tinyforge_conv2d_params_t *p, int8_t *co
     }
 }
 
-void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output)
+/* The whole layer; `gathered` (a constant in each caller): the DSP path's columns are gathered
+ * in natural order and then widened (in_c of 4 or more, not a multiple of 4). */
+TINYFORGE_INLINE void tinyforge_conv2d_layer(const tinyforge_conv2d_params_t *p, const int8_t *input,
+                                             int8_t *output, int32_t gathered)
 {
     const int32_t out_c = p->out_c;
     const int32_t out_w = p->out_w;
@@ -934,7 +956,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
     const int32_t pooled = (pool_h * pool_w > 1);
     int8_t *const cols = p->im2col;
     /* After the columns: the eight sums of a pass (32 bytes), then the gather area. */
-    const int32_t pairs = ((p->in_c & 3) != 0) ? tinyforge_conv2d_pairs(p) : 0;
+    const int32_t pairs = (p->in_c < 4) ? tinyforge_conv2d_pairs(p) : 0;
     int8_t *const gather =
         cols + (pairs ? TINYFORGE_CONV_PAIR_BYTES * pairs : TINYFORGE_CONV_COLUMN_BYTES * kp) + 32;
     int8_t *out[4];
@@ -952,7 +974,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
                 int32_t dx = 0;
                 for (int32_t j = 0; j < 4; j++) {
                     tinyforge_conv2d_column(p, &rows, input, py * pool_h + dy, px * pool_w + dx, cols, gather, kp,
-                                            pairs, j);
+                                            pairs, j, gathered);
                     if (++dx == pool_w) {
                         dx = 0;
                         if (++dy == pool_h) {
@@ -975,7 +997,7 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
         /* Four pixels in raster order; past the last pixel, columns and outputs repeat it. */
         const int32_t n = (pixels - pix < 4) ? (pixels - pix) : 4;
         for (int32_t j = 0; j < 4; j++) {
-            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, pairs, j);
+            tinyforge_conv2d_column(p, &rows, input, oy, ox, cols, gather, kp, pairs, j, gathered);
             out[j] = (j < n) ? output + (pix + j) * out_c : out[j - 1];
             if (j + 1 < n && ++ox == out_w) {
                 ox = 0;
@@ -989,3 +1011,23 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
         }
     }
 }
+
+/* Two entry points, so that a model without layers of the second kind links none of its code
+ * (the generator calls the one the layer needs: in_c below 4 or a multiple of 4, or not). */
+void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output)
+{
+    tinyforge_conv2d_layer(p, input, output, 0);
+}
+
+#if defined(TINYFORGE_DSP)
+void tinyforge_conv2d_gathered(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output)
+{
+    tinyforge_conv2d_layer(p, input, output, 1);
+}
+#else
+/* The portable path always gathers the window in natural order. */
+void tinyforge_conv2d_gathered(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output)
+{
+    tinyforge_conv2d(p, input, output);
+}
+#endif

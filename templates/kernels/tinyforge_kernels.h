@@ -138,6 +138,8 @@ typedef struct {
 } tinyforge_requantize_params_t;
 
 void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
+/* The same for in_c of 4 or more but not a multiple of 4 (see tinyforge_conv2d.c). */
+void tinyforge_conv2d_gathered(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
                                 int8_t *output);
 void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, const int8_t *input,
