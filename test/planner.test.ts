@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ALIGN, alignUp, planArena, scratchBytes, type ArenaPlan } from '../src/codegen/planner.js';
-import { tensorSize, type IrModel, type IrOp, type IrTensor } from '../src/ir/types.js';
+import { opInputs, tensorSize, type IrModel, type IrOp, type IrTensor } from '../src/ir/types.js';
 import { randomIr, SeededRandom } from './helpers/random-ir.js';
 
 // The planner only looks at tensors (sizes) and ops (kind, input, output), so the synthetic graphs
 // below carry nothing else; they need not be valid networks (some are not even chains).
-function syntheticIr(sizes: number[], edges: { input: number; output: number; kind?: IrOp['kind'] }[], output?: number): IrModel {
+function syntheticIr(sizes: number[], edges: { input: number; input2?: number; output: number; kind?: IrOp['kind'] }[], output?: number): IrModel {
   const tensors: IrTensor[] = sizes.map((n, id) => ({ id, name: `t${id}`, shape: [n], scale: 1, zeroPoint: 0 }));
-  const ops = edges.map((e, i) => ({ kind: e.kind ?? 'max_pool2d', name: `op${i}`, input: e.input, output: e.output }));
+  const ops = edges.map((e, i) => ({
+    kind: e.kind ?? 'max_pool2d',
+    name: `op${i}`,
+    input: e.input,
+    ...(e.input2 !== undefined ? { input2: e.input2 } : {}),
+    output: e.output,
+  }));
   return {
     tensors,
     ops,
@@ -39,10 +45,22 @@ function checkPlan(ir: IrModel, plan: ArenaPlan): void {
   const root = (t: number): number => (alias.has(t) ? root(alias.get(t)!) : t);
   ir.ops.forEach((op, i) => {
     if (!first.has(op.output)) first.set(op.output, i);
-    last.set(op.input, Math.max(last.get(op.input) ?? i, i));
+    for (const id of opInputs(op)) last.set(id, Math.max(last.get(id) ?? i, i));
     last.set(op.output, Math.max(last.get(op.output) ?? i, i));
     if (op.kind === 'reshape') alias.set(op.output, op.input);
   });
+  // An op run in place: an elementwise kind, writing over one of its own inputs of the same size
+  // that no later op reads (through reshapes); the two are then one buffer.
+  for (const [i, victim] of plan.inPlace) {
+    const op = ir.ops[i]!;
+    expect(['add', 'softmax', 'quantize'], `op ${i} in place`).toContain(op.kind);
+    expect(opInputs(op), `op ${i} writes over its own input`).toContain(victim);
+    expect(size.get(victim), `op ${i} in place: same size`).toBe(size.get(op.output));
+    const readers = ir.ops.flatMap((o, j) => (opInputs(o).some((id) => root(id) === root(victim)) ? [j] : []));
+    expect(Math.max(...readers), `op ${i} in place: ${victim} read later`).toBe(i);
+    expect(plan.offsets.get(op.output), `op ${i} in place: same offset`).toBe(plan.offsets.get(victim));
+    alias.set(op.output, victim);
+  }
   for (const [t, off] of plan.offsets) {
     expect(off % ALIGN, `tensor ${t} offset ${off} aligned`).toBe(0);
     expect(off + size.get(t)!, `tensor ${t} inside the arena`).toBeLessThanOrEqual(plan.arenaBytes);
@@ -267,5 +285,58 @@ describe('the independent plan check', () => {
     expect(() => checkPlan(ir, broken)).toThrow(/both live/);
     const misaligned: ArenaPlan = { ...plan, offsets: new Map([[0, 0], [1, 10], [2, 0]]) };
     expect(() => checkPlan(ir, misaligned)).toThrow(/aligned/);
+  });
+});
+
+describe('planArena in place', () => {
+  // t0 -> t1 -> t2, then add(t1, t2) -> t3 -> t4: a residual block.
+  const residual = (sizes: number[], readAgain = false) =>
+    syntheticIr(sizes, [
+      { input: 0, output: 1 },
+      { input: 1, output: 2 },
+      { input: 1, input2: 2, output: 3, kind: 'add' },
+      { input: readAgain ? 1 : 3, input2: 3, output: 4, kind: readAgain ? 'add' : 'max_pool2d' },
+    ]);
+
+  it('lets an ADD write over an input nothing reads afterwards, and counts it in the bound', () => {
+    const ir = residual([64, 64, 64, 64, 64]);
+    const plan = planArena(ir);
+    checkPlan(ir, plan);
+    expect([...plan.inPlace]).toEqual([[2, 1]]);
+    // At op 2, t1, t2 and t3 are live without it (192 bytes); with it t3 is t1's bytes.
+    expect(planArena(ir, { inPlace: false }).lowerBoundBytes).toBe(192);
+    expect(plan.lowerBoundBytes).toBe(128);
+    expect(plan.arenaBytes).toBe(128);
+  });
+
+  it('picks the input not read later; none when sizes differ, the input is the graph input, or the op is not elementwise', () => {
+    // t1 is read again by op 3: op 2 writes over t2, op 3 over t1.
+    expect([...planArena(residual([64, 64, 64, 64, 64], true)).inPlace]).toEqual([[2, 2], [3, 1]]);
+    const shrink = syntheticIr([64, 64, 32], [
+      { input: 0, output: 1 },
+      { input: 1, output: 2, kind: 'softmax' },
+    ]);
+    expect(planArena(shrink).inPlace.size).toBe(0);
+    const onInput = syntheticIr([64, 64], [{ input: 0, output: 1, kind: 'softmax' }]);
+    expect(planArena(onInput).inPlace.size).toBe(0);
+    const pool = syntheticIr([64, 64, 64], [
+      { input: 0, output: 1 },
+      { input: 1, output: 2 },
+    ]);
+    expect(planArena(pool).inPlace.size).toBe(0);
+    const softmax = syntheticIr([64, 64, 64], [
+      { input: 0, output: 1 },
+      { input: 1, output: 2, kind: 'softmax' },
+    ]);
+    const plan = planArena(softmax);
+    checkPlan(softmax, plan);
+    expect([...plan.inPlace]).toEqual([[1, 1]]);
+  });
+
+  it('is checked: an op claimed in place over an input read later is rejected', () => {
+    const ir = residual([64, 64, 64, 64, 64], true);
+    const plan = planArena(ir);
+    const broken: ArenaPlan = { ...plan, inPlace: new Map([[2, 1]]) };
+    expect(() => checkPlan(ir, broken)).toThrow(/read later/);
   });
 });

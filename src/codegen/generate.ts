@@ -158,6 +158,10 @@ function placementLines(ir: IrModel, plan: ArenaPlan): string[] {
   for (const [opIndex, sc] of [...plan.scratch].sort((a, b) => a[0] - b[0])) {
     lines.push(`${range(sc.offset, sc.bytes)}  im2col scratch of ${commentSafe(ir.ops[opIndex]!.name)}, live op ${opIndex} only`);
   }
+  for (const [opIndex, victim] of plan.inPlace) {
+    const op = ir.ops[opIndex]!;
+    lines.push(`in place: op ${opIndex} ${commentSafe(op.name)} (${op.kind}) writes its output over ${commentSafe(byId.get(victim)!.name)}`);
+  }
   return lines;
 }
 
@@ -200,7 +204,9 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
   const ir = fused.ir;
   const layers = resolveLayers(ir, fused.pools);
   const plan = planArena(ir);
-  const layerByLayer = fused.pools.size > 0 ? planArena(original).lowerBoundBytes : plan.lowerBoundBytes;
+  // Every op's whole input and output live: no fusion, nothing in place.
+  const layerByLayer =
+    fused.pools.size > 0 || plan.inPlace.size > 0 ? planArena(original, { inPlace: false }).lowerBoundBytes : plan.lowerBoundBytes;
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const idents = uniqueIdentifiers(ir.ops.map((op) => op.name));
   const md = ir.metadata;

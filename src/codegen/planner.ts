@@ -23,13 +23,19 @@
 // scratchBytes). It is planned like a tensor that is live during that op only, so it shares bytes
 // with every tensor not live at that op, and counts towards the lower bound at that op.
 //
+// In place: an elementwise op whose kernel reads element i of its inputs before it writes element
+// i of its output, and never looks back (ADD, int8 -> int8 QUANTIZE, SOFTMAX: each row's input is
+// read in full before its outputs are written), may write its output over an int8 input of the
+// same size that nothing reads afterwards (inPlaceOps). The two then form one buffer, like a
+// reshape; the layer-by-layer bound is stated without this (planArena(ir, { inPlace: false })).
+//
 // Placement: for a chain (every buffer overlaps in time only with its predecessor and its
 // successor, which is what a sequential CNN gives) buffers alternate between the two ends of
 // the arena (ping-pong), which reaches the lower bound exactly. For anything else, and as a
 // cross-check, two greedy strategies (largest first, and in order of definition, each putting a
 // buffer into the best-fitting gap among the buffers it overlaps in time) are run and the
 // smallest valid plan wins.
-import type { IrModel, IrOp } from '../ir/types.js';
+import type { IrModel, IrOp, IrTensor } from '../ir/types.js';
 import { dtypeBytes, graphInputs, opInputs, tensorSize } from '../ir/types.js';
 import { conv2dPairCount, conv2dTakesTapPairs } from './layers.js';
 
@@ -48,6 +54,8 @@ export interface ArenaPlan {
   strategy: 'ping-pong' | 'greedy-by-size' | 'greedy-by-time';
   /** Op index -> the scratch memory of that op (ops that need none are absent). */
   scratch: Map<number, { offset: number; bytes: number }>;
+  /** Op index -> the input tensor whose bytes that op's output reuses (ops run in place). */
+  inPlace: Map<number, number>;
 }
 
 /**
@@ -92,8 +100,51 @@ export function alignUp(n: number, a = ALIGN): number {
   return Math.ceil(n / a) * a;
 }
 
-/** Buffers (after merging reshape aliases) with their live ranges, ordered by first use. */
-export function liveBuffers(ir: IrModel): Buffer[] {
+/** The ops that may run in place (see the header): ADD, int8 -> int8 QUANTIZE, SOFTMAX. */
+function elementwiseInt8(op: IrOp, byId: Map<number, IrTensor>): boolean {
+  const int8 = (id: number) => byId.has(id) && dtypeBytes(byId.get(id)!) === 1;
+  if (op.kind === 'add' || op.kind === 'softmax') return true;
+  return op.kind === 'quantize' && int8(op.input) && int8(op.output);
+}
+
+/**
+ * Op index -> the input tensor its output may overwrite: an int8 input of the output's size that
+ * is no graph input and whose bytes (with their reshape aliases) nothing reads after this op.
+ */
+export function inPlaceOps(ir: IrModel): Map<number, number> {
+  const byId = new Map(ir.tensors.map((t) => [t.id, t]));
+  const bytesOf = (id: number) => {
+    const t = byId.get(id);
+    return t ? tensorSize(t) * dtypeBytes(t) : -1;
+  };
+  // Last op reading each tensor, through reshapes (a reshape's output is its input's bytes).
+  const aliasOf = new Map<number, number>();
+  const root = (id: number): number => (aliasOf.has(id) ? root(aliasOf.get(id)!) : id);
+  const lastRead = new Map<number, number>();
+  ir.ops.forEach((op, i) => {
+    if (op.kind === 'reshape') aliasOf.set(op.output, op.input);
+    for (const id of opInputs(op)) lastRead.set(root(id), i);
+  });
+  lastRead.set(root(ir.output.tensor), ir.ops.length);
+  const graphIn = new Set(graphInputs(ir).map((input) => root(input.tensor)));
+  const inPlace = new Map<number, number>();
+  ir.ops.forEach((op, i) => {
+    if (!elementwiseInt8(op, byId)) return;
+    const victim = opInputs(op).find(
+      (id) =>
+        byId.has(id) &&
+        dtypeBytes(byId.get(id)!) === 1 &&
+        bytesOf(id) === bytesOf(op.output) &&
+        lastRead.get(root(id)) === i &&
+        !graphIn.has(root(id)),
+    );
+    if (victim !== undefined) inPlace.set(i, victim);
+  });
+  return inPlace;
+}
+
+/** Buffers (after merging reshape aliases, and in-place outputs unless `inPlace` is false) with their live ranges, ordered by first use. */
+export function liveBuffers(ir: IrModel, inPlace = true): Buffer[] {
   const byId = new Map(ir.tensors.map((t) => [t.id, t]));
   const sizeOf = (id: number): number => {
     const t = byId.get(id);
@@ -117,6 +168,9 @@ export function liveBuffers(ir: IrModel): Buffer[] {
   for (const id of used) parent.set(id, id);
   for (const op of ir.ops) {
     if (op.kind === 'reshape') parent.set(find(op.output), find(op.input));
+  }
+  if (inPlace) {
+    for (const [i, victim] of inPlaceOps(ir)) parent.set(find(ir.ops[i]!.output), find(victim));
   }
 
   const groups = new Map<number, Buffer>();
@@ -246,8 +300,14 @@ export function checkPlacement(buffers: Buffer[], offsets: number[]): void {
   }
 }
 
-export function planArena(ir: IrModel): ArenaPlan {
-  const tensorBuffers = liveBuffers(ir);
+export interface PlanOptions {
+  /** Let elementwise ops write over a dead input (inPlaceOps); default true. */
+  inPlace?: boolean;
+}
+
+export function planArena(ir: IrModel, options: PlanOptions = {}): ArenaPlan {
+  const inPlace = options.inPlace ?? true;
+  const tensorBuffers = liveBuffers(ir, inPlace);
   const scratch = scratchBuffers(ir);
   // Scratch buffers last, so that indices below tensorBuffers.length are tensor buffers.
   const buffers = [...tensorBuffers, ...scratch];
@@ -282,5 +342,6 @@ export function planArena(ir: IrModel): ArenaPlan {
     exactLowerBoundBytes: exact,
     strategy: best!.strategy,
     scratch: scratchPlan,
+    inPlace: inPlace ? inPlaceOps(ir) : new Map(),
   };
 }

@@ -32,7 +32,7 @@ export function summarizeImport(ir: IrModel): ImportSummary {
     // The view the library plans: each conv2d with the max pooling it absorbs (fuse.ts).
     const view = fuseConvPool(ir).ir;
     const plan = planArena(view);
-    const clash = firstClash(view, plan.offsets);
+    const clash = firstClash(view, plan.offsets, plan.inPlace);
     arena = clash ? { error: `the planner does not handle this graph yet: ${clash}` } : { bytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes };
   } catch (err) {
     arena = { error: (err as Error).message };
@@ -83,7 +83,7 @@ export function formatImportSummary(ir: IrModel, s: ImportSummary): string {
  * may share its input's bytes): the first two live tensors whose bytes overlap, if any. The
  * chain planner knows neither fan-out nor float32 sizes; this keeps its figure honest.
  */
-function firstClash(ir: IrModel, offsets: Map<number, number>): string | undefined {
+function firstClash(ir: IrModel, offsets: Map<number, number>, inPlace: Map<number, number>): string | undefined {
   const born = new Map<number, number>(graphInputs(ir).map((i) => [i.tensor, -1]));
   const dies = new Map<number, number>([[ir.output.tensor, ir.ops.length]]);
   const alias = new Set<string>();
@@ -92,6 +92,8 @@ function firstClash(ir: IrModel, offsets: Map<number, number>): string | undefin
     for (const id of opInputs(op)) dies.set(id, Math.max(dies.get(id) ?? i, i));
     if (op.kind === 'reshape') alias.add(`${op.input},${op.output}`);
   });
+  // An op run in place writes its output over the input it names (planner.ts, inPlaceOps).
+  for (const [i, victim] of inPlace) alias.add(`${victim},${ir.ops[i]!.output}`);
   const live = ir.tensors
     .filter((t) => born.has(t.id))
     .map((t) => ({ t, from: born.get(t.id)!, to: dies.get(t.id) ?? born.get(t.id)!, at: offsets.get(t.id), bytes: tensorSize(t) * dtypeBytes(t) }));

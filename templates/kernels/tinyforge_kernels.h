@@ -5,7 +5,9 @@
  * layer's constant data, and for conv2d its scratch space in the arena) and two pointers into
  * the activation arena. Feature maps are NHWC with the batch dimension dropped: element
  * (y, x, c) of an [H, W, C] map is at (y * W + x) * C + c. Input, output and scratch must not
- * overlap; the generated memory plan guarantees it.
+ * overlap; the generated memory plan guarantees it, except that ADD, int8 requantization and
+ * softmax may write their output over an input of the same size (each reads an element, or a
+ * whole softmax row, before writing it), which the plan does when nothing reads that input later.
  *
  * Offsets follow CMSIS-NN: input_offset = -input_zero_point is added to every input value,
  * output_offset = output_zero_point is added after requantization. conv2d and fully_connected
