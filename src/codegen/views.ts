@@ -121,6 +121,10 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
     layout =
       `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
       `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps, 4 zero bytes at the end (see tinyforge_conv2d.c)`;
+  } else if (L.kernelWeights instanceof Int32Array) {
+    layout =
+      `[1, kH, kW, M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])} as int16 pairs of taps packed in int32 words: blocks of 4 ` +
+      `channels, kernel row by kernel row, groups of 4 taps in SXTB16 order (see tinyforge_depthwise_conv2d.c)`;
   } else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
   const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
     type,

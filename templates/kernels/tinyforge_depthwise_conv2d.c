@@ -25,13 +25,34 @@
  * value GCC spills). SMLAD does not apply: it adds its two products into one accumulator, and
  * here they belong to different channels. Portable path: the same loop, one load per value and
  * one multiply-accumulate per MAC.
- * Channels left over (in_c not a multiple of 4) and other depth multipliers take the plain loop.
+ *
+ * Depth multiplier M >= 2 on one input channel (first layers: micro_speech's 10x8 window with
+ * M = 8, person_detect's 3x3 with M = 8): a conv with one input channel. A kernel row of the
+ * window is kernel_w contiguous input bytes, read a word (four taps) at a time; the generator
+ * packs the weights as int16 pairs of taps for four output channels at a time, so that on the DSP
+ * path each input word, split by SXTAB16 into (x0, x2) and (x1, x3), feeds eight SMLAD with eight
+ * weight words (16 MACs), see tinyforge_dw_rows_4. Windows that reach into the padding are
+ * gathered first, the padding filled with the input zero point.
+ * Depth multiplier M >= 4 otherwise (several input channels, or a window too large to gather):
+ * four output channels of one input channel at a time, each input value loaded once for four
+ * MACs (tinyforge_dw_fan_4).
+ * Channels left over (in_c not a multiple of 4 with M = 1, M mod 4 with M >= 4, M = 2 or 3 with
+ * several input channels) take the plain loop.
  */
 #include <stdint.h>
 
 #include "tinyforge_dsp.h"
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
+
+#if !defined(TINYFORGE_DSP)
+/* A packed weight word (two int16, see tinyforge_dw_rows_4) times two input values: the
+ * portable SMLAD. The high half by an arithmetic shift, as GCC and every Arm compiler do it. */
+static inline int32_t tinyforge_dw_pair(int32_t w, int32_t x_lo, int32_t x_hi)
+{
+    return x_lo * (int32_t)(int16_t)(w & 0xFFFF) + x_hi * (w >> 16);
+}
+#endif
 
 /*
  * The valid taps of one output window: rows x cols taps, starting at x (input) and w (weights);
@@ -120,6 +141,154 @@ static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t 
     acc[3] = acc_3;
 }
 
+/*
+ * Output channels c .. c + 3 of one output pixel when they share one input channel (depth
+ * multiplier M >= 4: channels ic * M + m .. + 3): acc[0..3] (preset to the bias) plus the
+ * window's taps. Each input value is loaded once and feeds four multiply-accumulates with the
+ * four weights that lie side by side in the tap. x walks the input channel (x_step = in_c bytes
+ * per tap), w the weights (win->step = out_c bytes per tap).
+ * DSP path: one word load and two SXTB16 widen the four weights; SMLABB / SMLATB multiply the
+ * bottom / top halves with the input value, which fits the bottom int16 half (x + input_offset
+ * is in [-255, 255]).
+ */
+static TINYFORGE_NOINLINE void tinyforge_dw_fan_4(const int8_t *x, const int8_t *w, const tinyforge_dw_window_t *win,
+                                                  int32_t x_step, int32_t input_offset, int32_t *acc)
+{
+    int32_t acc_0 = acc[0];
+    int32_t acc_1 = acc[1];
+    int32_t acc_2 = acc[2];
+    int32_t acc_3 = acc[3];
+    const int32_t w_step = win->step;
+    const int32_t x_skip = win->x_row - win->cols * x_step;
+    const int32_t w_len = win->cols * w_step;
+    const int32_t w_skip = win->w_row - w_len;
+    int32_t rows = win->rows;
+    do {
+        const int8_t *const w_end = w + w_len;
+        do {
+            const int32_t xo = (int32_t)*x + input_offset;
+            x += x_step;
+#if defined(TINYFORGE_DSP)
+            const int32_t wv = tinyforge_read32(w);
+            const int32_t w_02 = __sxtb16(wv);
+            const int32_t w_13 = tinyforge_sxtb16_ror8(wv);
+            acc_0 = __smlabb(w_02, xo, acc_0);
+            acc_2 = __smlatb(w_02, xo, acc_2);
+            acc_1 = __smlabb(w_13, xo, acc_1);
+            acc_3 = __smlatb(w_13, xo, acc_3);
+#else
+            acc_0 += xo * (int32_t)w[0];
+            acc_1 += xo * (int32_t)w[1];
+            acc_2 += xo * (int32_t)w[2];
+            acc_3 += xo * (int32_t)w[3];
+#endif
+            w += w_step;
+        } while (w != w_end);
+        x += x_skip;
+        w += w_skip;
+    } while (--rows != 0);
+    acc[0] = acc_0;
+    acc[1] = acc_1;
+    acc[2] = acc_2;
+    acc[3] = acc_3;
+}
+
+/*
+ * One input channel, depth multiplier M >= 2 (a first layer: TFLM's micro_speech, MobileNet's
+ * person_detect): the window's kernel rows are contiguous input bytes, and the generator packs
+ * the weights for them (depthwiseRowWeights in src/codegen/layers.ts): per block of four output
+ * channels (the last block zero-padded), per kernel row, per group of four taps (a row padded
+ * with zero taps to a multiple of four), for each of the four channels two int32 words of two
+ * int16 weights, (tap 0, tap 2) and (tap 1, tap 3): the halves SXTB16 makes of a word of four
+ * input values. Windows up to TINYFORGE_DW_WINDOW_BYTES: a window that reaches into the padding
+ * or up to the input's end is first gathered into a buffer of that size on the stack.
+ */
+#define TINYFORGE_DW_WINDOW_BYTES 128
+
+static int32_t tinyforge_dw_row_bytes(const tinyforge_depthwise_conv2d_params_t *p)
+{
+    return (p->kernel_w + 3) & ~3;
+}
+
+static int32_t tinyforge_dw_packed(const tinyforge_depthwise_conv2d_params_t *p)
+{
+    return p->in_c == 1 && p->depth_multiplier > 1 &&
+           p->kernel_h * tinyforge_dw_row_bytes(p) <= TINYFORGE_DW_WINDOW_BYTES;
+}
+
+/*
+ * Four output channels of one output pixel from packed weights: `rows` kernel rows of
+ * `row_bytes` input values at x (rows x_skip bytes apart after the row), acc[0..3] preset.
+ * DSP path: a word of four input values becomes (x0, x2) and (x1, x3) with the input offset
+ * added (SXTAB16), and each weight word meets one of them in an SMLAD: per four taps of four
+ * channels one input load, two extensions, eight weight words and eight SMLAD (16 MACs).
+ * Portable path: the four input values once, then a multiply-accumulate per weight.
+ */
+static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_t *w, int32_t rows, int32_t row_bytes,
+                                                   int32_t x_skip, int32_t input_offset, int32_t *acc)
+{
+    int32_t acc_0 = acc[0];
+    int32_t acc_1 = acc[1];
+    int32_t acc_2 = acc[2];
+    int32_t acc_3 = acc[3];
+#if defined(TINYFORGE_DSP)
+    const int32_t offset_2 = (int32_t)(((uint32_t)input_offset & 0xFFFFu) * 0x00010001u);
+#endif
+    do {
+        const int8_t *const x_end = x + row_bytes;
+        do {
+#if defined(TINYFORGE_DSP)
+            const int32_t xv = tinyforge_read32(x);
+            const int32_t x_02 = __sxtab16(offset_2, xv);
+            const int32_t x_13 = tinyforge_sxtab16_ror8(offset_2, xv);
+            acc_0 = __smlad(x_02, w[0], acc_0);
+            acc_0 = __smlad(x_13, w[1], acc_0);
+            acc_1 = __smlad(x_02, w[2], acc_1);
+            acc_1 = __smlad(x_13, w[3], acc_1);
+            acc_2 = __smlad(x_02, w[4], acc_2);
+            acc_2 = __smlad(x_13, w[5], acc_2);
+            acc_3 = __smlad(x_02, w[6], acc_3);
+            acc_3 = __smlad(x_13, w[7], acc_3);
+#else
+            /* Each weight word: (tap 0, tap 2) or (tap 1, tap 3), the first in the low half. */
+            const int32_t x_0 = (int32_t)x[0] + input_offset;
+            const int32_t x_1 = (int32_t)x[1] + input_offset;
+            const int32_t x_2 = (int32_t)x[2] + input_offset;
+            const int32_t x_3 = (int32_t)x[3] + input_offset;
+            acc_0 += tinyforge_dw_pair(w[0], x_0, x_2) + tinyforge_dw_pair(w[1], x_1, x_3);
+            acc_1 += tinyforge_dw_pair(w[2], x_0, x_2) + tinyforge_dw_pair(w[3], x_1, x_3);
+            acc_2 += tinyforge_dw_pair(w[4], x_0, x_2) + tinyforge_dw_pair(w[5], x_1, x_3);
+            acc_3 += tinyforge_dw_pair(w[6], x_0, x_2) + tinyforge_dw_pair(w[7], x_1, x_3);
+#endif
+            x += 4;
+            w += 8;
+        } while (x != x_end);
+        x += x_skip;
+    } while (--rows != 0);
+    acc[0] = acc_0;
+    acc[1] = acc_1;
+    acc[2] = acc_2;
+    acc[3] = acc_3;
+}
+
+/*
+ * The rows ky_start .. ky_end - 1 of a window whose columns reach into the padding (or whose
+ * last word would be read past the input's end) into buf, row_bytes values per row: the input
+ * where it lies, the input zero point elsewhere (x + input_offset = 0 there, so those taps
+ * add nothing, as the skipped taps of the other paths).
+ */
+static void tinyforge_dw_gather(const int8_t *input, int32_t in_w, int32_t iy, int32_t rows, int32_t ix0,
+                                int32_t row_bytes, int32_t input_offset, int8_t *buf)
+{
+    const int8_t zero_point = (int8_t)(-input_offset);
+    for (int32_t r = 0; r < rows; r++, iy++) {
+        for (int32_t k = 0; k < row_bytes; k++) {
+            const int32_t ix = ix0 + k;
+            *buf++ = (ix >= 0 && ix < in_w) ? input[iy * in_w + ix] : zero_point;
+        }
+    }
+}
+
 /* One channel of one output pixel (the leftover channels of depth multiplier 1, and every
  * channel of other multipliers): the plain loop over the window's taps. */
 static int32_t tinyforge_dw_dot_1(const int8_t *x, const int8_t *w, const tinyforge_dw_window_t *win,
@@ -149,10 +318,15 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
     const int32_t act_max = p->act_max;
     /* Channels computed four at a time (depth multiplier 1 only); the rest one at a time. */
     const int32_t quad_c = (depth_multiplier == 1) ? (in_c & ~3) : 0;
+    /* One input channel with packed weights: whole rows of row_bytes taps, 4 channels a block. */
+    const int32_t packed = tinyforge_dw_packed(p);
+    const int32_t row_bytes = tinyforge_dw_row_bytes(p);
+    const int32_t *const packed_w = (const int32_t *)(const void *)p->weights;
     /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
     const int32_t *const bias = p->bias;
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
+    int8_t window[TINYFORGE_DW_WINDOW_BYTES];
     tinyforge_dw_window_t win;
     win.step = out_c;
     win.x_row = in_w * in_c;
@@ -174,29 +348,61 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
             win.rows = ky_end - ky_start;
             win.cols = kx_end - kx_start;
             const int32_t any = (win.rows > 0 && win.cols > 0);
+            /* Packed: the window's valid rows, whole, read in place where every column is inside
+             * the input and the last word read ends within it, else gathered. */
+            const int8_t *rows_x = window;
+            int32_t rows_skip = 0;
+            if (packed && any) {
+                const int32_t first = (iy0 + ky_start) * in_w + ix0;
+                if (ix0 >= 0 && ix0 + kernel_w <= in_w && first + (win.rows - 1) * in_w + row_bytes <= p->in_h * in_w) {
+                    rows_x = input + first;
+                    rows_skip = in_w - row_bytes;
+                } else {
+                    tinyforge_dw_gather(input, in_w, iy0 + ky_start, win.rows, ix0, row_bytes, input_offset, window);
+                }
+            }
 
             /* Four channels at a time while they last, then one at a time; input channel ic
              * feeds output channels ic * depth_multiplier + m (counted, not divided: a division
-             * is a library call on a Cortex-M0). One requantization loop for both, since on a
-             * Cortex-M0 each inlined copy of it costs a few hundred bytes. */
+             * is a library call on a Cortex-M0). One requantization loop for every path, since on
+             * a Cortex-M0 each inlined copy of it costs a few hundred bytes. */
             int32_t ic = 0;
             int32_t m = 0;
             for (int32_t c = 0; c < out_c;) {
                 int32_t acc[4];
-                int32_t n;
-                if (c < quad_c) {
-                    n = 4;
-                    acc[0] = bias[c];
+                int32_t n = 4;
+                acc[0] = bias[c];
+                if (packed) {
+                    /* The last block may hold fewer than four channels (zero weights beyond). */
+                    n = (out_c - c < 4) ? out_c - c : 4;
+                    for (int32_t j = 1; j < 4; j++) {
+                        acc[j] = (j < n) ? bias[c + j] : 0;
+                    }
+                    if (any) {
+                        tinyforge_dw_rows_4(rows_x, packed_w + ((c >> 2) * p->kernel_h + ky_start) * 2 * row_bytes, win.rows,
+                                            row_bytes, rows_skip, input_offset, acc);
+                    }
+                } else if (c < quad_c || m + 4 <= depth_multiplier) {
                     acc[1] = bias[c + 1];
                     acc[2] = bias[c + 2];
                     acc[3] = bias[c + 3];
-                    if (any) {
-                        tinyforge_dw_dot_4(x0 + c, w0 + c, &win, input_offset, acc);
+                    if (c < quad_c) {
+                        if (any) {
+                            tinyforge_dw_dot_4(x0 + c, w0 + c, &win, input_offset, acc);
+                        }
+                        ic += 4;
+                    } else {
+                        if (any) {
+                            tinyforge_dw_fan_4(x0 + ic, w0 + c, &win, in_c, input_offset, acc);
+                        }
+                        m += 4;
+                        if (m == depth_multiplier) {
+                            m = 0;
+                            ic++;
+                        }
                     }
-                    ic += 4;
                 } else {
                     n = 1;
-                    acc[0] = bias[c];
                     if (any) {
                         acc[0] = tinyforge_dw_dot_1(x0 + ic, w0 + c, &win, in_c, input_offset, acc[0]);
                     }

@@ -47,7 +47,9 @@ typedef struct {
 } tinyforge_conv2d_params_t;
 
 /* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
- * output channel oc = ic * depth_multiplier + m reads input channel ic. */
+ * output channel oc = ic * depth_multiplier + m reads input channel ic. One input channel with
+ * depth_multiplier >= 2 and kernel_h * (kernel_w rounded up to 4) <= 128: int32 words of int16
+ * pairs packed by the generator instead (see tinyforge_depthwise_conv2d.c), passed by a cast. */
 typedef struct {
     int16_t in_h, in_w, in_c;
     int16_t out_h, out_w, out_c;     /* out_c = in_c * depth_multiplier */
