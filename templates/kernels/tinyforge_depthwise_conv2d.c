@@ -234,6 +234,49 @@ static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_
 #if defined(TINYFORGE_DSP)
     const int32_t offset_2 = (int32_t)(((uint32_t)input_offset & 0xFFFFu) * 0x00010001u);
 #endif
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__)) && defined(__OPTIMIZE__)
+    /* (Not at -O0, which keeps a frame pointer: the 14 registers below are every one there is.)
+     * Written out: GCC 12 spills an accumulator and loads the weights one word at a time
+     * (27 instructions per group); here 17: one LDR of four input values, two SXTAB16, four
+     * LDRD of two weight words, eight SMLAD, the loop test; 6 more per row (GCC's row loop
+     * took 8). At the end of a row x is its end: the next row starts x_skip further, and ends
+     * row_bytes + x_skip after the last end. */
+    const int8_t *x_end = x + row_bytes;
+    const int32_t x_stride = row_bytes + x_skip;
+    int32_t x_02;
+    int32_t x_13;
+    int32_t w_a;
+    int32_t w_b;
+    __asm__ volatile("1:\n\t"
+                     "ldr     %[x13], [%[x]], #4\n\t"
+                     "ldrd    %[wa], %[wb], [%[w]], #32\n\t"
+                     "sxtab16 %[x02], %[off], %[x13]\n\t"
+                     "sxtab16 %[x13], %[off], %[x13], ror #8\n\t"
+                     "smlad   %[a0], %[x02], %[wa], %[a0]\n\t"
+                     "smlad   %[a0], %[x13], %[wb], %[a0]\n\t"
+                     "ldrd    %[wa], %[wb], [%[w], #-24]\n\t"
+                     "smlad   %[a1], %[x02], %[wa], %[a1]\n\t"
+                     "smlad   %[a1], %[x13], %[wb], %[a1]\n\t"
+                     "ldrd    %[wa], %[wb], [%[w], #-16]\n\t"
+                     "smlad   %[a2], %[x02], %[wa], %[a2]\n\t"
+                     "smlad   %[a2], %[x13], %[wb], %[a2]\n\t"
+                     "ldrd    %[wa], %[wb], [%[w], #-8]\n\t"
+                     "smlad   %[a3], %[x02], %[wa], %[a3]\n\t"
+                     "smlad   %[a3], %[x13], %[wb], %[a3]\n\t"
+                     "cmp     %[x], %[end]\n\t"
+                     "bne     1b\n\t"
+                     "ldr     %[wa], %[skip]\n\t"
+                     "ldr     %[wb], %[stride]\n\t"
+                     "add     %[x], %[x], %[wa]\n\t"
+                     "add     %[end], %[end], %[wb]\n\t"
+                     "subs    %[rows], %[rows], #1\n\t"
+                     "bne     1b"
+                     : [a0] "+r"(acc_0), [a1] "+r"(acc_1), [a2] "+r"(acc_2), [a3] "+r"(acc_3), [x] "+r"(x), [w] "+r"(w),
+                       [end] "+r"(x_end), [rows] "+r"(rows), [x02] "=&r"(x_02), [x13] "=&r"(x_13), [wa] "=&r"(w_a),
+                       [wb] "=&r"(w_b)
+                     : [off] "r"(offset_2), [skip] "m"(x_skip), [stride] "m"(x_stride)
+                     : "cc", "memory");
+#else
     do {
         const int8_t *const x_end = x + row_bytes;
         do {
@@ -265,6 +308,7 @@ static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_
         } while (x != x_end);
         x += x_skip;
     } while (--rows != 0);
+#endif
     acc[0] = acc_0;
     acc[1] = acc_1;
     acc[2] = acc_2;
@@ -278,13 +322,22 @@ static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_
  * add nothing, as the skipped taps of the other paths).
  */
 static void tinyforge_dw_gather(const int8_t *input, int32_t in_w, int32_t iy, int32_t rows, int32_t ix0,
-                                int32_t row_bytes, int32_t input_offset, int8_t *buf)
+                                int32_t row_bytes, int32_t input_offset, int32_t *buf)
 {
-    const int8_t zero_point = (int8_t)(-input_offset);
-    for (int32_t r = 0; r < rows; r++, iy++) {
-        for (int32_t k = 0; k < row_bytes; k++) {
-            const int32_t ix = ix0 + k;
-            *buf++ = (ix >= 0 && ix < in_w) ? input[iy * in_w + ix] : zero_point;
+    /* The zero point everywhere, a word at a time (rows * row_bytes is a multiple of 4) ... */
+    const int32_t zero_point_4 = (int32_t)((uint32_t)(uint8_t)(-input_offset) * 0x01010101u);
+    const int32_t words = rows * row_bytes / 4;
+    for (int32_t i = 0; i < words; i++) {
+        buf[i] = zero_point_4;
+    }
+    /* ... then taps kx_start .. kx_end - 1 of every row, which lie in the input. */
+    const int32_t kx_start = (ix0 < 0) ? -ix0 : 0;
+    const int32_t kx_end = (ix0 + row_bytes > in_w) ? in_w - ix0 : row_bytes;
+    const int8_t *row = input + iy * in_w;
+    int8_t *dst = (int8_t *)(void *)buf;
+    for (int32_t r = 0; r < rows; r++, row += in_w, dst += row_bytes) {
+        for (int32_t k = kx_start; k < kx_end; k++) {
+            dst[k] = row[ix0 + k];
         }
     }
 }
@@ -304,6 +357,25 @@ static int32_t tinyforge_dw_dot_1(const int8_t *x, const int8_t *w, const tinyfo
     return acc;
 }
 
+/*
+ * acc[0 .. n - 1], the accumulators of output channels c .. c + n - 1 (multiplier and shift from
+ * c on), requantized to output[0 .. n - 1]; returns output + n. The one copy of the (inlined)
+ * requantization: out of line, it keeps its values in registers where the caller's loop, which
+ * holds the window's pointers, would spill them.
+ */
+static TINYFORGE_NOINLINE int8_t *tinyforge_dw_requantize(const tinyforge_depthwise_conv2d_params_t *p, const int32_t *acc,
+                                                          int32_t n, const int32_t *multiplier, const int32_t *shift,
+                                                          int8_t *output)
+{
+    const int32_t output_offset = p->output_offset;
+    const int32_t act_min = p->act_min;
+    const int32_t act_max = p->act_max;
+    for (int32_t j = 0; j < n; j++) {
+        *output++ = tinyforge_requantize(acc[j], multiplier[j], shift[j], output_offset, act_min, act_max);
+    }
+    return output;
+}
+
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
                                 int8_t *output)
 {
@@ -313,9 +385,6 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
     const int32_t kernel_w = p->kernel_w;
     const int32_t depth_multiplier = p->depth_multiplier;
     const int32_t input_offset = p->input_offset;
-    const int32_t output_offset = p->output_offset;
-    const int32_t act_min = p->act_min;
-    const int32_t act_max = p->act_max;
     /* Channels computed four at a time (depth multiplier 1 only); the rest one at a time. */
     const int32_t quad_c = (depth_multiplier == 1) ? (in_c & ~3) : 0;
     /* One input channel with packed weights: whole rows of row_bytes taps, 4 channels a block. */
@@ -326,7 +395,7 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
     const int32_t *const bias = p->bias;
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
-    int8_t window[TINYFORGE_DW_WINDOW_BYTES];
+    int32_t window[TINYFORGE_DW_WINDOW_BYTES / 4]; /* words: filled a word at a time */
     tinyforge_dw_window_t win;
     win.step = out_c;
     win.x_row = in_w * in_c;
@@ -349,13 +418,18 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
             win.cols = kx_end - kx_start;
             const int32_t any = (win.rows > 0 && win.cols > 0);
             /* Packed: the window's valid rows, whole, read in place where every column is inside
-             * the input and the last word read ends within it, else gathered. */
-            const int8_t *rows_x = window;
+             * the input and the last word read ends within it (rows_n rows of rows_len bytes,
+             * rows_skip apart), else gathered: then one row of all the window's bytes. */
+            const int8_t *rows_x = (const int8_t *)(const void *)window;
+            int32_t rows_n = 1;
+            int32_t rows_len = win.rows * row_bytes;
             int32_t rows_skip = 0;
             if (packed && any) {
                 const int32_t first = (iy0 + ky_start) * in_w + ix0;
                 if (ix0 >= 0 && ix0 + kernel_w <= in_w && first + (win.rows - 1) * in_w + row_bytes <= p->in_h * in_w) {
                     rows_x = input + first;
+                    rows_n = win.rows;
+                    rows_len = row_bytes;
                     rows_skip = in_w - row_bytes;
                 } else {
                     tinyforge_dw_gather(input, in_w, iy0 + ky_start, win.rows, ix0, row_bytes, input_offset, window);
@@ -375,12 +449,12 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
                 if (packed) {
                     /* The last block may hold fewer than four channels (zero weights beyond). */
                     n = (out_c - c < 4) ? out_c - c : 4;
-                    for (int32_t j = 1; j < 4; j++) {
-                        acc[j] = (j < n) ? bias[c + j] : 0;
-                    }
+                    acc[1] = (n > 1) ? bias[c + 1] : 0;
+                    acc[2] = (n > 2) ? bias[c + 2] : 0;
+                    acc[3] = (n > 3) ? bias[c + 3] : 0;
                     if (any) {
-                        tinyforge_dw_rows_4(rows_x, packed_w + ((c >> 2) * p->kernel_h + ky_start) * 2 * row_bytes, win.rows,
-                                            row_bytes, rows_skip, input_offset, acc);
+                        tinyforge_dw_rows_4(rows_x, packed_w + ((c >> 2) * p->kernel_h + ky_start) * 2 * row_bytes, rows_n,
+                                            rows_len, rows_skip, input_offset, acc);
                     }
                 } else if (c < quad_c || m + 4 <= depth_multiplier) {
                     acc[1] = bias[c + 1];
@@ -411,9 +485,8 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
                         ic++;
                     }
                 }
-                for (int32_t j = 0; j < n; j++, c++) {
-                    *output++ = tinyforge_requantize(acc[j], multiplier[c], shift[c], output_offset, act_min, act_max);
-                }
+                output = tinyforge_dw_requantize(p, acc, n, multiplier + c, shift + c, output);
+                c += n;
             }
         }
     }
