@@ -224,6 +224,147 @@ static int32_t tinyforge_dw_packed(const tinyforge_depthwise_conv2d_params_t *p)
  * channels one input load, two extensions, eight weight words and eight SMLAD (16 MACs).
  * Portable path: the four input values once, then a multiply-accumulate per weight.
  */
+#if defined(__ARM_ARCH_6M__) && defined(__GNUC__) && !defined(TINYFORGE_NO_M0_ASM)
+/*
+ * tinyforge_dw_rows_4 on ARMv6-M (Cortex-M0/M0+), written out as a whole function, for the reason
+ * given at tinyforge_conv2d_dot_2x4: GCC 12 keeps the four accumulators and two of the input
+ * values on the stack (102 instructions per group of 16 MACs). Here the accumulators live in the
+ * high registers r8-r11 (ADD reaches them), the input offset in r12 and the row's end in lr; r2-r5
+ * hold the group's four input values (LDRB + SXTB + ADD each), r6 and r7 a weight word and its
+ * low half: per weight word LDR + SXTH + ASRS and two MULS + ADD, 72 instructions per group.
+ * Arguments per the AAPCS: x, w, rows, row_bytes in r0-r3; x_skip, input_offset, acc on the
+ * stack. TINYFORGE_NO_M0_ASM compiles the C loop.
+ */
+__attribute__((naked, noinline, noclone)) static void tinyforge_dw_rows_4(const int8_t *x __attribute__((unused)),
+                                                                       const int32_t *w __attribute__((unused)),
+                                                                       int32_t rows __attribute__((unused)),
+                                                                       int32_t row_bytes __attribute__((unused)),
+                                                                       int32_t x_skip __attribute__((unused)),
+                                                                       int32_t input_offset __attribute__((unused)),
+                                                                       int32_t *acc __attribute__((unused)))
+{
+    /* Stack after the three pushes: rows [sp], row_bytes [sp, #4], x_skip [sp, #44],
+     * input_offset [sp, #48], acc [sp, #52]. */
+    __asm__ volatile(".syntax unified\n\t"
+                     "push   {r4, r5, r6, r7, lr}\n\t"
+                     "mov    r4, r8\n\t"
+                     "mov    r5, r9\n\t"
+                     "mov    r6, r10\n\t"
+                     "mov    r7, r11\n\t"
+                     "push   {r4, r5, r6, r7}\n\t"
+                     "push   {r2, r3}\n\t"
+                     "ldr    r4, [sp, #52]\n\t"
+                     "ldr    r5, [r4, #0]\n\t"
+                     "mov    r8, r5\n\t"
+                     "ldr    r5, [r4, #4]\n\t"
+                     "mov    r9, r5\n\t"
+                     "ldr    r5, [r4, #8]\n\t"
+                     "mov    r10, r5\n\t"
+                     "ldr    r5, [r4, #12]\n\t"
+                     "mov    r11, r5\n\t"
+                     "ldr    r5, [sp, #48]\n\t"
+                     "mov    r12, r5\n\t"
+                     "2:\n\t"
+                     "ldr    r5, [sp, #4]\n\t"
+                     "adds   r5, r0, r5\n\t"
+                     "mov    lr, r5\n\t"
+                     "1:\n\t"
+                     "ldrb   r2, [r0, #0]\n\t"
+                     "sxtb   r2, r2\n\t"
+                     "add    r2, r12\n\t"
+                     "ldrb   r3, [r0, #1]\n\t"
+                     "sxtb   r3, r3\n\t"
+                     "add    r3, r12\n\t"
+                     "ldrb   r4, [r0, #2]\n\t"
+                     "sxtb   r4, r4\n\t"
+                     "add    r4, r12\n\t"
+                     "ldrb   r5, [r0, #3]\n\t"
+                     "sxtb   r5, r5\n\t"
+                     "add    r5, r12\n\t"
+                     "ldr    r6, [r1, #0]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r2, r7\n\t"
+                     "add    r8, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r4, r6\n\t"
+                     "add    r8, r6\n\t"
+                     "ldr    r6, [r1, #4]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r3, r7\n\t"
+                     "add    r8, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r5, r6\n\t"
+                     "add    r8, r6\n\t"
+                     "ldr    r6, [r1, #8]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r2, r7\n\t"
+                     "add    r9, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r4, r6\n\t"
+                     "add    r9, r6\n\t"
+                     "ldr    r6, [r1, #12]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r3, r7\n\t"
+                     "add    r9, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r5, r6\n\t"
+                     "add    r9, r6\n\t"
+                     "ldr    r6, [r1, #16]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r2, r7\n\t"
+                     "add    r10, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r4, r6\n\t"
+                     "add    r10, r6\n\t"
+                     "ldr    r6, [r1, #20]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r3, r7\n\t"
+                     "add    r10, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r5, r6\n\t"
+                     "add    r10, r6\n\t"
+                     "ldr    r6, [r1, #24]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r2, r7\n\t"
+                     "add    r11, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r4, r6\n\t"
+                     "add    r11, r6\n\t"
+                     "ldr    r6, [r1, #28]\n\t"
+                     "sxth   r7, r6\n\t"
+                     "muls   r7, r3, r7\n\t"
+                     "add    r11, r7\n\t"
+                     "asrs   r6, r6, #16\n\t"
+                     "muls   r6, r5, r6\n\t"
+                     "add    r11, r6\n\t"
+                     "adds   r0, #4\n\t"
+                     "adds   r1, #32\n\t"
+                     "cmp    r0, lr\n\t"
+                     "bne    1b\n\t"
+                     "ldr    r6, [sp, #44]\n\t"
+                     "adds   r0, r0, r6\n\t"
+                     "ldr    r6, [sp]\n\t"
+                     "subs   r6, #1\n\t"
+                     "str    r6, [sp]\n\t"
+                     "bne    2b\n\t"
+                     "ldr    r4, [sp, #52]\n\t"
+                     "mov    r5, r8\n\t"
+                     "str    r5, [r4, #0]\n\t"
+                     "mov    r5, r9\n\t"
+                     "str    r5, [r4, #4]\n\t"
+                     "mov    r5, r10\n\t"
+                     "str    r5, [r4, #8]\n\t"
+                     "mov    r5, r11\n\t"
+                     "str    r5, [r4, #12]\n\t"
+                     "add    sp, #8\n\t"
+                     "pop    {r4, r5, r6, r7}\n\t"
+                     "mov    r8, r4\n\t"
+                     "mov    r9, r5\n\t"
+                     "mov    r10, r6\n\t"
+                     "mov    r11, r7\n\t"
+                     "pop    {r4, r5, r6, r7, pc}\n\t");
+}
+#else
 static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_t *w, int32_t rows, int32_t row_bytes,
                                                    int32_t x_skip, int32_t input_offset, int32_t *acc)
 {
@@ -314,6 +455,7 @@ static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_
     acc[2] = acc_2;
     acc[3] = acc_3;
 }
+#endif
 
 /*
  * The rows ky_start .. ky_end - 1 of a window whose columns reach into the padding (or whose
