@@ -154,6 +154,11 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
   ];
 }
 
+/** The kernel entry point: a depthwise layer with packed weights (depthwisePacked) has its own. */
+function kernelFunction(L: ConvLayer): string {
+  return L.kind === 'depthwise_conv2d' && L.kernelWeights instanceof Int32Array ? 'tinyforge_depthwise_conv2d_rows' : `tinyforge_${L.kind}`;
+}
+
 function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableRow'> {
   const arrays = weightArrays(L, c);
   const weights = { comment: `${c.name} (${L.kind}): ${c.shapes}`, arrays };
@@ -206,7 +211,7 @@ function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableR
         `    ${call(c, `tinyforge_${L.kind}`, L).replace(`&${c.pName}`, '&params')}`,
         '}',
       ]
-    : [call(c, `tinyforge_${L.kind}`, L)];
+    : [call(c, kernelFunction(L), L)];
   return { view: { comment: `${c.name}: ${L.kind} ${what}, ${act}: ${c.shapes}`, brief: '', params, calls }, weights };
 }
 

@@ -32,7 +32,8 @@
  * packs the weights as int16 pairs of taps for four output channels at a time, so that on the DSP
  * path each input word, split by SXTAB16 into (x0, x2) and (x1, x3), feeds eight SMLAD with eight
  * weight words (16 MACs), see tinyforge_dw_rows_4. Windows that reach into the padding are
- * gathered first, the padding filled with the input zero point.
+ * gathered first, the padding filled with the input zero point. These layers have their own
+ * entry point, tinyforge_depthwise_conv2d_rows, so that other models link none of this code.
  * Depth multiplier M >= 4 otherwise (several input channels, or a window too large to gather):
  * four output channels of one input channel at a time, each input value loaded once for four
  * MACs (tinyforge_dw_fan_4).
@@ -200,21 +201,12 @@ static TINYFORGE_NOINLINE void tinyforge_dw_fan_4(const int8_t *x, const int8_t 
  * channels (the last block zero-padded), per kernel row, per group of four taps (a row padded
  * with zero taps to a multiple of four), for each of the four channels two int32 words of two
  * int16 weights, (tap 0, tap 2) and (tap 1, tap 3): the halves SXTB16 makes of a word of four
- * input values. Windows up to TINYFORGE_DW_WINDOW_BYTES: a window that reaches into the padding
- * or up to the input's end is first gathered into a buffer of that size on the stack.
+ * input values. The generator packs them, and calls tinyforge_depthwise_conv2d_rows, for windows
+ * of up to TINYFORGE_DW_WINDOW_BYTES taps (kernel_h times kernel_w rounded up to 4: its
+ * depthwisePacked): a window that reaches into the padding or up to the input's end is first
+ * gathered into a buffer of that size on the stack.
  */
 #define TINYFORGE_DW_WINDOW_BYTES 128
-
-static int32_t tinyforge_dw_row_bytes(const tinyforge_depthwise_conv2d_params_t *p)
-{
-    return (p->kernel_w + 3) & ~3;
-}
-
-static int32_t tinyforge_dw_packed(const tinyforge_depthwise_conv2d_params_t *p)
-{
-    return p->in_c == 1 && p->depth_multiplier > 1 &&
-           p->kernel_h * tinyforge_dw_row_bytes(p) <= TINYFORGE_DW_WINDOW_BYTES;
-}
 
 /*
  * Four output channels of one output pixel from packed weights: `rows` kernel rows of
@@ -518,6 +510,17 @@ static TINYFORGE_NOINLINE int8_t *tinyforge_dw_requantize(const tinyforge_depthw
     return output;
 }
 
+/* The valid taps [*start, *end) of a window along one axis, for output position o; returns
+ * the window's first input position (negative in the padding). */
+static inline int32_t tinyforge_dw_span(int32_t o, int32_t stride, int32_t pad, int32_t kernel, int32_t size,
+                                        int32_t *start, int32_t *end)
+{
+    const int32_t i0 = o * stride - pad;
+    *start = (i0 < 0) ? -i0 : 0;
+    *end = (i0 + kernel > size) ? (size - i0) : kernel;
+    return i0;
+}
+
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
                                 int8_t *output)
 {
@@ -529,29 +532,24 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
     const int32_t input_offset = p->input_offset;
     /* Channels computed four at a time (depth multiplier 1 only); the rest one at a time. */
     const int32_t quad_c = (depth_multiplier == 1) ? (in_c & ~3) : 0;
-    /* One input channel with packed weights: whole rows of row_bytes taps, 4 channels a block. */
-    const int32_t packed = tinyforge_dw_packed(p);
-    const int32_t row_bytes = tinyforge_dw_row_bytes(p);
-    const int32_t *const packed_w = (const int32_t *)(const void *)p->weights;
     /* Locals, not p->...: the int8 output stores could alias *p as far as the compiler knows. */
     const int32_t *const bias = p->bias;
     const int32_t *const multiplier = p->multiplier;
     const int32_t *const shift = p->shift;
-    int32_t window[TINYFORGE_DW_WINDOW_BYTES / 4]; /* words: filled a word at a time */
     tinyforge_dw_window_t win;
     win.step = out_c;
     win.x_row = in_w * in_c;
     win.w_row = kernel_w * out_c;
 
     for (int32_t oy = 0; oy < p->out_h; oy++) {
-        const int32_t iy0 = oy * p->stride_h - p->pad_top;
-        const int32_t ky_start = (iy0 < 0) ? -iy0 : 0;
-        const int32_t ky_end = (iy0 + p->kernel_h > p->in_h) ? (p->in_h - iy0) : p->kernel_h;
+        int32_t ky_start;
+        int32_t ky_end;
+        const int32_t iy0 = tinyforge_dw_span(oy, p->stride_h, p->pad_top, p->kernel_h, p->in_h, &ky_start, &ky_end);
 
         for (int32_t ox = 0; ox < p->out_w; ox++) {
-            const int32_t ix0 = ox * p->stride_w - p->pad_left;
-            const int32_t kx_start = (ix0 < 0) ? -ix0 : 0;
-            const int32_t kx_end = (ix0 + kernel_w > in_w) ? (in_w - ix0) : kernel_w;
+            int32_t kx_start;
+            int32_t kx_end;
+            const int32_t ix0 = tinyforge_dw_span(ox, p->stride_w, p->pad_left, kernel_w, in_w, &kx_start, &kx_end);
             /* The first valid tap, and how to walk the others (a window entirely in the
              * padding, possible only with padding >= kernel size, has none: acc = bias). */
             const int8_t *const x0 = input + ((iy0 + ky_start) * in_w + ix0 + kx_start) * in_c;
@@ -559,46 +557,17 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
             win.rows = ky_end - ky_start;
             win.cols = kx_end - kx_start;
             const int32_t any = (win.rows > 0 && win.cols > 0);
-            /* Packed: the window's valid rows, whole, read in place where every column is inside
-             * the input and the last word read ends within it (rows_n rows of rows_len bytes,
-             * rows_skip apart), else gathered: then one row of all the window's bytes. */
-            const int8_t *rows_x = (const int8_t *)(const void *)window;
-            int32_t rows_n = 1;
-            int32_t rows_len = win.rows * row_bytes;
-            int32_t rows_skip = 0;
-            if (packed && any) {
-                const int32_t first = (iy0 + ky_start) * in_w + ix0;
-                if (ix0 >= 0 && ix0 + kernel_w <= in_w && first + (win.rows - 1) * in_w + row_bytes <= p->in_h * in_w) {
-                    rows_x = input + first;
-                    rows_n = win.rows;
-                    rows_len = row_bytes;
-                    rows_skip = in_w - row_bytes;
-                } else {
-                    tinyforge_dw_gather(input, in_w, iy0 + ky_start, win.rows, ix0, row_bytes, input_offset, window);
-                }
-            }
 
             /* Four channels at a time while they last, then one at a time; input channel ic
              * feeds output channels ic * depth_multiplier + m (counted, not divided: a division
-             * is a library call on a Cortex-M0). One requantization loop for every path, since on
-             * a Cortex-M0 each inlined copy of it costs a few hundred bytes. */
+             * is a library call on a Cortex-M0). */
             int32_t ic = 0;
             int32_t m = 0;
             for (int32_t c = 0; c < out_c;) {
                 int32_t acc[4];
                 int32_t n = 4;
                 acc[0] = bias[c];
-                if (packed) {
-                    /* The last block may hold fewer than four channels (zero weights beyond). */
-                    n = (out_c - c < 4) ? out_c - c : 4;
-                    acc[1] = (n > 1) ? bias[c + 1] : 0;
-                    acc[2] = (n > 2) ? bias[c + 2] : 0;
-                    acc[3] = (n > 3) ? bias[c + 3] : 0;
-                    if (any) {
-                        tinyforge_dw_rows_4(rows_x, packed_w + ((c >> 2) * p->kernel_h + ky_start) * 2 * row_bytes, rows_n,
-                                            rows_len, rows_skip, input_offset, acc);
-                    }
-                } else if (c < quad_c || m + 4 <= depth_multiplier) {
+                if (c < quad_c || m + 4 <= depth_multiplier) {
                     acc[1] = bias[c + 1];
                     acc[2] = bias[c + 2];
                     acc[3] = bias[c + 3];
@@ -629,6 +598,70 @@ void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, co
                 }
                 output = tinyforge_dw_requantize(p, acc, n, multiplier + c, shift + c, output);
                 c += n;
+            }
+        }
+    }
+}
+
+/*
+ * One input channel, depth multiplier >= 2, packed weights (the generator calls this entry point
+ * for those layers only, so a model without them links none of its code): every output pixel's
+ * window rows, read in place or gathered, against each block of four output channels.
+ */
+void tinyforge_depthwise_conv2d_rows(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
+                                     int8_t *output)
+{
+    const int32_t in_w = p->in_w;
+    const int32_t out_c = p->out_c;
+    const int32_t input_offset = p->input_offset;
+    /* Taps per kernel row in the packed weights: kernel_w rounded up to a multiple of 4. */
+    const int32_t row_bytes = (p->kernel_w + 3) & ~3;
+    const int32_t *const weights = (const int32_t *)(const void *)p->weights;
+    const int32_t *const bias = p->bias;
+    int32_t window[TINYFORGE_DW_WINDOW_BYTES / 4]; /* words: filled a word at a time */
+
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        int32_t ky_start;
+        int32_t ky_end;
+        const int32_t iy0 = tinyforge_dw_span(oy, p->stride_h, p->pad_top, p->kernel_h, p->in_h, &ky_start, &ky_end);
+        const int32_t rows = ky_end - ky_start;
+
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
+            int32_t kx_start;
+            int32_t kx_end;
+            const int32_t ix0 = tinyforge_dw_span(ox, p->stride_w, p->pad_left, p->kernel_w, in_w, &kx_start, &kx_end);
+            const int32_t any = (rows > 0 && kx_end > kx_start);
+            /* The window's valid rows, whole, read in place where every column is inside the
+             * input and the last word read ends within it (rows_n rows of rows_len bytes,
+             * rows_skip apart), else gathered: then one row of all the window's bytes. */
+            const int8_t *rows_x = (const int8_t *)(const void *)window;
+            int32_t rows_n = 1;
+            int32_t rows_len = rows * row_bytes;
+            int32_t rows_skip = 0;
+            if (any) {
+                const int32_t first = (iy0 + ky_start) * in_w + ix0;
+                if (ix0 >= 0 && kx_end == p->kernel_w && first + (rows - 1) * in_w + row_bytes <= p->in_h * in_w) {
+                    rows_x = input + first;
+                    rows_n = rows;
+                    rows_len = row_bytes;
+                    rows_skip = in_w - row_bytes;
+                } else {
+                    tinyforge_dw_gather(input, in_w, iy0 + ky_start, rows, ix0, row_bytes, input_offset, window);
+                }
+            }
+            /* Blocks of four channels; the last may hold fewer (zero weights beyond). */
+            const int32_t *w = weights + ky_start * 2 * row_bytes;
+            for (int32_t c = 0; c < out_c; c += 4, w += p->kernel_h * 2 * row_bytes) {
+                const int32_t n = (out_c - c < 4) ? out_c - c : 4;
+                int32_t acc[4];
+                acc[0] = bias[c];
+                acc[1] = (n > 1) ? bias[c + 1] : 0;
+                acc[2] = (n > 2) ? bias[c + 2] : 0;
+                acc[3] = (n > 3) ? bias[c + 3] : 0;
+                if (any) {
+                    tinyforge_dw_rows_4(rows_x, w, rows_n, rows_len, rows_skip, input_offset, acc);
+                }
+                output = tinyforge_dw_requantize(p, acc, n, p->multiplier + c, p->shift + c, output);
             }
         }
     }
