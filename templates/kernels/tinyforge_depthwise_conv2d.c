@@ -41,17 +41,21 @@
  * several input channels) take the plain loop.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "tinyforge_dsp.h"
 #include "tinyforge_kernels.h"
 #include "tinyforge_requant.h"
 
 #if !defined(TINYFORGE_DSP)
-/* A packed weight word (two int16, see tinyforge_dw_rows_4) times two input values: the
- * portable SMLAD. The high half by an arithmetic shift, as GCC and every Arm compiler do it. */
-static inline int32_t tinyforge_dw_pair(int32_t w, int32_t x_lo, int32_t x_hi)
+/* Packed weight k (an int16, see tinyforge_dw_rows_4) of the words at w: one LDRSH on a
+ * Cortex-M3 (memcpy, since the array is int32_t). Half k of a word is its low half for even k
+ * on a little-endian core, as every Cortex-M here and the test hosts are. */
+static inline int32_t tinyforge_dw_weight(const int32_t *w, int32_t k)
 {
-    return x_lo * (int32_t)(int16_t)(w & 0xFFFF) + x_hi * (w >> 16);
+    int16_t v;
+    memcpy(&v, (const int8_t *)(const void *)w + 2 * k, sizeof(v));
+    return v;
 }
 #endif
 
@@ -473,15 +477,27 @@ static TINYFORGE_NOINLINE void tinyforge_dw_rows_4(const int8_t *x, const int32_
             acc_3 = __smlad(x_02, w[6], acc_3);
             acc_3 = __smlad(x_13, w[7], acc_3);
 #else
-            /* Each weight word: (tap 0, tap 2) or (tap 1, tap 3), the first in the low half. */
+            /* Per channel the int16 weights of taps 0, 2, 1, 3 (little-endian halves of its words). */
             const int32_t x_0 = (int32_t)x[0] + input_offset;
             const int32_t x_1 = (int32_t)x[1] + input_offset;
             const int32_t x_2 = (int32_t)x[2] + input_offset;
             const int32_t x_3 = (int32_t)x[3] + input_offset;
-            acc_0 += tinyforge_dw_pair(w[0], x_0, x_2) + tinyforge_dw_pair(w[1], x_1, x_3);
-            acc_1 += tinyforge_dw_pair(w[2], x_0, x_2) + tinyforge_dw_pair(w[3], x_1, x_3);
-            acc_2 += tinyforge_dw_pair(w[4], x_0, x_2) + tinyforge_dw_pair(w[5], x_1, x_3);
-            acc_3 += tinyforge_dw_pair(w[6], x_0, x_2) + tinyforge_dw_pair(w[7], x_1, x_3);
+            acc_0 += x_0 * tinyforge_dw_weight(w, 0);
+            acc_0 += x_2 * tinyforge_dw_weight(w, 1);
+            acc_0 += x_1 * tinyforge_dw_weight(w, 2);
+            acc_0 += x_3 * tinyforge_dw_weight(w, 3);
+            acc_1 += x_0 * tinyforge_dw_weight(w, 4);
+            acc_1 += x_2 * tinyforge_dw_weight(w, 5);
+            acc_1 += x_1 * tinyforge_dw_weight(w, 6);
+            acc_1 += x_3 * tinyforge_dw_weight(w, 7);
+            acc_2 += x_0 * tinyforge_dw_weight(w, 8);
+            acc_2 += x_2 * tinyforge_dw_weight(w, 9);
+            acc_2 += x_1 * tinyforge_dw_weight(w, 10);
+            acc_2 += x_3 * tinyforge_dw_weight(w, 11);
+            acc_3 += x_0 * tinyforge_dw_weight(w, 12);
+            acc_3 += x_2 * tinyforge_dw_weight(w, 13);
+            acc_3 += x_1 * tinyforge_dw_weight(w, 14);
+            acc_3 += x_3 * tinyforge_dw_weight(w, 15);
 #endif
             x += 4;
             w += 8;
