@@ -22,9 +22,9 @@
  * instruction, SXTB16 widens two weights, and SMLABB / SMLATT multiply-accumulate the bottom and
  * the top halves: 12 instructions for 4 MACs in the inner loop on a Cortex-M4 (2 loads, 4
  * extensions, 4 multiply-accumulates, and one index for both pointers whose step is the loop
- * test; GCC's C loop took 16, see tinyforge_dw_dot_4). SMLAD does not apply: it adds its two products into one accumulator, and
- * here they belong to different channels. Portable path: the same loop, one load per value and
- * one multiply-accumulate per MAC.
+ * test; GCC's C loop took 16, see tinyforge_dw_dot_4). SMLAD does not apply: it adds its two
+ * products into one accumulator, and here they belong to different channels. Portable path: the
+ * same loop, one load per value and one multiply-accumulate per MAC.
  *
  * Depth multiplier M >= 2 on one input channel (first layers: micro_speech's 10x8 window with
  * M = 8, person_detect's 3x3 with M = 8): a conv with one input channel. A kernel row of the
@@ -86,9 +86,8 @@ static inline int32_t tinyforge_sxtab16_ror8(int32_t a, int32_t v)
 
 /*
  * Channels c .. c + 3 of one output pixel: acc[0..3] (preset to the bias) plus the window's
- * taps. Out of line, like the conv2d inner loop, so that the accumulators, the two pointers and
- * the offset get registers of their own (GCC at -Os still spills the row's end pointer: one
- * reload per tap).
+ * taps. Out of line, like the conv2d inner loop, so that the accumulators, the pointers and the
+ * offset get registers of their own.
  */
 static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t *w, const tinyforge_dw_window_t *win,
                                                   int32_t input_offset, int32_t *acc)
@@ -99,13 +98,12 @@ static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t 
     int32_t acc_3 = acc[3];
     const int32_t step = win->step;
     const int32_t row_len = win->cols * step;
-    const int32_t x_skip = win->x_row - row_len;
-    const int32_t w_skip = win->w_row - row_len;
     int32_t rows = win->rows;
 #if defined(TINYFORGE_DSP)
     /* The input offset in both int16 halves. x + input_offset is in [-255, 255]: no overflow. */
     const int32_t offset_2 = (int32_t)(((uint32_t)input_offset & 0xFFFFu) * 0x00010001u);
-#if defined(__GNUC__) && (defined(__arm__) || defined(__thumb__)) && defined(__OPTIMIZE__)
+#endif
+#if defined(TINYFORGE_DSP) && defined(__GNUC__) && (defined(__arm__) || defined(__thumb__)) && defined(__OPTIMIZE__)
     /* Written out: x and w step by the same out_c bytes per tap, so one negative index i counts
      * up to the row's end for both, and its ADDS is the loop test: 12 instructions per tap (2
      * loads, 4 extensions, 4 multiply-accumulates, ADDS, BNE) where GCC's loop took 16; 9 per
@@ -121,8 +119,6 @@ static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t 
     int32_t w_v;
     int32_t x_02;
     int32_t w_02;
-    (void)x_skip;
-    (void)w_skip;
     __asm__ volatile("ldr     %[i], %[start]\n"
                      "1:\n\t"
                      "ldr     %[xv], [%[xe], %[i]]\n\t"
@@ -151,13 +147,14 @@ static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t 
                      : [step] "r"(step), [off] "r"(offset_2), [start] "m"(start), [xrow] "m"(x_row), [wrow] "m"(w_row)
                      : "cc", "memory");
 #else
+    const int32_t x_skip = win->x_row - row_len;
+    const int32_t w_skip = win->w_row - row_len;
     do {
         const int8_t *const w_end = w + row_len;
         do {
+#if defined(TINYFORGE_DSP)
             const int32_t xv = tinyforge_read32(x);
             const int32_t wv = tinyforge_read32(w);
-            x += step;
-            w += step;
             /* Channels (0, 2) and (1, 3) as int16 pairs, the input offset already added. */
             const int32_t x_02 = __sxtab16(offset_2, xv);
             const int32_t x_13 = tinyforge_sxtab16_ror8(offset_2, xv);
@@ -167,19 +164,12 @@ static TINYFORGE_NOINLINE void tinyforge_dw_dot_4(const int8_t *x, const int8_t 
             acc_2 = __smlatt(x_02, w_02, acc_2);
             acc_1 = __smlabb(x_13, w_13, acc_1);
             acc_3 = __smlatt(x_13, w_13, acc_3);
-        } while (w != w_end);
-        x += x_skip;
-        w += w_skip;
-    } while (--rows != 0);
-#endif
 #else
-    do {
-        const int8_t *const w_end = w + row_len;
-        do {
             acc_0 += ((int32_t)x[0] + input_offset) * (int32_t)w[0];
             acc_1 += ((int32_t)x[1] + input_offset) * (int32_t)w[1];
             acc_2 += ((int32_t)x[2] + input_offset) * (int32_t)w[2];
             acc_3 += ((int32_t)x[3] + input_offset) * (int32_t)w[3];
+#endif
             x += step;
             w += step;
         } while (w != w_end);
