@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateLibrary, writeLibrary } from '../src/codegen/generate.js';
-import { resolveLayers } from '../src/codegen/layers.js';
+import { DEPTHWISE_WINDOW_BYTES, depthwisePacked, resolveLayers } from '../src/codegen/layers.js';
 import { IR_VERSION, tensorSize, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding } from '../src/ir/types.js';
 import { quantizeMultiplier } from '../src/quantize/multiplier.js';
 import {
@@ -224,6 +224,35 @@ function kernelsIr(): IrModel {
 }
 
 /**
+ * The depthwise kernel's paths for depth multipliers > 1: one input channel with packed weights
+ * (micro_speech's 10x8 window, depth multiplier 8, stride 2, padding on every side: windows
+ * gathered at the borders, read in place inside; a 3x3 window with depth multiplier 5, whose rows
+ * are padded to 4 taps and whose last block holds one channel; a 'valid' 3x3 window with depth
+ * multiplier 4 whose last word would end past the input: gathered), several input channels with
+ * four output channels per input value (depth multiplier 4, and 6: a block of 4 and 2 channels
+ * alone), and one input channel with a window too large for the gather buffer (12x11: unpacked).
+ */
+function depthwiseIr(): IrModel {
+  const b = new HandBuilder([13, 12, 1]);
+  const none = { top: 0, bottom: 0, left: 0, right: 0 };
+  const same1 = { top: 1, bottom: 1, left: 1, right: 1 };
+  b.depthwise('dw 10x8 m8 s2', 8, [10, 8], [2, 2], { top: 4, bottom: 5, left: 3, right: 3 }); // [7, 6, 8]
+  b.conv('to 1 channel', 1, [1, 1], [1, 1], none, []); // [7, 6, 1]
+  b.depthwise('dw 3x3 m5', 5, [3, 3], [1, 1], same1, 70); // [7, 6, 5]
+  b.conv('to 1 channel b', 1, [1, 1], [1, 1], none, [], undefined, { zeroPoint: 127 }); // [7, 6, 1]
+  b.depthwise('dw 3x3 m4 valid', 4, [3, 3], [1, 1], none); // [5, 4, 4]
+  b.conv('to 2 channels', 2, [1, 1], [1, 1], none, []); // [5, 4, 2]
+  b.depthwise('dw 3x2 m4 in_c 2', 4, [3, 2], [1, 2], { top: 1, bottom: 1, left: 0, right: 1 }); // [5, 2, 8]
+  b.conv('to 2 channels b', 2, [1, 1], [1, 1], none, [], undefined, { zeroPoint: -128 }); // [5, 2, 2]
+  b.depthwise('dw 2x2 m6 in_c 2', 6, [2, 2], [1, 1], { top: 0, bottom: 1, left: 1, right: 0 }); // [5, 2, 12]
+  b.conv('to 1 channel c', 1, [1, 1], [1, 1], none, []); // [5, 2, 1]
+  b.depthwise('dw 12x11 m4 unpacked', 4, [12, 11], [1, 1], { top: 4, bottom: 4, left: 5, right: 5 }); // [2, 2, 4]
+  b.reshape('flatten'); // [16]
+  b.fc('out', 5, []);
+  return b.build('depthwise');
+}
+
+/**
  * Every conv2d followed by a max pooling the conv2d kernel fuses: a 1-channel input (the pairs
  * path) with odd conv output sizes (the last conv row and column are read by no pool window),
  * pool windows of 2x2, 1x2 and 2x1 pixels, pool clamps that narrow the conv's, odd channel
@@ -365,6 +394,14 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
     await checkBitExact(ir, 'kernels', 400);
   });
 
+  it('depthwise IR (depth multipliers 4, 5, 6, 8: packed rows of one input channel, in place and gathered; four channels per input value)', async () => {
+    const ir = depthwiseIr();
+    // The layers take the paths they are meant to: packed weights exactly where depthwisePacked says.
+    const packed = resolveLayers(ir).filter((L) => L.kind === 'depthwise_conv2d').map((L) => L.family === 'conv' && L.kernelWeights instanceof Int32Array);
+    expect(packed).toEqual([true, true, true, false, false, false]);
+    await checkBitExact(ir, 'depthwise', 300);
+  });
+
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`randomIr(${seed})`, async () => {
       await checkBitExact(randomIr(seed), `random-${seed}`, 300);
@@ -465,6 +502,37 @@ describe('kernel helpers', () => {
           const at = (c >> 1) * 2 * kp + (t >> 2) * 8 + (c & 1) * 4 + (t & 3);
           const expected = c < channels && t < k ? op.weights[c * k + t]! : 0;
           expect(w[at], `${op.name} channel ${c} tap ${t}`).toBe(expected);
+        }
+      }
+    }
+  });
+
+  it('depthwise weights of one input channel: blocks of 4 channels, rows of 4-tap groups as int16 pairs in SXTB16 order', () => {
+    const kernel = readFileSync(join(KERNELS, 'tinyforge_depthwise_conv2d.c'), 'utf8');
+    expect(Number(/#define TINYFORGE_DW_WINDOW_BYTES (\d+)/.exec(kernel)?.[1])).toBe(DEPTHWISE_WINDOW_BYTES);
+    expect(depthwisePacked(1, 2, 10, 8)).toBe(true);
+    expect(depthwisePacked(1, 1, 3, 3)).toBe(false);
+    expect(depthwisePacked(2, 4, 3, 3)).toBe(false);
+    expect(depthwisePacked(1, 4, 12, 11)).toBe(false); // 12 rows of 12 taps > 128
+    const layers = resolveLayers(depthwiseIr()).filter((L) => L.kind === 'depthwise_conv2d' && L.kernelWeights instanceof Int32Array);
+    expect(layers.length).toBe(3);
+    for (const L of layers) {
+      if (L.family !== 'conv') continue;
+      const [kh, kw] = L.kernel;
+      const m = L.outShape.c;
+      const groups = Math.ceil(kw / 4);
+      const w = L.kernelWeights;
+      expect(w.length, L.op.name).toBe(Math.ceil(m / 4) * kh * groups * 8);
+      for (let c = 0; c < Math.ceil(m / 4) * 4; c++) {
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kx = 0; kx < groups * 4; kx++) {
+            // Word ((block * kh + ky) * groups + group) * 8 + 2 * (c & 3) + (tap & 1), half tap >> 1.
+            const t = kx & 3;
+            const word = w[((Math.floor(c / 4) * kh + ky) * groups + (kx >> 2)) * 8 + 2 * (c & 3) + (t & 1)]!;
+            const got = t >> 1 ? word >> 16 : (word << 16) >> 16;
+            const expected = c < m && kx < kw ? L.op.weights[(ky * kw + kx) * m + c]! : 0;
+            expect(got, `${L.op.name} channel ${c} tap (${ky}, ${kx})`).toBe(expected);
+          }
         }
       }
     }
@@ -616,6 +684,7 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         ['fused', fusedIr(), 100, true],
         ['fused-off', fusedIr(), 60, false],
         ['kernels', kernelsIr(), 150, true],
+        ['depthwise', depthwiseIr(), 100, true],
         ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40, true],
       ];
       for (const [label, ir, count, fusePools] of cases) {
@@ -637,6 +706,13 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         if ('tinyforge_max_pool2d.c' in lib.files) expect(/\bssub8\b/.test(model), `${cpu}: SSUB8 in the model's code`).toBe(dsp);
         if (ir.ops.some((op) => op.kind === 'depthwise_conv2d' && op.depthMultiplier === 1)) {
           expect(/\bsmlabb\b/.test(model) && /\bsxtab16\b/.test(model), `${cpu}: depthwise SMLABB/SXTAB16 in the model's code`).toBe(dsp);
+        }
+        if (label === 'depthwise') {
+          // Depth multipliers > 1: the packed rows (SMLAD) and the four channels per input value (SMLATB).
+          const fn = (name: string) => model.split(/\n(?=[0-9a-f]+ <)/).find((block) => block.trim().includes(`<${name}>:`)) ?? '';
+          expect(fn('tinyforge_dw_rows_4'), `${cpu}: tinyforge_dw_rows_4`).not.toBe('');
+          expect(/\bsmlad\b/.test(fn('tinyforge_dw_rows_4')), `${cpu}: SMLAD in tinyforge_dw_rows_4`).toBe(dsp);
+          expect(/\bsmlatb\b/.test(fn('tinyforge_dw_fan_4')), `${cpu}: SMLATB in tinyforge_dw_fan_4`).toBe(dsp);
         }
         // No libgcc 64-bit multiply on any core: the requantization forms its products inline.
         expect(model, `${cpu}: call of __muldi3`).not.toMatch(/\bbl\s+[0-9a-f]+ <__(muldi3|aeabi_lmul)>/);

@@ -68,7 +68,8 @@ export interface ConvLayer extends LayerBase, WindowGeometry {
   kernelBias: Int32Array;
   /**
    * The weight array the kernel takes: conv2d: conv2dKernelWeights(OHWI), or for few input
-   * channels (conv2dTakesTapPairs) conv2dPairWeights, packed int32; depthwise: the IR weights.
+   * channels (conv2dTakesTapPairs) conv2dPairWeights, packed int32; depthwise: the IR weights,
+   * or for one input channel with depth multiplier >= 2 depthwiseRowWeights, packed int32.
    */
   kernelWeights: Int8Array | Int32Array;
   /**
@@ -363,6 +364,53 @@ export function conv2dPairWeights(weights: Int8Array, channels: number, kernelH:
   return out;
 }
 
+/** The stack buffer tinyforge_depthwise_conv2d.c gathers a border window into (TINYFORGE_DW_WINDOW_BYTES). */
+export const DEPTHWISE_WINDOW_BYTES = 128;
+
+/** Taps per kernel row in depthwiseRowWeights: kernel_w rounded up to a multiple of 4. */
+function depthwiseRowBytes(kernelW: number): number {
+  return Math.ceil(kernelW / 4) * 4;
+}
+
+/**
+ * Whether a depthwise layer takes its kernel's packed path (tinyforge_dw_packed in
+ * tinyforge_depthwise_conv2d.c, the same condition): one input channel, depth multiplier >= 2, and
+ * a window of whole rows (kernel_h * kernel_w rounded up to 4) that fits the gather buffer.
+ */
+export function depthwisePacked(inC: number, depthMultiplier: number, kernelH: number, kernelW: number): boolean {
+  return inC === 1 && depthMultiplier > 1 && kernelH * depthwiseRowBytes(kernelW) <= DEPTHWISE_WINDOW_BYTES;
+}
+
+/**
+ * The packed depthwise weights (depthwisePacked layers): the IR's [kH, kW, M] weights as blocks
+ * of four output channels (the last zero-padded), each block kernel row by kernel row, each row
+ * as groups of four taps (zero taps past kernel_w), and in each group, for channel 0..3 of the
+ * block, two int32 words of two int16: (tap 0, tap 2) and (tap 1, tap 3), the first in the low
+ * half. These are the halves SXTB16 makes of a word of four input values, so the DSP loop feeds
+ * every weight word straight into an SMLAD. Word index: ((block * kH + ky) * groups + g) * 8 + 2j + h.
+ */
+export function depthwiseRowWeights(weights: Int8Array, channels: number, kernelH: number, kernelW: number): Int32Array {
+  const rowBytes = depthwiseRowBytes(kernelW);
+  const groups = rowBytes / 4;
+  const blocks = Math.ceil(channels / 4);
+  const out = new Int32Array(blocks * kernelH * groups * 8);
+  const w = (ky: number, kx: number, c: number) => (kx < kernelW && c < channels ? weights[(ky * kernelW + kx) * channels + c]! : 0);
+  for (let b = 0; b < blocks; b++) {
+    for (let ky = 0; ky < kernelH; ky++) {
+      for (let g = 0; g < groups; g++) {
+        const at = ((b * kernelH + ky) * groups + g) * 8;
+        for (let j = 0; j < 4; j++) {
+          const c = 4 * b + j;
+          const kx = 4 * g;
+          out[at + 2 * j] = (w(ky, kx, c) & 0xffff) | (w(ky, kx + 2, c) << 16);
+          out[at + 2 * j + 1] = (w(ky, kx + 1, c) & 0xffff) | (w(ky, kx + 3, c) << 16);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function range(start: number, count: number, step = 1): number[] {
   return Array.from({ length: count }, (_, i) => start + i * step);
 }
@@ -473,7 +521,9 @@ export function resolveLayers(ir: IrModel, pools: ReadonlyMap<IrOp, FusedPool> =
           kernelBias,
           kernelWeights:
             op.kind !== 'conv2d'
-              ? op.weights
+              ? depthwisePacked(inShape.c, depthMultiplier, kh, kw)
+                ? depthwiseRowWeights(op.weights, outShape.c, kh, kw)
+                : op.weights
               : conv2dTakesTapPairs(inShape.c)
                 ? conv2dPairWeights(op.weights, outShape.c, kh, kw * inShape.c)
                 : conv2dKernelWeights(op.weights, outShape.c, kh * kw * inShape.c),

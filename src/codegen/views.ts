@@ -122,6 +122,10 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
     layout =
       `OHWI ${shapeText([outC, L.kernel[0], L.kernel[1], L.inShape.c])}, rows zero-padded to a multiple of 4 taps` +
       `${outC % 2 ? ' (plus one zero row)' : ''}, channel pairs interleaved every 4 taps, 4 zero bytes at the end (see tinyforge_conv2d.c)`;
+  } else if (L.kernelWeights instanceof Int32Array) {
+    layout =
+      `[1, kH, kW, M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])} as int16 pairs of taps packed in int32 words: blocks of 4 ` +
+      `channels, kernel row by kernel row, groups of 4 taps in SXTB16 order (see tinyforge_depthwise_conv2d.c)`;
   } else layout = `[1, kH, kW, C * M] = ${shapeText([1, L.kernel[0], L.kernel[1], outC])}`;
   const arr = (type: WeightArray['type'], suffix: string, values: ArrayLike<number>, perLine: number, describe: string): WeightArray => ({
     type,
@@ -149,6 +153,12 @@ function weightArrays(L: ConvLayer | FcLayer, c: Ctx): WeightArray[] {
     arr('int32_t', 'multiplier', op.requant.multiplier, 6, `requantization multipliers [${outC}], Q31`),
     arr('int32_t', 'shift', op.requant.shift, 16, `requantization shifts [${outC}], positive = left`),
   ];
+}
+
+/** The kernel entry point: a depthwise layer with packed weights (depthwisePacked) has its own. */
+function kernelFunction(L: ConvLayer): string {
+  if (L.kind === 'conv2d') return conv2dFunction(L.inShape.c);
+  return L.kernelWeights instanceof Int32Array ? 'tinyforge_depthwise_conv2d_rows' : 'tinyforge_depthwise_conv2d';
 }
 
 function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableRow'> {
@@ -195,7 +205,7 @@ function weightedView(L: ConvLayer | FcLayer, c: Ctx): Omit<LayerOutput, 'tableR
       ? `, fused with ${commentSafe(L.pool.op.name)} (max_pool2d ${L.pool.size[0]}x${L.pool.size[1]}, stride ${L.pool.size[0]}x${L.pool.size[1]}: ` +
         `the ${shapeText([L.outShape.h, L.outShape.w, L.outShape.c])} conv output is pooled as it is computed, never stored)`
       : '');
-  const fn = L.kind === 'conv2d' ? conv2dFunction(s.c) : `tinyforge_${L.kind}`;
+  const fn = kernelFunction(L);
   const calls = scratch && c.externalArena
     ? [
         '{ /* the im2col scratch lies in the caller\'s arena, known at run time */',

@@ -49,7 +49,10 @@ typedef struct {
 } tinyforge_conv2d_params_t;
 
 /* Depthwise 2D convolution. weights: [kernel_h, kernel_w, in_c * depth_multiplier];
- * output channel oc = ic * depth_multiplier + m reads input channel ic. */
+ * output channel oc = ic * depth_multiplier + m reads input channel ic. One input channel with
+ * depth_multiplier >= 2 and kernel_h * (kernel_w rounded up to 4) <= 128: int32 words of int16
+ * pairs packed by the generator instead (see tinyforge_depthwise_conv2d.c), passed by a cast,
+ * and the layer calls tinyforge_depthwise_conv2d_rows. */
 typedef struct {
     int16_t in_h, in_w, in_c;
     int16_t out_h, out_w, out_c;     /* out_c = in_c * depth_multiplier */
@@ -144,6 +147,9 @@ void tinyforge_conv2d(const tinyforge_conv2d_params_t *p, const int8_t *input, i
 void tinyforge_conv2d_gathered(const tinyforge_conv2d_params_t *p, const int8_t *input, int8_t *output);
 void tinyforge_depthwise_conv2d(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
                                 int8_t *output);
+/* The same for one input channel with depth_multiplier >= 2: the packed weights (see above). */
+void tinyforge_depthwise_conv2d_rows(const tinyforge_depthwise_conv2d_params_t *p, const int8_t *input,
+                                     int8_t *output);
 void tinyforge_fully_connected(const tinyforge_fully_connected_params_t *p, const int8_t *input,
                                int8_t *output);
 void tinyforge_max_pool2d(const tinyforge_pool2d_params_t *p, const int8_t *input, int8_t *output);
