@@ -17,6 +17,7 @@ import { accuracyOf, predictClasses, toFloatImages, type TrainMetrics } from '..
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
+import { timed } from '../util/timing.js';
 
 const VERSION = '0.1.0';
 
@@ -53,7 +54,7 @@ export function quantizeModel(
 export function quantizeStage(
   config: Config, paths: RunPaths, model: tf.LayersModel, metrics: TrainMetrics | null, data = loadDataset(config.dataset),
 ): ValidIr {
-  const ir = quantizeModel(config, model, data, metrics);
+  const ir = timed('quantize', () => quantizeModel(config, model, data, metrics));
   saveIr(paths.ir, ir);
   log.info(`wrote ${paths.ir} (${ir.ops.length} ops, calibrated on ${ir.metadata.calibration.samples} training images)`);
   return ir;
@@ -122,8 +123,8 @@ function layerErrors(ir: IrModel, model: tf.LayersModel, data: Dataset, images: 
 export function evaluateStage(
   config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset),
 ): Evaluation & { reference: ReferenceEvaluation } {
-  const floatPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]);
-  const reference = evaluateReference(ir, data.test.images, data.test.labels);
+  const floatPredictions = timed('float test predictions', () => predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]));
+  const reference = timed('int8 reference on the test set', () => evaluateReference(ir, data.test.images, data.test.labels));
   let agree = 0;
   for (let i = 0; i < data.test.count; i++) if (floatPredictions[i] === reference.predictions[i]) agree++;
   const floatAccuracy = accuracyOf(floatPredictions, data.test.labels);
@@ -137,7 +138,7 @@ export function evaluateStage(
     accuracyDrop: floatAccuracy - reference.accuracy,
     agreement: agree / data.test.count,
     layerErrorImages,
-    layers: layerErrors(ir, model, data, layerErrorImages),
+    layers: timed('per-layer errors', () => layerErrors(ir, model, data, layerErrorImages)),
   };
   writeJsonAtomic(paths.evaluation, evaluation);
   return { ...evaluation, reference };

@@ -10,6 +10,7 @@ import type { EpochRecord } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { codeVersion } from '../util/code-version.js';
 import { log } from '../util/log.js';
+import { timed } from '../util/timing.js';
 import { checkBoardFit, checkToolchain } from './preflight.js';
 import { evaluateStage, quantizeStage } from './quantize-stage.js';
 import { measuredFigures, type RunSummary } from './summary.js';
@@ -66,7 +67,7 @@ export async function runPipeline(config: Config, paths: RunPaths, opts: RunOpti
   step(1, 'train');
   // The IDX files are read and checked once per run, and only if some stage needs them.
   let data: Dataset | undefined;
-  const dataset = () => (data ??= loadDataset(config.dataset));
+  const dataset = () => (data ??= timed('load the dataset', () => loadDataset(config.dataset)));
   // --images beyond the test set is an error found now, not after training.
   if (opts.images !== undefined) verifiedImageCount(opts.images, dataset().test.count, config.dataset.dir ?? config.dataset.name);
   const kept = opts.reuseIr && !opts.force ? keptModel(config, paths) : null;

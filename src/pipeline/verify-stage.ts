@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { replaceDirectory } from '../util/atomic-dir.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { timed, timedAsync } from '../util/timing.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
 import { compareLogits, formatMismatches, type Mismatch } from '../verify/compare.js';
 import { generateStage } from './generate-stage.js';
@@ -36,15 +37,15 @@ export async function buildStage(
   config: Config, paths: RunPaths, ir: ValidIr, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
 ): Promise<BuildStageResult> {
   const board = loadBoard(config.target.board);
-  const lib = generateStage(config, paths, ir);
+  const lib = timed('generate C', () => generateStage(config, paths, ir));
   const portable = opts.portable ?? config.target.dsp === 'off';
   const outDir = opts.outDir ?? paths.firmwareDir;
   // Both images are built into a temporary sibling that replaces the folder only when complete:
   // the folder always holds the firmware of one model, never half of a build.
   const { build, footprint } = await replaceDirectory(outDir, async (staged) => {
     const common = { board, modelDir: paths.cDir, optimization: config.target.optimization, portable, target: opts.target ?? 'qemu' } as const;
-    const built = await buildFirmware({ ...common, outDir: staged });
-    const deployable = await buildFootprint({ ...common, outDir: join(staged, 'footprint') });
+    const built = await timedAsync('build the harness firmware', () => buildFirmware({ ...common, outDir: staged }));
+    const deployable = await timedAsync('build the deployable firmware', () => buildFootprint({ ...common, outDir: join(staged, 'footprint') }));
     return { build: relocated(built, resolve(staged), resolve(outDir)), footprint: relocated(deployable, resolve(staged), resolve(outDir)) };
   }, (entry) => entry === 'hardware'); // `build --hardware`'s own unit, replaced whole by its own builds
   const kernelPath = board.dsp && !portable ? 'dsp' : 'portable';
@@ -167,12 +168,12 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: ValidIr, 
   // From the IR that was built and measured, never from the config (which may describe another model).
   const macs = layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
   log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
-  const onTarget = await runHarness({
+  const onTarget = await timedAsync(`QEMU on ${count} images`, () => runHarness({
     board, elf: build.elf, images, workDir: paths.firmwareDir,
     timeoutMs: opts.timeoutMs ?? defaultHarnessTimeoutMs(count, macs),
-  });
+  }));
   // The reference's results for these images: reused from the evaluate stage when it ran on them.
-  const full = opts.reference && opts.reference.predictions.length >= count ? opts.reference : evaluateReference(ir, images, labels);
+  const full = opts.reference && opts.reference.predictions.length >= count ? opts.reference : timed(`int8 reference on ${count} images`, () => evaluateReference(ir, images, labels));
   const reference = { predictions: full.predictions.subarray(0, count), logits: full.logits.subarray(0, count * ir.output.numClasses) };
   let referenceCorrect = 0;
   for (let i = 0; i < count; i++) if (reference.predictions[i] === labels[i]) referenceCorrect++;

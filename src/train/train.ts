@@ -14,6 +14,7 @@ import { buildSpec } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
+import { timed } from '../util/timing.js';
 import { EpochProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
 import type { Stepper } from './stepper.js';
@@ -226,7 +227,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
       if (split.validation.count > 0) {
-        const v = stepper.evaluate(valX, split.validation.labels, split.validation.count);
+        const v = timed(`epoch ${epoch + 1} validation`, () => stepper.evaluate(valX, split.validation.labels, split.validation.count));
         valLoss = v.loss;
         valAccuracy = v.accuracy;
       }
@@ -257,7 +258,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     stepper.dispose();
   }
 
-  const testPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, shape);
+  const testPredictions = timed('float test predictions', () => predictClasses(model, toFloatImages(data.test), data.test.count, shape));
   const floatTestAccuracy = accuracyOf(testPredictions, data.test.labels);
   const samples = history.reduce((a, h) => a + h.samplesPerSecond * h.seconds, 0);
   const metrics: TrainMetrics = {
