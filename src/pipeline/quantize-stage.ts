@@ -12,12 +12,12 @@ import type { RunPaths } from '../paths.js';
 import { calibrate, forEachTapBatch, tapModel } from '../quantize/calibrate.js';
 import { readFloatGraph } from '../quantize/float-graph.js';
 import { quantizeGraph, type ScaleFormat } from '../quantize/quantize.js';
-import { evaluateReference, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
-import { accuracyOf, predictClasses, toFloatImages, type TrainMetrics } from '../train/train.js';
+import { evaluateReferenceAsync, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
+import { accuracyOf, predictClassesAsync, toFloatImages, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
-import { timed } from '../util/timing.js';
+import { timed, timedAsync } from '../util/timing.js';
 
 const VERSION = '0.1.0';
 
@@ -119,12 +119,29 @@ function layerErrors(ir: IrModel, model: tf.LayersModel, data: Dataset, images: 
   }));
 }
 
-/** Also returns the reference's per-image results, which verify compares the firmware against. */
-export function evaluateStage(
-  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset),
-): Evaluation & { reference: ReferenceEvaluation } {
-  const floatPredictions = timed('float test predictions', () => predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]));
-  const reference = timed('int8 reference on the test set', () => evaluateReference(ir, data.test.images, data.test.labels));
+export interface EvaluateOptions {
+  /**
+   * The float model's class for each test image, when training has just computed them: the same
+   * model on the same images, so the same classes, and not computed a second time.
+   */
+  floatPredictions?: Uint8Array;
+  /** Stops the evaluation between turns with the signal's reason (run: the firmware side failed). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Also returns the reference's per-image results, which verify compares the firmware against.
+ * The two test-set passes give the event loop back between short turns (run builds and runs the
+ * firmware meanwhile, in child processes); the results are the same as in one go.
+ */
+export async function evaluateStage(
+  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset), opts: EvaluateOptions = {},
+): Promise<Evaluation & { reference: ReferenceEvaluation }> {
+  const given = opts.floatPredictions?.length === data.test.count ? opts.floatPredictions : undefined;
+  const floatPredictions = given ?? await timedAsync('float test predictions',
+    () => predictClassesAsync(model, toFloatImages(data.test), data.test.count, [28, 28, 1], opts.signal));
+  const reference = await timedAsync('int8 reference on the test set',
+    () => evaluateReferenceAsync(ir, data.test.images, data.test.labels, opts.signal));
   let agree = 0;
   for (let i = 0; i < data.test.count; i++) if (floatPredictions[i] === reference.predictions[i]) agree++;
   const floatAccuracy = accuracyOf(floatPredictions, data.test.labels);

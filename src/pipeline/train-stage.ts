@@ -20,6 +20,8 @@ export interface TrainStageResult {
   model: tf.LayersModel;
   metrics: TrainMetrics;
   reused: boolean;
+  /** The model's class for each test image, when it was trained now (the evaluation takes them). */
+  floatTestPredictions?: Uint8Array;
 }
 
 export function readTrainMetrics(paths: RunPaths): TrainMetrics | null {
@@ -162,5 +164,5 @@ async function trainAndSave(
     writeJsonAtomic(paths.trainMetrics, result.metrics);
     copyTraining(paths.root, modelCacheDir(hash));
   });
-  return { model: result.model, metrics: result.metrics, reused: false };
+  return { model: result.model, metrics: result.metrics, reused: false, floatTestPredictions: result.testPredictions };
 }
