@@ -137,11 +137,14 @@ export interface EvaluateOptions {
 export async function evaluateStage(
   config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset), opts: EvaluateOptions = {},
 ): Promise<Evaluation & { reference: ReferenceEvaluation }> {
+  // Starts on a later turn, so that a caller can start its own work (run: generate and the first
+  // gcc processes) first. The reference goes first: its turns are the short ones.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const reference = await timedAsync('int8 reference on the test set',
+    () => evaluateReferenceAsync(ir, data.test.images, data.test.labels, opts.signal));
   const given = opts.floatPredictions?.length === data.test.count ? opts.floatPredictions : undefined;
   const floatPredictions = given ?? await timedAsync('float test predictions',
     () => predictClassesAsync(model, toFloatImages(data.test), data.test.count, [28, 28, 1], opts.signal));
-  const reference = await timedAsync('int8 reference on the test set',
-    () => evaluateReferenceAsync(ir, data.test.images, data.test.labels, opts.signal));
   let agree = 0;
   for (let i = 0; i < data.test.count; i++) if (floatPredictions[i] === reference.predictions[i]) agree++;
   const floatAccuracy = accuracyOf(floatPredictions, data.test.labels);
