@@ -119,7 +119,7 @@ program
     refuseModelFile(config, 'evaluate');
     const ir = loadIrFor(config, paths);
     const { model } = await trainedModel(config, paths);
-    const { reference: _perImage, ...evaluation } = evaluateStage(config, paths, model, ir);
+    const { reference: _perImage, ...evaluation } = await evaluateStage(config, paths, model, ir);
     console.log(opts.json ? JSON.stringify(evaluation, null, 2) : formatEvaluation(evaluation));
   });
 

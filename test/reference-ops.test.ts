@@ -7,6 +7,7 @@ import { multiplyByQuantizedMultiplier } from '../src/reference/fixedpoint.js';
 import {
   argmax,
   evaluateReference,
+  evaluateReferenceAsync,
   pixelsToInput,
   runReference,
   runReferenceTrace,
@@ -366,6 +367,38 @@ describe('interpreter', () => {
     expect(Array.from(result.logits)).toEqual(expected.flatMap((l) => Array.from(l)));
     expect(result.accuracy).toBe(0.75);
     expect(() => evaluateReference(ir, images.subarray(1), labels)).toThrow(RangeError);
+  });
+
+  it('evaluateReferenceAsync gives the results of evaluateReference, over several turns, while other evaluations of the IR take turns', async () => {
+    const ir = randomIr(5);
+    const size = ir.tensors[0].shape.reduce((a, b) => a * b, 1);
+    const n = 50; // more than one turn's images
+    const rng = new SeededRandom(11);
+    const images = new Uint8Array(n * size).map(() => rng.int(0, 255));
+    const labels = new Uint8Array(n).map(() => rng.int(0, 9));
+    const expected = evaluateReference(ir, images, labels);
+    // Two evaluations of the same IR (one plan, shared buffers) in flight at once, one reversed.
+    const reversed = new Uint8Array(n * size);
+    for (let i = 0; i < n; i++) reversed.set(images.subarray((n - 1 - i) * size, (n - i) * size), i * size);
+    const [result, other] = await Promise.all([
+      evaluateReferenceAsync(ir, images, labels),
+      evaluateReferenceAsync(ir, reversed, labels.slice().reverse()),
+    ]);
+    expect(Array.from(result.logits)).toEqual(Array.from(expected.logits));
+    expect(Array.from(result.predictions)).toEqual(Array.from(expected.predictions));
+    expect(result.accuracy).toBe(expected.accuracy);
+    expect(Array.from(other.predictions)).toEqual(Array.from(expected.predictions).reverse());
+    await expect(evaluateReferenceAsync(ir, images.subarray(1), labels)).rejects.toThrow(RangeError);
+  });
+
+  it('evaluateReferenceAsync stops with the reason of an aborted signal', async () => {
+    const ir = randomIr(5);
+    const size = ir.tensors[0].shape.reduce((a, b) => a * b, 1);
+    const n = 50;
+    const stop = new AbortController();
+    const running = evaluateReferenceAsync(ir, new Uint8Array(n * size), new Uint8Array(n), stop.signal);
+    stop.abort(new Error('the firmware build failed'));
+    await expect(running).rejects.toThrow('the firmware build failed');
   });
 
   it('refuses a wrong input size and an invalid IR', () => {

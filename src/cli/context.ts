@@ -26,6 +26,8 @@ export function openRun(file: string, command: string): { config: Config; paths:
   lockDirectory(paths.root, `\`tinyforge ${command}\``);
   setLogFile(paths.log);
   log.debug(`config ${config.path} -> ${config.output.dir}`);
+  // Node's start-up and tinyforge's imports (tfjs among them), before any stage.
+  log.debug(`timing: process start to config loaded ${process.uptime().toFixed(2)} s`);
   writeJsonAtomic(paths.resolvedConfig, config);
   return { config, paths };
 }

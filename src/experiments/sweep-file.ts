@@ -35,10 +35,20 @@ export interface SweepSpec {
 
 // ajv ships CommonJS; under NodeNext its default export is the module object.
 const Ajv = AjvModule.default ?? AjvModule;
-// verbose: errors carry their schema, which explainErrors needs to list the known keys.
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-ajv.addSchema(configSchema);
-const validateSweep = ajv.compile(sweepSchema);
+/**
+ * The validators, compiled on first use: every command imports this module (the CLI registers
+ * them all), few read a sweep file, and compiling the schemas takes a noticeable part of start-up.
+ * verbose: errors carry their schema, which explainErrors needs to list the known keys.
+ */
+let compiled: { ajv: InstanceType<typeof Ajv>; validateSweep: ReturnType<InstanceType<typeof Ajv>['compile']> } | undefined;
+function validators() {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    ajv.addSchema(configSchema);
+    compiled = { ajv, validateSweep: ajv.compile(sweepSchema) };
+  }
+  return compiled;
+}
 
 /** Paths relative to the working directory when that is shorter, as the config loader does. */
 export function shownPath(path: string): string {
@@ -105,7 +115,7 @@ export function checkGrid(raw: Record<string, GridValue[]>, fixed: JsonObject, k
       problems.push(`${pointer}: ${found.problem}`);
       continue;
     }
-    const validateValue = ajv.compile(found.schema);
+    const validateValue = validators().ajv.compile(found.schema);
     values.forEach((value, i) => {
       if (!validateValue(value)) problems.push(...explainErrors(validateValue.errors ?? [], value, `${pointer}/${i}`));
     });
@@ -123,6 +133,7 @@ export function readSweepFile(file: string): SweepSpec {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     fail(path, [`/: expected an object, found ${describeValue(data)}`]);
   }
+  const { validateSweep } = validators();
   if (!validateSweep(data)) fail(path, explainErrors(validateSweep.errors ?? [], data));
   const raw = data as {
     name: string;

@@ -12,11 +12,12 @@ import type { RunPaths } from '../paths.js';
 import { calibrate, forEachTapBatch, tapModel } from '../quantize/calibrate.js';
 import { readFloatGraph } from '../quantize/float-graph.js';
 import { quantizeGraph, type ScaleFormat } from '../quantize/quantize.js';
-import { evaluateReference, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
-import { accuracyOf, predictClasses, toFloatImages, type TrainMetrics } from '../train/train.js';
+import { evaluateReferenceAsync, pixelsToInput, runReferenceTrace, type ReferenceEvaluation } from '../reference/interpreter.js';
+import { accuracyOf, predictClassesAsync, toFloatImages, type TrainMetrics } from '../train/train.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
+import { timed, timedAsync } from '../util/timing.js';
 
 const VERSION = '0.1.0';
 
@@ -53,7 +54,7 @@ export function quantizeModel(
 export function quantizeStage(
   config: Config, paths: RunPaths, model: tf.LayersModel, metrics: TrainMetrics | null, data = loadDataset(config.dataset),
 ): ValidIr {
-  const ir = quantizeModel(config, model, data, metrics);
+  const ir = timed('quantize', () => quantizeModel(config, model, data, metrics));
   saveIr(paths.ir, ir);
   log.info(`wrote ${paths.ir} (${ir.ops.length} ops, calibrated on ${ir.metadata.calibration.samples} training images)`);
   return ir;
@@ -118,12 +119,32 @@ function layerErrors(ir: IrModel, model: tf.LayersModel, data: Dataset, images: 
   }));
 }
 
-/** Also returns the reference's per-image results, which verify compares the firmware against. */
-export function evaluateStage(
-  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset),
-): Evaluation & { reference: ReferenceEvaluation } {
-  const floatPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, [28, 28, 1]);
-  const reference = evaluateReference(ir, data.test.images, data.test.labels);
+export interface EvaluateOptions {
+  /**
+   * The float model's class for each test image, when training has just computed them: the same
+   * model on the same images, so the same classes, and not computed a second time.
+   */
+  floatPredictions?: Uint8Array;
+  /** Stops the evaluation between turns with the signal's reason (run: the firmware side failed). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Also returns the reference's per-image results, which verify compares the firmware against.
+ * The two test-set passes give the event loop back between short turns (run builds and runs the
+ * firmware meanwhile, in child processes); the results are the same as in one go.
+ */
+export async function evaluateStage(
+  config: Config, paths: RunPaths, model: tf.LayersModel, ir: IrModel, data = loadDataset(config.dataset), opts: EvaluateOptions = {},
+): Promise<Evaluation & { reference: ReferenceEvaluation }> {
+  // Starts on a later turn, so that a caller can start its own work (run: generate and the first
+  // gcc processes) first. The reference goes first: its turns are the short ones.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const reference = await timedAsync('int8 reference on the test set',
+    () => evaluateReferenceAsync(ir, data.test.images, data.test.labels, opts.signal));
+  const given = opts.floatPredictions?.length === data.test.count ? opts.floatPredictions : undefined;
+  const floatPredictions = given ?? await timedAsync('float test predictions',
+    () => predictClassesAsync(model, toFloatImages(data.test), data.test.count, [28, 28, 1], opts.signal));
   let agree = 0;
   for (let i = 0; i < data.test.count; i++) if (floatPredictions[i] === reference.predictions[i]) agree++;
   const floatAccuracy = accuracyOf(floatPredictions, data.test.labels);
@@ -137,7 +158,7 @@ export function evaluateStage(
     accuracyDrop: floatAccuracy - reference.accuracy,
     agreement: agree / data.test.count,
     layerErrorImages,
-    layers: layerErrors(ir, model, data, layerErrorImages),
+    layers: timed('per-layer errors', () => layerErrors(ir, model, data, layerErrorImages)),
   };
   writeJsonAtomic(paths.evaluation, evaluation);
   return { ...evaluation, reference };

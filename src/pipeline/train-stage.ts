@@ -14,11 +14,14 @@ import { trainModel, type EpochRecord, type TrainMetrics } from '../train/train.
 import { writeJsonAtomic } from '../util/atomic.js';
 import { LockedError, lockDirectory } from '../util/lock.js';
 import { log } from '../util/log.js';
+import { timedAsync } from '../util/timing.js';
 
 export interface TrainStageResult {
   model: tf.LayersModel;
   metrics: TrainMetrics;
   reused: boolean;
+  /** The model's class for each test image, when it was trained now (the evaluation takes them). */
+  floatTestPredictions?: Uint8Array;
 }
 
 export function readTrainMetrics(paths: RunPaths): TrainMetrics | null {
@@ -87,7 +90,7 @@ export async function trainStage(
   config: Config, paths: RunPaths, opts: { force?: boolean; data?: () => Dataset } = {},
 ): Promise<TrainStageResult> {
   const hash = trainingHash(config);
-  const backend = await initBackend(config.training.backend);
+  const backend = await timedAsync('backend start', () => initBackend(config.training.backend));
   log.info(`backend: ${backend.name} (${backend.detail})`);
   const previous = readTrainMetrics(paths);
   if (!opts.force && previous?.trainingHash === hash && existsSync(paths.modelDir)) {
@@ -156,8 +159,10 @@ async function trainAndSave(
     },
   });
   // Model first, metrics last: metrics.json carrying the hash is what marks the model as complete.
-  await saveModel(result.model, paths.modelDir);
-  writeJsonAtomic(paths.trainMetrics, result.metrics);
-  copyTraining(paths.root, modelCacheDir(hash));
-  return { model: result.model, metrics: result.metrics, reused: false };
+  await timedAsync('save the trained model', async () => {
+    await saveModel(result.model, paths.modelDir);
+    writeJsonAtomic(paths.trainMetrics, result.metrics);
+    copyTraining(paths.root, modelCacheDir(hash));
+  });
+  return { model: result.model, metrics: result.metrics, reused: false, floatTestPredictions: result.testPredictions };
 }

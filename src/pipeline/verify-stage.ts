@@ -6,7 +6,7 @@ import type { GeneratedLibrary } from '../codegen/generate.js';
 import { loadDataset, type Dataset } from '../data/datasets.js';
 import type { ValidIr } from '../ir/validate.js';
 import type { RunPaths } from '../paths.js';
-import { evaluateReference, type ReferenceEvaluation } from '../reference/interpreter.js';
+import { evaluateReference, evaluateReferenceAsync, type ReferenceEvaluation } from '../reference/interpreter.js';
 import { loadBoard, type Board } from '../toolchain/boards.js';
 import { buildFirmware, type BuildResult } from '../toolchain/build.js';
 import { buildFootprint, type FootprintResult } from '../toolchain/footprint.js';
@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { replaceDirectory } from '../util/atomic-dir.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { timed, timedAsync } from '../util/timing.js';
 import { checkBudgets, describeBudget, type BudgetCheck } from '../verify/budgets.js';
 import { compareLogits, formatMismatches, type Mismatch } from '../verify/compare.js';
 import { generateStage } from './generate-stage.js';
@@ -36,15 +37,15 @@ export async function buildStage(
   config: Config, paths: RunPaths, ir: ValidIr, opts: { target?: 'qemu' | 'hardware'; portable?: boolean; outDir?: string } = {},
 ): Promise<BuildStageResult> {
   const board = loadBoard(config.target.board);
-  const lib = generateStage(config, paths, ir);
+  const lib = timed('generate C', () => generateStage(config, paths, ir));
   const portable = opts.portable ?? config.target.dsp === 'off';
   const outDir = opts.outDir ?? paths.firmwareDir;
   // Both images are built into a temporary sibling that replaces the folder only when complete:
   // the folder always holds the firmware of one model, never half of a build.
   const { build, footprint } = await replaceDirectory(outDir, async (staged) => {
     const common = { board, modelDir: paths.cDir, optimization: config.target.optimization, portable, target: opts.target ?? 'qemu' } as const;
-    const built = await buildFirmware({ ...common, outDir: staged });
-    const deployable = await buildFootprint({ ...common, outDir: join(staged, 'footprint') });
+    const built = await timedAsync('build the harness firmware', () => buildFirmware({ ...common, outDir: staged }));
+    const deployable = await timedAsync('build the deployable firmware', () => buildFootprint({ ...common, outDir: join(staged, 'footprint') }));
     return { build: relocated(built, resolve(staged), resolve(outDir)), footprint: relocated(deployable, resolve(staged), resolve(outDir)) };
   }, (entry) => entry === 'hardware'); // `build --hardware`'s own unit, replaced whole by its own builds
   const kernelPath = board.dsp && !portable ? 'dsp' : 'portable';
@@ -115,9 +116,14 @@ export interface VerifyOptions {
   images?: number;
   /** Per QEMU process; default scales with the image count. */
   timeoutMs?: number;
-  floatAccuracy?: number | null;
-  /** The reference's results on the same test set, when the caller already has them (run). */
-  reference?: ReferenceEvaluation;
+  /** The float model's test accuracy shown beside the others, or the evaluation that will give it (run). */
+  floatAccuracy?: number | null | Promise<number | null>;
+  /**
+   * The reference's results on the same test set, when the caller has them or is computing them
+   * (run: its evaluation, beside this build and QEMU run). Otherwise verify computes them itself,
+   * beside the build and QEMU. Compared with the firmware's once both are there.
+   */
+  reference?: ReferenceEvaluation | Promise<ReferenceEvaluation>;
   /** The config's dataset, when the caller already loaded it. */
   data?: Dataset;
 }
@@ -155,32 +161,51 @@ function checkTimeout(timeoutMs: number | undefined): void {
   }
 }
 
+/** Builds the firmware and runs the first `count` test images on the board in QEMU. */
+async function runOnTarget(config: Config, paths: RunPaths, ir: ValidIr, images: Uint8Array, count: number, timeoutMs: number | undefined) {
+  const built = await buildStage(config, paths, ir);
+  const { board, build } = built;
+  // From the IR that was built and measured, never from the config (which may describe another model).
+  const macs = layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
+  log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
+  const results = await timedAsync(`QEMU on ${count} images`, () => runHarness({
+    board, elf: build.elf, images, workDir: paths.firmwareDir,
+    timeoutMs: timeoutMs ?? defaultHarnessTimeoutMs(count, macs),
+  }));
+  return { ...built, macs, results };
+}
+
 export async function verifyStage(config: Config, paths: RunPaths, ir: ValidIr, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now();
   checkTimeout(opts.timeoutMs);
   const data = opts.data ?? loadDataset(config.dataset);
   const count = verifiedImageCount(opts.images, data.test.count, config.dataset.dir ?? config.dataset.name);
-  const { board, lib, build, footprint, kernelPath } = await buildStage(config, paths, ir);
   const images = data.test.images.subarray(0, count * 784);
   const labels = data.test.labels.subarray(0, count);
-
-  // From the IR that was built and measured, never from the config (which may describe another model).
-  const macs = layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
-  log.info(`running ${count} test images on ${board.name} in QEMU (${board.qemu.machine})`);
-  const onTarget = await runHarness({
-    board, elf: build.elf, images, workDir: paths.firmwareDir,
-    timeoutMs: opts.timeoutMs ?? defaultHarnessTimeoutMs(count, macs),
+  // The reference runs on this thread while gcc and QEMU run in their own processes.
+  const stopReference = new AbortController();
+  const referencing = opts.reference !== undefined
+    ? Promise.resolve(opts.reference)
+    : timedAsync(`int8 reference on ${count} images`, () => evaluateReferenceAsync(ir, images, labels, stopReference.signal));
+  // Awaited only after the firmware side: until then a failure of either must not go unhandled.
+  referencing.catch(() => {});
+  const onTarget = await runOnTarget(config, paths, ir, images, count, opts.timeoutMs).catch((err: unknown) => {
+    stopReference.abort(err);
+    throw err;
   });
-  // The reference's results for these images: reused from the evaluate stage when it ran on them.
-  const full = opts.reference && opts.reference.predictions.length >= count ? opts.reference : evaluateReference(ir, images, labels);
+  const { board, lib, build, footprint, kernelPath, macs } = onTarget;
+  // The reference's results for these images: reused from the evaluation when it ran on them.
+  const given = await referencing;
+  const floatAccuracy = (await opts.floatAccuracy) ?? null;
+  const full = given.predictions.length >= count ? given : timed(`int8 reference on ${count} images`, () => evaluateReference(ir, images, labels));
   const reference = { predictions: full.predictions.subarray(0, count), logits: full.logits.subarray(0, count * ir.output.numClasses) };
   let referenceCorrect = 0;
   for (let i = 0; i < count; i++) if (reference.predictions[i] === labels[i]) referenceCorrect++;
-  const comparison = compareLogits({ classes: reference.predictions, logits: reference.logits }, onTarget, ir.output.numClasses);
+  const comparison = compareLogits({ classes: reference.predictions, logits: reference.logits }, onTarget.results, ir.output.numClasses);
 
   let correct = 0;
-  for (let i = 0; i < count; i++) if (onTarget.classes[i] === labels[i]) correct++;
-  const instructions = Array.from(onTarget.instructions);
+  for (let i = 0; i < count; i++) if (onTarget.results.classes[i] === labels[i]) correct++;
+  const instructions = Array.from(onTarget.results.instructions);
   const mean = instructions.reduce((a, b) => a + b, 0) / Math.max(count, 1);
   const latencyMs = (mean / board.clockHz) * 1000;
   const s = build.sizes;
@@ -196,7 +221,7 @@ export async function verifyStage(config: Config, paths: RunPaths, ir: ValidIr, 
     images: count,
     accuracy,
     referenceAccuracy: count ? referenceCorrect / count : 0,
-    floatAccuracy: opts.floatAccuracy ?? null,
+    floatAccuracy,
     mismatches: comparison.mismatches,
     firstMismatches: comparison.first,
     flashBytes: f.flashBytes,

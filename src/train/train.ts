@@ -14,6 +14,7 @@ import { buildSpec } from '../models/zoo.js';
 import { UserError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
+import { timed } from '../util/timing.js';
 import { EpochProgress } from './progress.js';
 import { learningRateAt } from './schedule.js';
 import type { Stepper } from './stepper.js';
@@ -62,6 +63,8 @@ export interface TrainResult {
   model: tf.LayersModel;
   history: EpochRecord[];
   metrics: TrainMetrics;
+  /** The trained model's class for each test image (what floatTestAccuracy counts). */
+  testPredictions: Uint8Array;
 }
 
 /** Pixels 0..255 to the float input the model sees: pixel / 255. */
@@ -71,18 +74,36 @@ export function toFloatImages(set: ImageSet): Float32Array {
   return out;
 }
 
+/** Writes the predicted classes of images [start, start + n) into `out`. */
+function predictBatch(model: tf.LayersModel, images: Float32Array, start: number, n: number, shape: number[], out: Uint8Array): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const classes = tf.tidy(() => {
+    const x = tf.tensor(images.subarray(start * size, (start + n) * size), [n, ...shape]);
+    return (model.predict(x) as tf.Tensor).argMax(-1);
+  });
+  out.set(classes.dataSync() as Int32Array, start);
+  classes.dispose();
+}
+
 /** Class predictions in batches, so that the 10k test set never sits in one tensor. */
 export function predictClasses(model: tf.LayersModel, images: Float32Array, count: number, shape: number[], batch = 500): Uint8Array {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(count);
+  for (let start = 0; start < count; start += batch) predictBatch(model, images, start, Math.min(batch, count - start), shape, out);
+  return out;
+}
+
+/**
+ * predictClasses, the same batches and results, giving the event loop back after each batch
+ * (as evaluateReferenceAsync does); stops with `signal`'s reason when it is aborted.
+ */
+export async function predictClassesAsync(
+  model: tf.LayersModel, images: Float32Array, count: number, shape: number[], signal?: AbortSignal, batch = 500,
+): Promise<Uint8Array> {
   const out = new Uint8Array(count);
   for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
-    const classes = tf.tidy(() => {
-      const x = tf.tensor(images.subarray(start * size, (start + n) * size), [n, ...shape]);
-      return (model.predict(x) as tf.Tensor).argMax(-1);
-    });
-    out.set(classes.dataSync() as Int32Array, start);
-    classes.dispose();
+    signal?.throwIfAborted();
+    predictBatch(model, images, start, Math.min(batch, count - start), shape, out);
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return out;
 }
@@ -226,7 +247,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
       if (split.validation.count > 0) {
-        const v = stepper.evaluate(valX, split.validation.labels, split.validation.count);
+        const v = timed(`epoch ${epoch + 1} validation`, () => stepper.evaluate(valX, split.validation.labels, split.validation.count));
         valLoss = v.loss;
         valAccuracy = v.accuracy;
       }
@@ -257,7 +278,7 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     stepper.dispose();
   }
 
-  const testPredictions = predictClasses(model, toFloatImages(data.test), data.test.count, shape);
+  const testPredictions = timed('float test predictions', () => predictClasses(model, toFloatImages(data.test), data.test.count, shape));
   const floatTestAccuracy = accuracyOf(testPredictions, data.test.labels);
   const samples = history.reduce((a, h) => a + h.samplesPerSecond * h.seconds, 0);
   const metrics: TrainMetrics = {
@@ -284,5 +305,5 @@ export async function trainModel(config: Config, data: Dataset, options: TrainOp
     `float test accuracy ${(floatTestAccuracy * 100).toFixed(2)}% (best epoch ${best.epoch} by validation), ` +
       `${trainingSeconds.toFixed(0)} s, ${metrics.samplesPerSecond.toFixed(0)} samples/s`,
   );
-  return { model, history, metrics };
+  return { model, history, metrics, testPredictions };
 }

@@ -91,9 +91,16 @@ export const searchSchema = {
 } as const;
 
 const Ajv = AjvModule.default ?? AjvModule;
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-ajv.addSchema(configSchema);
-const validateSearch = ajv.compile(searchSchema);
+/** Compiled on first use (as the sweep file's): most commands never read a search file. */
+let compiledSearch: ReturnType<InstanceType<typeof Ajv>['compile']> | undefined;
+function searchValidator() {
+  if (!compiledSearch) {
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    ajv.addSchema(configSchema);
+    compiledSearch = ajv.compile(searchSchema);
+  }
+  return compiledSearch;
+}
 
 function fail(file: string, lines: string[]): never {
   throw new UserError(`${shownPath(file)}: invalid search\n${lines.map((l) => `  ${l}`).join('\n')}`);
@@ -110,6 +117,7 @@ export function readSearchFile(file: string): SearchSpec {
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) fail(path, [`/: expected an object, found ${describeValue(data)}`]);
   const raw = data as JsonObject & { budgets?: JsonObject; halving?: JsonObject };
+  const validateSearch = searchValidator();
   if (!validateSearch(raw)) fail(path, explainErrors(validateSearch.errors ?? [], raw));
   // The schema's defaults, applied here (ajv's useDefaults would also fill `fixed` with config defaults).
   const defaults = (node: { properties: Record<string, { default?: unknown }> }) =>
