@@ -239,13 +239,40 @@ function mergedPlan(band: BandPlan): ArenaPlan {
   return { ...p, offsets, scratch };
 }
 
+/** A given band run: ops start .. end of the fused view, `rows` output rows per band (tests, experiments). */
+export interface BandRequest {
+  start: number;
+  end: number;
+  rows: number;
+}
+
+/** The band plan of one run at one height. */
+function bandPlan(ir: IrModel, run: { start: number; end: number; layers: BandLayer[] }, rows: number): BandPlan {
+  const ws = bandWorkspace(ir, run.layers, rows);
+  const { ir: view, runOp } = bandedView(ir, run.start, run.end);
+  const bandedPlan = planArena(view, new Map([[runOp, ws.workspaceBytes]]));
+  return { ...ws, start: run.start, end: run.end, bandedIr: view, runOp, bandedPlan };
+}
+
 /**
  * The arena plan of the fused view `ir` (its resolved `layers`), with the band run that gives the
- * smallest arena if one is smaller than without (`enabled` false: never).
+ * smallest arena if one is smaller than without (`request` false: never; a BandRequest: that run,
+ * whatever its arena).
  */
-export function planRowBands(ir: IrModel, layers: Layer[], enabled = true): RowBandChoice {
+export function planRowBands(ir: IrModel, layers: Layer[], request: boolean | BandRequest = true): RowBandChoice {
   const plain = planArena(ir);
-  if (!enabled) return { plan: plain, unbandedArenaBytes: plain.arenaBytes };
+  if (request === false) return { plan: plain, unbandedArenaBytes: plain.arenaBytes };
+  if (request !== true) {
+    const run = bandRuns(ir, layers).find((r) => r.start === request.start && r.end === request.end);
+    if (!run) throw new Error(`codegen: ops ${request.start} .. ${request.end} are not a run of spatial layers of a chain that can execute in row bands`);
+    const outH = run.layers[run.layers.length - 1]!.outH;
+    if (!Number.isInteger(request.rows) || request.rows < 1 || request.rows > outH) {
+      throw new Error(`codegen: row bands of ${request.rows} rows: expected a whole number in [1, ${outH}]`);
+    }
+    const band = bandPlan(ir, run, request.rows);
+    checkWorkspace(band);
+    return { plan: mergedPlan(band), band, unbandedArenaBytes: plain.arenaBytes };
+  }
   let best: BandPlan | undefined;
   for (const run of bandRuns(ir, layers)) {
     const { ir: view, runOp } = bandedView(ir, run.start, run.end);

@@ -17,7 +17,7 @@ import { DEFAULT_PREFIX, modelHash, prefixProblem } from './prefix.js';
 import { UserError } from '../util/errors.js';
 import { layerOutput } from './views.js';
 import { fuseConvPool } from './fuse.js';
-import { planRowBands, type BandPlan } from './bands.js';
+import { planRowBands, type BandPlan, type BandRequest } from './bands.js';
 import { bandBrief, bandHelper, bandLoop, bandPlacementLines, type BandLayerNames } from './band-view.js';
 
 export interface GenerateOptions {
@@ -37,9 +37,10 @@ export interface GenerateOptions {
   fusePools?: boolean;
   /**
    * Run the first layers (or another run of spatial layers) in row bands where that lowers the
-   * arena (src/codegen/bands.ts); default true. false: the layer-by-layer schedule.
+   * arena (src/codegen/bands.ts); default true. false: the layer-by-layer schedule. A BandRequest
+   * runs the given ops in bands of the given height whatever the arena (tests, experiments).
    */
-  rowBands?: boolean;
+  rowBands?: boolean | BandRequest;
 }
 
 /** The row-band run the generated C uses, if any (see bands.ts). */
