@@ -257,9 +257,10 @@ function bandPlan(ir: IrModel, run: { start: number; end: number; layers: BandLa
 /**
  * The arena plan of the fused view `ir` (its resolved `layers`), with the band run that gives the
  * smallest arena if one is smaller than without (`request` false: never; a BandRequest: that run,
- * whatever its arena).
+ * whatever its arena). `maxExtraMacs`: only runs whose recomputed halo rows add at most that many
+ * MACs are considered (the search then settles for taller bands or shorter runs).
  */
-export function planRowBands(ir: IrModel, layers: Layer[], request: boolean | BandRequest = true): RowBandChoice {
+export function planRowBands(ir: IrModel, layers: Layer[], request: boolean | BandRequest = true, maxExtraMacs = Infinity): RowBandChoice {
   const plain = planArena(ir);
   if (request === false) return { plan: plain, unbandedArenaBytes: plain.arenaBytes };
   if (request !== true) {
@@ -279,6 +280,7 @@ export function planRowBands(ir: IrModel, layers: Layer[], request: boolean | Ba
     const ends = alignUp(run.layers[0]!.inH * run.layers[0]!.inRowBytes) + alignUp(run.layers[run.layers.length - 1]!.outH * run.layers[run.layers.length - 1]!.outRowBytes);
     for (const rows of heights(run.layers[run.layers.length - 1]!.outH)) {
       const ws = bandWorkspace(ir, run.layers, rows);
+      if (ws.extraMacs > maxExtraMacs) continue;
       const target = best ? best.bandedPlan.arenaBytes : plain.arenaBytes;
       // The run's input, output and workspace are live together: a floor on the arena.
       if (ends + ws.workspaceBytes > target) continue;

@@ -41,6 +41,11 @@ export interface GenerateOptions {
    * runs the given ops in bands of the given height whatever the arena (tests, experiments).
    */
   rowBands?: boolean | BandRequest;
+  /**
+   * With rowBands true: the most MACs the recomputed halo rows may add, as a fraction of the
+   * model's (0.1: 10%); the planner then takes the smallest arena within that budget. Default: no limit.
+   */
+  rowBandsMaxExtraMacs?: number;
 }
 
 /** The row-band run the generated C uses, if any (see bands.ts). */
@@ -260,7 +265,9 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
   const fused = fuseConvPool(original, opts.fusePools ?? true);
   const ir = fused.ir;
   const layers = resolveLayers(ir, fused.pools);
-  const bands = planRowBands(ir, layers, opts.rowBands ?? true);
+  const maxExtra = opts.rowBandsMaxExtraMacs;
+  if (maxExtra !== undefined && !(maxExtra >= 0)) throw new UserError(`codegen rowBandsMaxExtraMacs: expected a fraction >= 0, found ${maxExtra}`);
+  const bands = planRowBands(ir, layers, opts.rowBands ?? true, (maxExtra ?? Infinity) * layers.reduce((s, l) => s + l.macs, 0));
   const plan = bands.plan;
   const band = bands.band;
   const layerByLayer = fused.pools.size > 0 || band ? planArena(original).lowerBoundBytes : plan.lowerBoundBytes;
