@@ -209,7 +209,7 @@ function bandText(b: RowBandSummary, unbanded: number, arena: number, macs: numb
     `${commentSafe(b.first)} .. ${commentSafe(b.last)} (${b.layers} layers) run in ${b.bands} row bands of ${b.rows} output ` +
     `row${b.rows === 1 ? '' : 's'}, their intermediate tensors held as bands (workspace ${b.workspaceBytes} bytes): arena ${arena} bytes ` +
     `instead of ${unbanded} layer by layer, for ${b.extraMacs} MACs of recomputed halo rows ` +
-    `(+${((100 * b.extraMacs) / macs).toFixed(1)}% of the ${macs})`
+    `(+${((100 * b.extraMacs) / macs).toFixed(1)}% of the model's ${macs})`
   );
 }
 
