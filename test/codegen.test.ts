@@ -269,6 +269,27 @@ function bandsIr(): IrModel {
   return b.build('bands');
 }
 
+/**
+ * Bands that hold fewer input rows than the kernel has: a run of a 3x3 conv with padding 1 and the
+ * 1x1 conv after it, in bands of one row, gives the 3x3 conv's top and bottom bands two input rows
+ * (and a row of padding): the pairs path (1 input channel), the im2col path (4 channels) and
+ * depthwise.
+ */
+function shortBandsIr(): IrModel {
+  const b = new HandBuilder([7, 6, 1]);
+  const same1 = { top: 1, bottom: 1, left: 1, right: 1 };
+  const none = { top: 0, bottom: 0, left: 0, right: 0 };
+  b.conv('s1 in_c 1', 4, [3, 3], [1, 1], same1, [], 70); // [7, 6, 4]
+  b.conv('s2 1x1', 4, [1, 1], [1, 1], none, []); // [7, 6, 4]
+  b.conv('s3 in_c 4', 4, [3, 3], [1, 1], same1, []); // [7, 6, 4]
+  b.conv('s4 1x1', 5, [1, 1], [1, 1], none, []); // [7, 6, 5]
+  b.depthwise('s5 dw', 1, [3, 3], [1, 1], same1); // [7, 6, 5]
+  b.conv('s6 1x1', 3, [1, 1], [1, 1], none, []); // [7, 6, 3]
+  b.reshape('flatten');
+  b.fc('out', 3, []);
+  return b.build('short-bands');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host build and run.
 
@@ -409,6 +430,12 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
   // ops 0 .. 7) at 1 and 2 rows, a middle run from the stride-2 depthwise, one ending at the fused
   // conv, and one from the 1x1 conv to the average pooling.
   const forced: [number, number, number][] = [[0, 7, 1], [0, 7, 2], [1, 5, 1], [0, 3, 3], [2, 6, 2]];
+  it('row bands holding fewer input rows than the kernel (top and bottom bands of 3x3 convs with padding): pairs, im2col and depthwise paths', async () => {
+    for (const start of [0, 2, 4]) {
+      await checkBitExact(shortBandsIr(), `bands-short-${start}`, 40, { rowBands: { start, end: start + 1, rows: 1 } });
+    }
+  });
+
   for (const [start, end, rows] of forced) {
     it(`row bands: ops ${start} .. ${end} of the bands IR in bands of ${rows} row(s)`, async () => {
       await checkBitExact(bandsIr(), `bands-${start}-${end}-${rows}`, 60, { rowBands: { start, end, rows } });
@@ -669,6 +696,7 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
         ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40, {}],
         ['bands', bandsIr(), 60, {}],
         ['bands-prefix', bandsIr(), 40, { rowBands: { start: 0, end: 7, rows: 2 } }],
+        ['bands-short', shortBandsIr(), 30, { rowBands: { start: 0, end: 1, rows: 1 } }],
       ];
       for (const [label, ir, count, opts] of cases) {
         const lib = generateLibrary(ir, opts);
