@@ -14,7 +14,10 @@ import { runReferenceBytes } from '../src/reference/interpreter.js';
 import { UserError } from '../src/util/errors.js';
 import { everyGraphOpIr, twoInputAddIr } from './helpers/graph-ir.js';
 import { buildHostDriver, KERNEL_PATHS, runHostDriver } from './helpers/host-build.js';
-import { SeededRandom } from './helpers/random-ir.js';
+import { randomIr, SeededRandom } from './helpers/random-ir.js';
+import { bandRuns } from '../src/codegen/bands.js';
+import { fuseConvPool } from '../src/codegen/fuse.js';
+import { resolveLayers } from '../src/codegen/layers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tinyforge-codegen-graph-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -327,6 +330,19 @@ describe('graph ops with a name prefix and an external arena', () => {
     expect(c).toContain('params.im2col = &kws_arena[');
     expect(c).toMatch(/const int8_t \*const inputs\[2\] = \{ &kws_arena\[/);
     await expectBitExact(ir, 30, { ...lib.files, 'model.h': prefixedShim('kws') }, 'kws');
+  });
+
+  it('a row-band run under prefix rb with an external arena (each band call sets its im2col pointer): bit-exact', async () => {
+    const ir = randomIr(11, { architecture: 'mnist-cnn' });
+    const view = fuseConvPool(ir);
+    const run = bandRuns(view.ir, resolveLayers(view.ir, view.pools)).find((r) => r.layers.some((L) => L.layer.kind === 'conv2d'))!;
+    const lib = generateLibrary(ir, { prefix: 'rb', arena: 'external', rowBands: { start: run.start, end: run.end, rows: 2 } });
+    const c = lib.files['rb.c']!;
+    expect(c).toContain('rb_band_rows(');
+    expect(c).toMatch(/ {8}p\.im2col = &rb_arena\[\d+\];/);
+    expect(c).not.toMatch(/static const[^;]*&rb_arena/);
+    expect(c).not.toMatch(/\bmodel_/);
+    await expectBitExact(ir, 30, { ...lib.files, 'model.h': prefixedShim('rb') }, 'rb');
   });
 
   it('float helpers only for int8 edges: none for float32 I/O or several inputs, both for an int8 classifier', () => {

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateLibrary, writeLibrary } from '../src/codegen/generate.js';
+import { generateLibrary, writeLibrary, type GenerateOptions } from '../src/codegen/generate.js';
 import { DEPTHWISE_WINDOW_BYTES, depthwisePacked, resolveLayers } from '../src/codegen/layers.js';
 import { IR_VERSION, tensorSize, type Clamp, type IrModel, type IrOp, type IrTensor, type Padding } from '../src/ir/types.js';
 import { quantizeMultiplier } from '../src/quantize/multiplier.js';
@@ -272,6 +272,53 @@ function fusedIr(): IrModel {
   return b.build('fused');
 }
 
+/**
+ * A chain of spatial layers for row bands (bands.ts): odd heights (13, 7, 3), padding at every
+ * border, stride 2 (a depthwise and a conv), a conv2d on 1 input channel (the pairs path, whose
+ * whole-word row reads must stay inside the band), on 5 channels (gathered) and on 8, a conv fused
+ * with a 2x2 max pooling over an odd conv output (its last row read by no window), depthwise with
+ * depth multiplier 2, max pooling with padding and an average pooling whose last window reaches
+ * into the bottom padding.
+ */
+function bandsIr(): IrModel {
+  const b = new HandBuilder([13, 9, 1]);
+  const same1 = { top: 1, bottom: 1, left: 1, right: 1 };
+  const none = { top: 0, bottom: 0, left: 0, right: 0 };
+  b.conv('b1 in_c 1', 8, [3, 3], [1, 1], same1, [], 70); // [13, 9, 8]
+  b.depthwise('b2 dw s2', 1, [3, 3], [2, 2], same1); // [7, 5, 8]
+  b.conv('b3 1x1', 5, [1, 1], [1, 1], none, [0]); // [7, 5, 5]
+  b.conv('b4 in_c 5', 6, [3, 3], [1, 1], same1, [], 90); // [7, 5, 6]
+  b.pool('max_pool2d', 'b5 fused 2x2', [2, 2], [2, 2], none); // [3, 2, 6], fused into b4
+  b.depthwise('b6 dw m2', 2, [3, 3], [1, 1], same1); // [3, 2, 12]
+  b.pool('max_pool2d', 'b7 max 3x3', [3, 3], [1, 1], same1, { min: -90, max: 100 }); // [3, 2, 12]
+  b.pool('avg_pool2d', 'b8 avg 2x2', [2, 2], [1, 1], { top: 0, bottom: 1, left: 0, right: 1 }); // [3, 2, 12]
+  b.conv('b9 s2', 4, [3, 3], [2, 2], { top: 1, bottom: 1, left: 1, right: 0 }, []); // [2, 1, 4]
+  b.reshape('flatten'); // [8]
+  b.fc('out', 3, []);
+  return b.build('bands');
+}
+
+/**
+ * Bands that hold fewer input rows than the kernel has: a run of a 3x3 conv with padding 1 and the
+ * 1x1 conv after it, in bands of one row, gives the 3x3 conv's top and bottom bands two input rows
+ * (and a row of padding): the pairs path (1 input channel), the im2col path (4 channels) and
+ * depthwise.
+ */
+function shortBandsIr(): IrModel {
+  const b = new HandBuilder([7, 6, 1]);
+  const same1 = { top: 1, bottom: 1, left: 1, right: 1 };
+  const none = { top: 0, bottom: 0, left: 0, right: 0 };
+  b.conv('s1 in_c 1', 4, [3, 3], [1, 1], same1, [], 70); // [7, 6, 4]
+  b.conv('s2 1x1', 4, [1, 1], [1, 1], none, []); // [7, 6, 4]
+  b.conv('s3 in_c 4', 4, [3, 3], [1, 1], same1, []); // [7, 6, 4]
+  b.conv('s4 1x1', 5, [1, 1], [1, 1], none, []); // [7, 6, 5]
+  b.depthwise('s5 dw', 1, [3, 3], [1, 1], same1); // [7, 6, 5]
+  b.conv('s6 1x1', 3, [1, 1], [1, 1], none, []); // [7, 6, 3]
+  b.reshape('flatten');
+  b.fc('out', 3, []);
+  return b.build('short-bands');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Host build and run.
 
@@ -341,8 +388,8 @@ function expectSameAsReference(ir: IrModel, inputs: Int8Array[], got: { logits: 
   expect(mismatches, `${what}: ${mismatches} mismatching inputs; first: ${first}`).toBe(0);
 }
 
-async function checkBitExact(ir: IrModel, label: string, count: number, fusePools = true): Promise<void> {
-  const lib = generateLibrary(ir, { fusePools });
+async function checkBitExact(ir: IrModel, label: string, count: number, opts: GenerateOptions = {}): Promise<void> {
+  const lib = generateLibrary(ir, opts);
   const numClasses = ir.output.numClasses;
   const inputs = randomInputs(ir, count, 99);
   const rng = new SeededRandom(7);
@@ -372,15 +419,15 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
 
   it('conv + max pool fusion (odd conv sizes, windows of 4, 2 and 1x2 pixels, pool clamps), and the same IR unfused', async () => {
     const ir = fusedIr();
-    const fused = generateLibrary(ir);
-    const unfused = generateLibrary(ir, { fusePools: false });
+    const fused = generateLibrary(ir, { rowBands: false });
+    const unfused = generateLibrary(ir, { fusePools: false, rowBands: false });
     // Every pool is fused: no max pool kernel, a smaller arena than the layer-by-layer schedule.
     expect(fused.files['tinyforge_max_pool2d.c']).toBeUndefined();
     expect(unfused.files['tinyforge_max_pool2d.c']).toBeDefined();
     expect(fused.layerByLayerBoundBytes).toBe(unfused.arenaLowerBoundBytes);
     expect(fused.arenaBytes).toBeLessThan(unfused.arenaBytes);
     await checkBitExact(ir, 'fused', 300);
-    await checkBitExact(ir, 'fused-off', 150, false);
+    await checkBitExact(ir, 'fused-off', 150, { fusePools: false });
   });
 
   it('kernel paths IR (1-channel input, odd channel and pixel counts, padding at every border, stride 2, 1x1, shifts 0 and -1)', async () => {
@@ -401,6 +448,36 @@ describe('generated C equals the reference interpreter bit for bit (host gcc, AS
     expect(packed).toEqual([true, true, true, false, false, false]);
     await checkBitExact(ir, 'depthwise', 300);
   });
+
+  it('row bands: the planner\'s choice on the bands IR (odd heights, padding at every border, stride 2)', async () => {
+    const ir = bandsIr();
+    const chosen = generateLibrary(ir, { rowBands: true });
+    const off = generateLibrary(ir);
+    // The planner chose a run, and only because its arena is smaller.
+    expect(chosen.rowBands).toBeDefined();
+    expect(chosen.arenaBytes).toBeLessThan(off.arenaBytes);
+    expect(chosen.unbandedArenaBytes).toBe(off.arenaBytes);
+    expect(off.rowBands).toBeUndefined();
+    expect(chosen.files['model.c']).toContain('model_band_rows(');
+    expect(off.files['model.c']).not.toContain('model_band_rows(');
+    await checkBitExact(ir, 'bands-chosen', 200);
+  });
+
+  // Forced runs (whatever their arena): the whole spatial prefix (the fused view has b1 .. b9 as
+  // ops 0 .. 7) at 1 and 2 rows, a middle run from the stride-2 depthwise, one ending at the fused
+  // conv, and one from the 1x1 conv to the average pooling.
+  const forced: [number, number, number][] = [[0, 7, 1], [0, 7, 2], [1, 5, 1], [0, 3, 3], [2, 6, 2]];
+  it('row bands holding fewer input rows than the kernel (top and bottom bands of 3x3 convs with padding): pairs, im2col and depthwise paths', async () => {
+    for (const start of [0, 2, 4]) {
+      await checkBitExact(shortBandsIr(), `bands-short-${start}`, 40, { rowBands: { start, end: start + 1, rows: 1 } });
+    }
+  });
+
+  for (const [start, end, rows] of forced) {
+    it(`row bands: ops ${start} .. ${end} of the bands IR in bands of ${rows} row(s)`, async () => {
+      await checkBitExact(bandsIr(), `bands-${start}-${end}-${rows}`, 60, { rowBands: { start, end, rows } });
+    });
+  }
 
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`randomIr(${seed})`, async () => {
@@ -679,16 +756,19 @@ describe('on target in QEMU: real SXTB16/SMLAD/SSUB8/SEL (Cortex-M4) and portabl
   ];
   for (const [machine, cpu, flags, dsp] of machines) {
     it(`${machine} (${cpu}${dsp ? ', DSP path' : ''})`, async () => {
-      const cases: [string, IrModel, number, boolean][] = [
-        ['hand', handIr(), 150, true],
-        ['fused', fusedIr(), 100, true],
-        ['fused-off', fusedIr(), 60, false],
-        ['kernels', kernelsIr(), 150, true],
-        ['depthwise', depthwiseIr(), 100, true],
-        ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40, true],
+      const cases: [string, IrModel, number, GenerateOptions][] = [
+        ['hand', handIr(), 150, {}],
+        ['fused', fusedIr(), 100, {}],
+        ['fused-off', fusedIr(), 60, { fusePools: false }],
+        ['kernels', kernelsIr(), 150, {}],
+        ['depthwise', depthwiseIr(), 100, {}],
+        ['mnist', randomIr(11, { architecture: 'mnist-cnn' }), 40, {}],
+        ['bands', bandsIr(), 60, { rowBands: true }],
+        ['bands-prefix', bandsIr(), 40, { rowBands: { start: 0, end: 7, rows: 2 } }],
+        ['bands-short', shortBandsIr(), 30, { rowBands: { start: 0, end: 1, rows: 1 } }],
       ];
-      for (const [label, ir, count, fusePools] of cases) {
-        const lib = generateLibrary(ir, { fusePools });
+      for (const [label, ir, count, opts] of cases) {
+        const lib = generateLibrary(ir, opts);
         const dir = join(work, `qemu-${cpu}-${label}`);
         writeLibrary(dir, lib);
         const elf = join(dir, 'model.elf');

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { fuseConvPool } from '../src/codegen/fuse.js';
 import { planArena } from '../src/codegen/planner.js';
+import { planRowBands } from '../src/codegen/bands.js';
+import { resolveLayers } from '../src/codegen/layers.js';
 import { loadIr } from '../src/ir/io.js';
 import { buildSpec } from '../src/models/zoo.js';
 import { arenaFloorBytes, checkBoardFit, estimateFit } from '../src/pipeline/preflight.js';
@@ -41,7 +43,20 @@ describe('board fit from the model spec', () => {
     const keras = loadConfig('configs/baseline-keras.json');
     expect(() => checkBoardFit({ ...keras, target: { ...keras.target, board: 'microbit' } })).toThrow(/weights alone take 1200584 bytes of flash, and the board has 262144/);
     const base = loadConfig('configs/default.json');
-    const wide = { ...base, model: { ...base.model, widthMultiplier: 6 }, target: { ...base.target, board: 'microbit' } };
+    const wide = { ...base, model: { ...base.model, widthMultiplier: 6 }, target: { ...base.target, board: 'microbit' }, codegen: { ...base.codegen, rowBands: false } };
     expect(() => checkBoardFit(wide)).toThrow(/activations need at least 14112 bytes of RAM, and the board has 13824/);
+    // With row bands (codegen.rowBands: true) its convolutions need not hold a whole input and output at once:
+    // only the network input and the dense layer's pair are a floor.
+    expect(() => checkBoardFit({ ...wide, codegen: { ...wide.codegen, rowBands: true } })).not.toThrow();
+  });
+
+  it.each(points)('%s: with row bands, the arena floor is at most what the banded plan needs', (dir) => {
+    const config = loadConfig(join(dir, `${dir.split('/').pop()}.json`));
+    const ir = loadIr(join(dir, 'run', 'model.ir.json'));
+    const view = fuseConvPool(ir);
+    const choice = planRowBands(view.ir, resolveLayers(view.ir, view.pools));
+    const floor = arenaFloorBytes(buildSpec(config.model), undefined, true);
+    expect(floor).toBeLessThanOrEqual(choice.plan.exactLowerBoundBytes);
+    expect(floor).toBeLessThanOrEqual(arenaFloorBytes(buildSpec(config.model)));
   });
 });

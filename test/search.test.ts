@@ -41,6 +41,9 @@ describe('tinyforge search', () => {
 
   it('rejects what cannot fit before training, halves the rest, and writes the winner', async () => {
     const ws = workspace({ ...search, budgets: { ...search.budgets, ramBytes: 5120 } });
+    // Layer by layer: with row bands (codegen.rowBands: true) the spec alone bounds the arena much lower.
+    const base = join(ws.dir, 'configs', 'tiny-cnn.json');
+    writeFileSync(base, JSON.stringify({ ...JSON.parse(readFileSync(base, 'utf8')), codegen: { rowBands: false } }));
     const outcome = await runSearch(ws.file, { resultsRoot: ws.root, command: fake('--calls', ws.calls), workers: 2 });
     const byName = new Map(outcome.candidates.map((c) => [c.name, c]));
     // The Keras CNN's 1.2 M weights cannot fit 64 KB at any width: rejected before training.

@@ -9,6 +9,9 @@
 //     --layers         also split the count per layer (one extra build per layer: slower)
 //     --keep DIR       build in DIR and keep it (default: a temporary folder, removed at the end)
 //     --no-fuse        generate without conv + max pool fusion (the layer-by-layer schedule)
+//     --bands          generate with row bands where they lower the arena (src/codegen/bands.ts);
+//                      --no-bands (the default) without
+//     --bands-max-extra F  row bands adding at most the fraction F of the model's MACs (rowBandsMaxExtraMacs)
 //
 // The bound: the fewest instructions the arithmetic alone can take. With the DSP extension SMLAD
 // does two multiply-accumulates in one instruction: 0.5 per MAC. Cortex-M3 (and the M4's portable
@@ -43,6 +46,7 @@ import { execa } from 'execa';
 import { buildFirmware, findTool, loadBoard, runHarness, type Optimization } from '../toolchain/index.js';
 import { UserError } from '../util/errors.js';
 import { runBench } from './main.js';
+import { rowBandsLine } from './row-bands.js';
 
 const DEFAULT_IR = 'out/e2e/model.ir.json';
 const DEFAULT_BOARDS = ['mps2-an386', 'mps2-an385', 'microbit'];
@@ -54,11 +58,13 @@ interface Args {
   optimization: Optimization;
   layers: boolean;
   fuse: boolean;
+  bands: boolean;
+  bandsMaxExtra?: number;
   keep?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { irPath: DEFAULT_IR, boards: DEFAULT_BOARDS, images: 3, optimization: '-Os', layers: false, fuse: true };
+  const args: Args = { irPath: DEFAULT_IR, boards: DEFAULT_BOARDS, images: 3, optimization: '-Os', layers: false, fuse: true, bands: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -71,6 +77,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--layers') args.layers = true;
     else if (a === '--keep') args.keep = value();
     else if (a === '--no-fuse') args.fuse = false;
+    else if (a === '--no-bands') args.bands = false;
+    else if (a === '--bands') args.bands = true;
+    else if (a === '--bands-max-extra') {
+      args.bands = true;
+      args.bandsMaxExtra = Number(value());
+    }
     else if (/^-O([0-3sgz]|fast)$/.test(a)) args.optimization = a as Optimization;
     else if (a.startsWith('-')) throw new UserError(`bench:kernels: unknown option ${a}`);
     else args.irPath = a;
@@ -107,11 +119,15 @@ function layerName(L: Layer): string {
   return `${L.op.name} (${L.kind})`;
 }
 
-/** model.c with only the first `keep` kernel calls of model_run left in. */
+/**
+ * model.c with only the first `keep` kernel calls of model_run left in. In a row-band run each
+ * layer's call sits in the band loop on a copy `p` of its parameter block: skipping it skips the
+ * layer in every band, so its count by difference includes its recomputed halo rows.
+ */
 function truncateCalls(modelC: string, keep: number): string {
   let seen = 0;
   // A skipped call still takes its parameter block's address, so -Werror sees no unused variable.
-  return modelC.replace(/^(\s+)tinyforge_\w+\((&model_\w+_params), &model_arena\[\d+\], &model_arena\[\d+\]\);$/gm, (line, indent: string, params: string) =>
+  return modelC.replace(/^(\s+)tinyforge_\w+\((&model_\w+_params|&p), &model_arena\[[^\]]+\], &model_arena\[[^\]]+\]\);$/gm, (line, indent: string, params: string) =>
     seen++ < keep ? line : `${indent}(void)${params}; /* bench: layer skipped */`,
   );
 }
@@ -143,7 +159,7 @@ async function main(): Promise<void> {
   const ir = loadIr(args.irPath);
   const input = ir.tensors.find((t) => t.id === ir.input.tensor)!;
   if (tensorSize(input) !== 784) throw new UserError(`${args.irPath}: the harness feeds 28x28 MNIST images, but the input has ${tensorSize(input)} values`);
-  const lib = generateLibrary(ir, { fusePools: args.fuse });
+  const lib = generateLibrary(ir, { fusePools: args.fuse, rowBands: args.bands, rowBandsMaxExtraMacs: args.bandsMaxExtra });
   const layers = calledLayers(ir, args.fuse);
   const full = layers.reduce((sum, L) => sum + layerMacs(L), 0);
   const images = mnistImages(args.images);
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
     `${args.fuse ? 'conv + max pool fused' : 'not fused'}`);
   console.log(`arena ${lib.arenaBytes} bytes: lower bound of this schedule ${lib.arenaLowerBoundBytes}, ` +
     `layer-by-layer bound ${lib.layerByLayerBoundBytes} (${((lib.arenaBytes / lib.layerByLayerBoundBytes) * 100).toFixed(0)}% of it)`);
+  if (lib.rowBands) console.log(rowBandsLine(lib.rowBands, lib.unbandedArenaBytes, lib.macs));
   console.log('board        path       instructions/inference  /MAC(full)  /MAC(valid)  bound/MAC  x bound  runtime code: objects / linked (bytes)');
   try {
     for (const board of args.boards) {

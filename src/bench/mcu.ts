@@ -9,11 +9,15 @@
 //   node dist/bench/mcu.js <model.tflite> [--inputs <records.bin>] [--images <n>]
 //       an imported model on the first n records of a raw input file (the graph inputs' bytes,
 //       back to back; default: inputs.bin beside the model, as in ../shared/conformance).
+//   --bands: generate with row bands where they lower the arena (src/codegen/bands.ts); without
+//       (the default, and --no-bands) the layer-by-layer schedule.
+//   --bands-max-extra F: row bands adding at most the fraction F of the model's MACs (suffix -bands-F).
 //
 // Prints a table and writes the same rows to out/bench/mcu.json. Work files go to out/bench/mcu/.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { generateLibrary, writeLibrary } from '../codegen/generate.js';
+import { generateLibrary, writeLibrary, type RowBandSummary } from '../codegen/generate.js';
+import { rowBandsLine } from './row-bands.js';
 import { loadDataset } from '../data/datasets.js';
 import { importTflite } from '../import/import.js';
 import { loadIr } from '../ir/io.js';
@@ -71,6 +75,11 @@ export interface McuBenchReport {
   arenaBytes: number;
   arenaLowerBoundBytes: number;
   layerByLayerBoundBytes: number;
+  /** The arena without row bands, and the band run if the generator chose one (src/codegen/bands.ts). */
+  unbandedArenaBytes: number;
+  rowBands: RowBandSummary | null;
+  /** MACs on valid taps per inference (MODEL_MACS), to which the row bands add rowBands.extraMacs. */
+  validMacs: number;
   optimization: '-Os';
   createdAt: string;
   rows: McuBenchRow[];
@@ -81,12 +90,22 @@ export function modelMacs(ir: IrModel): number {
   return layerResources(ir).reduce((sum, layer) => sum + layer.macs, 0);
 }
 
-function parseArgs(argv: string[]): { irPath: string; images: number; inputs?: string } {
+function parseArgs(argv: string[]): { irPath: string; images: number; inputs?: string; bands: boolean; maxExtra?: number } {
   let irPath: string | undefined;
   let images = DEFAULT_IMAGES;
   let inputs: string | undefined;
+  let bands = false;
+  let maxExtra: number | undefined;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--inputs') {
+    if (argv[i] === '--bands') {
+      bands = true;
+    } else if (argv[i] === '--no-bands') {
+      bands = false;
+    } else if (argv[i] === '--bands-max-extra') {
+      bands = true;
+      maxExtra = Number(argv[++i]);
+      if (!(maxExtra >= 0)) throw new UserError(`bench:mcu: --bands-max-extra expects a fraction >= 0, got "${argv[i]}"`);
+    } else if (argv[i] === '--inputs') {
       inputs = argv[++i];
     } else if (argv[i] === '--images') {
       images = Number(argv[++i]);
@@ -95,13 +114,13 @@ function parseArgs(argv: string[]): { irPath: string; images: number; inputs?: s
       }
     } else if (argv[i].startsWith('-')) {
       throw new UserError(
-        `bench:mcu: unknown option ${argv[i]} (usage: node dist/bench/mcu.js [model.ir.json | model.tflite] [--inputs <records.bin>] [--images <n>])`,
+        `bench:mcu: unknown option ${argv[i]} (usage: node dist/bench/mcu.js [model.ir.json | model.tflite] [--inputs <records.bin>] [--images <n>] [--bands] [--bands-max-extra <fraction>])`,
       );
     } else {
       irPath = argv[i];
     }
   }
-  return { irPath: irPath ?? DEFAULT_IR, images, inputs };
+  return { irPath: irPath ?? DEFAULT_IR, images, inputs, bands, maxExtra };
 }
 
 /** What the boards run and what they must output: records of recordBytes, expected outputs of outputBytes each. */
@@ -190,6 +209,7 @@ export function formatMcuTable(report: McuBenchReport): string {
     '(flash/RAM: harness firmware for verification; deploy: footprint firmware, what a product flashes; code = flash - weights)',
     `arena ${report.arenaBytes} bytes: lower bound of its schedule ${report.arenaLowerBoundBytes}, layer-by-layer bound ` +
       `${report.layerByLayerBoundBytes} (conv + max pool fused); bound/MAC: SMLAD 0.5, MLA 1, MULS + ADDS 2 (npm run bench:kernels -- --layers: per layer)`,
+    ...(report.rowBands ? [rowBandsLine(report.rowBands, report.unbandedArenaBytes, report.validMacs)] : []),
     '',
     line(header),
     line(header.map((_, c) => '-'.repeat(c === header.length - 1 ? header[c].length : widths[c]))),
@@ -229,7 +249,7 @@ function recordData(ir: IrModel, file: string, images: number): BenchData {
 }
 
 async function main(): Promise<void> {
-  const { irPath, images, inputs } = parseArgs(process.argv.slice(2));
+  const { irPath, images, inputs, bands, maxExtra } = parseArgs(process.argv.slice(2));
   if (!existsSync(irPath)) {
     throw new UserError(
       `bench:mcu: no IR at ${irPath}. Create it with \`npx tinyforge train configs/default.json\` then ` +
@@ -243,9 +263,11 @@ async function main(): Promise<void> {
   const macs = modelMacs(ir);
   const count = data.count;
 
-  const workRoot = resolve(OUT_DIR, imported ? `mcu-${basename(dirname(resolve(irPath)))}` : 'mcu');
+  const suffix = bands ? (maxExtra !== undefined ? `-bands-${maxExtra}` : '-bands') : '';
+  const name = `${imported ? `mcu-${basename(dirname(resolve(irPath)))}` : 'mcu'}${suffix}`;
+  const workRoot = resolve(OUT_DIR, name);
   const cDir = join(workRoot, 'c');
-  const lib = generateLibrary(ir);
+  const lib = generateLibrary(ir, { rowBands: bands, rowBandsMaxExtraMacs: maxExtra });
   writeLibrary(cDir, lib);
 
   const boards = listBoards().map((name) => loadBoard(name)).filter((b) => b.kind === 'qemu');
@@ -259,10 +281,11 @@ async function main(): Promise<void> {
   const report: McuBenchReport = {
     ir: irPath, model: ir.name, images: count, inputs: data.describe, macs, weightsBytes: lib.weightsBytes,
     arenaBytes: lib.arenaBytes, arenaLowerBoundBytes: lib.arenaLowerBoundBytes, layerByLayerBoundBytes: lib.layerByLayerBoundBytes,
+    unbandedArenaBytes: lib.unbandedArenaBytes, rowBands: lib.rowBands ?? null, validMacs: lib.macs,
     optimization: '-Os',
     createdAt: new Date().toISOString(), rows,
   };
-  const jsonPath = join(OUT_DIR, imported ? `mcu-${basename(dirname(resolve(irPath)))}.json` : 'mcu.json');
+  const jsonPath = join(OUT_DIR, `${name}.json`);
   writeJsonAtomic(jsonPath, report);
   console.log(formatMcuTable(report));
   console.log(`\nwritten: ${jsonPath}`);

@@ -17,6 +17,8 @@ import { DEFAULT_PREFIX, modelHash, prefixProblem } from './prefix.js';
 import { UserError } from '../util/errors.js';
 import { layerOutput } from './views.js';
 import { fuseConvPool } from './fuse.js';
+import { planRowBands, type BandPlan, type BandRequest } from './bands.js';
+import { bandBrief, bandHelper, bandLoop, bandPlacementLines, type BandLayerNames } from './band-view.js';
 
 export interface GenerateOptions {
   /**
@@ -33,6 +35,32 @@ export interface GenerateOptions {
   modelVersion?: string;
   /** Fuse each conv2d with the max pooling that follows it (src/codegen/fuse.ts); default true. */
   fusePools?: boolean;
+  /**
+   * Run the first layers (or another run of spatial layers) in row bands where that lowers the
+   * arena (src/codegen/bands.ts); default true. false: the layer-by-layer schedule. A BandRequest
+   * runs the given ops in bands of the given height whatever the arena (tests, experiments).
+   */
+  rowBands?: boolean | BandRequest;
+  /**
+   * With rowBands true: the most MACs the recomputed halo rows may add, as a fraction of the
+   * model's (0.1: 10%); the planner then takes the smallest arena within that budget. Default: no limit.
+   */
+  rowBandsMaxExtraMacs?: number;
+}
+
+/** The row-band run the generated C uses, if any (see bands.ts). */
+export interface RowBandSummary {
+  /** First and last layer of the run (op names). */
+  first: string;
+  last: string;
+  layers: number;
+  /** Output rows of the run's last layer per band, and the number of bands. */
+  rows: number;
+  bands: number;
+  /** MACs the recomputed halo rows add per inference. */
+  extraMacs: number;
+  /** Bytes of the workspace (band buffers and im2col scratch). */
+  workspaceBytes: number;
 }
 
 export interface GeneratedLibrary {
@@ -48,6 +76,10 @@ export interface GeneratedLibrary {
   arenaLowerBoundBytes: number;
   /** The lower bound of a layer-by-layer schedule (every op's whole input and output live, nothing fused). */
   layerByLayerBoundBytes: number;
+  /** The arena the same generation plans without row bands (= arenaBytes when no run is banded). */
+  unbandedArenaBytes: number;
+  /** The row-band run, if the planner chose one. */
+  rowBands?: RowBandSummary;
   /** Bytes of const data in model_weights.c. */
   weightsBytes: number;
   /** Multiply-accumulates per inference (valid taps only). */
@@ -141,8 +173,12 @@ export function tinyforgeVersion(ir: IrModel): string {
   return ir.metadata?.tinyforgeVersion ?? 'unknown';
 }
 
-/** Placement table for the comment at the top of model.c: every buffer and scratch, with its live range. */
-function placementLines(ir: IrModel, plan: ArenaPlan): string[] {
+/**
+ * Placement table for the comment at the top of model.c: every buffer and scratch, with its live
+ * range. With a band run, `ir` and `plan` are the banded view's (the run is one op) and the run's
+ * workspace is listed with its contents.
+ */
+function placementLines(ir: IrModel, plan: ArenaPlan, band?: { plan: BandPlan; names: BandLayerNames[] }): string[] {
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const width = String(plan.arenaBytes).length;
   const range = (off: number, bytes: number) => `[${String(off).padStart(width)}, ${String(off + bytes).padStart(width)})`;
@@ -156,12 +192,42 @@ function placementLines(ir: IrModel, plan: ArenaPlan): string[] {
     return `${range(plan.offsets.get(b.tensors[0]!)!, b.bytes)}  ${names.join(' = ')}, live ${from} .. ${to}`;
   });
   for (const [opIndex, sc] of [...plan.scratch].sort((a, b) => a[0] - b[0])) {
+    if (band && opIndex === band.plan.start) {
+      const { names } = band;
+      lines.push(`${range(sc.offset, sc.bytes)}  row-band workspace of ${names[0]!.name} .. ${names[names.length - 1]!.name}, live op ${opIndex} only:`);
+      lines.push(...bandPlacementLines(band.plan, names, sc.offset, width));
+      continue;
+    }
     lines.push(`${range(sc.offset, sc.bytes)}  im2col scratch of ${commentSafe(ir.ops[opIndex]!.name)}, live op ${opIndex} only`);
   }
   for (const [opIndex, victim] of plan.inPlace) {
     const op = ir.ops[opIndex]!;
     lines.push(`in place: op ${opIndex} ${commentSafe(op.name)} (${op.kind}) writes its output over ${commentSafe(byId.get(victim)!.name)}`);
   }
+  return lines;
+}
+
+/** The row-band run in one sentence, for the comments and the README. */
+function bandText(b: RowBandSummary, unbanded: number, arena: number, macs: number): string {
+  return (
+    `${commentSafe(b.first)} .. ${commentSafe(b.last)} (${b.layers} layers) run in ${b.bands} row bands of ${b.rows} output ` +
+    `row${b.rows === 1 ? '' : 's'}, their intermediate tensors held as bands (workspace ${b.workspaceBytes} bytes): arena ${arena} bytes ` +
+    `instead of ${unbanded} layer by layer, for ${b.extraMacs} MACs of recomputed halo rows ` +
+    `(+${((100 * b.extraMacs) / macs).toFixed(1)}% of the model's ${macs})`
+  );
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word on a line of its own). */
+function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
   return lines;
 }
 
@@ -203,10 +269,14 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
   const fused = fuseConvPool(original, opts.fusePools ?? true);
   const ir = fused.ir;
   const layers = resolveLayers(ir, fused.pools);
-  const plan = planArena(ir);
-  // Every op's whole input and output live: no fusion, nothing in place.
+  const maxExtra = opts.rowBandsMaxExtraMacs;
+  if (maxExtra !== undefined && !(maxExtra >= 0)) throw new UserError(`codegen rowBandsMaxExtraMacs: expected a fraction >= 0, found ${maxExtra}`);
+  const bands = planRowBands(ir, layers, opts.rowBands ?? false, (maxExtra ?? Infinity) * layers.reduce((s, l) => s + l.macs, 0));
+  const plan = bands.plan;
+  const band = bands.band;
+  // Every op's whole input and output live: no fusion, no bands, nothing in place.
   const layerByLayer =
-    fused.pools.size > 0 || plan.inPlace.size > 0 ? planArena(original, { inPlace: false }).lowerBoundBytes : plan.lowerBoundBytes;
+    fused.pools.size > 0 || band || plan.inPlace.size > 0 ? planArena(original, { inPlace: false }).lowerBoundBytes : plan.lowerBoundBytes;
   const byId = new Map<number, IrTensor>(ir.tensors.map((t) => [t.id, t]));
   const idents = uniqueIdentifiers(ir.ops.map((op) => op.name));
   const md = ir.metadata;
@@ -217,6 +287,27 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
   );
 
   const outputs = layers.map((L, i) => layerOutput(L, idents[i]!, plan, { prefix, externalArena: external }));
+  // What <prefix>_run runs: one step per layer, or one for a whole band run.
+  const steps = outputs.map((o) => ({ brief: o.view.brief, calls: o.view.calls }));
+  let bandNames: BandLayerNames[] = [];
+  let rowBands: RowBandSummary | undefined;
+  if (band) {
+    bandNames = band.layers.map((L) => ({ pName: `${prefix}_${idents[L.layer.index]!}_params`, name: commentSafe(L.layer.op.name) }));
+    const workspace = band.bandedPlan.scratch.get(band.start)!.offset;
+    const first = band.layers[0]!.layer;
+    const last = band.layers[band.layers.length - 1]!.layer;
+    const loop = bandLoop(band, bandNames, prefix, { input: plan.offsets.get(first.input.id)!, output: plan.offsets.get(last.output.id)!, workspace }, external);
+    steps.splice(band.start, band.end - band.start + 1, { brief: bandBrief(band, bandNames), calls: loop });
+    rowBands = {
+      first: first.op.name,
+      last: last.op.name,
+      layers: band.layers.length,
+      rows: band.rows,
+      bands: band.bands,
+      extraMacs: band.extraMacs,
+      workspaceBytes: band.workspaceBytes,
+    };
+  }
   const weightLayers = outputs.flatMap((o) => (o.weights ? [o.weights] : []));
   const weightsBytes = weightLayers.reduce((s, l) => s + l.arrays.reduce((a, x) => a + x.bytes, 0), 0);
   const macs = layers.reduce((s, l) => s + l.macs, 0);
@@ -255,15 +346,29 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
     dequantizeOutputHelper,
     arenaBytes: plan.arenaBytes,
     lowerBound: plan.lowerBoundBytes,
+    layerByLayerBound: layerByLayer,
+    unbandedArenaBytes: bands.unbandedArenaBytes,
     strategy: plan.strategy,
+    rowBands: rowBands && {
+      ...rowBands,
+      text: bandText(rowBands, bands.unbandedArenaBytes, plan.arenaBytes, macs),
+      lines: wrapText(
+        `Row bands: ${bandText(rowBands, bands.unbandedArenaBytes, plan.arenaBytes, macs)}. The run is planned as one op ` +
+          `(op ${band!.start} in the live ranges below, which count the run as one op) whose workspace holds the band ` +
+          "buffers and the convolutions' scratch; each band recomputes the rows of the earlier layers it reads.",
+        96,
+      ),
+    },
+    bandHelper: band ? bandHelper(prefix) : '',
     weightsBytes,
     macs,
     summary: [
       `Layers: ${layers.length}. Activation arena: ${plan.arenaBytes} bytes (RAM). Constant data: ${weightsBytes} bytes (flash).`,
       `Multiply-accumulates per inference: ${macs}.`,
     ],
-    placement: placementLines(ir, plan),
+    placement: band ? placementLines(band.bandedIr, band.bandedPlan, { plan: band, names: bandNames }) : placementLines(ir, plan),
     layers: outputs.map((o) => o.view),
+    steps,
     weightLayers,
     layerTable: outputs.map((o) => o.tableRow),
     floatIo: kernels.includes('tinyforge_float_io.h'),
@@ -286,6 +391,8 @@ export function generateLibrary(original: IrModel, opts: GenerateOptions = {}): 
     arenaBytes: plan.arenaBytes,
     arenaLowerBoundBytes: plan.lowerBoundBytes,
     layerByLayerBoundBytes: layerByLayer,
+    unbandedArenaBytes: bands.unbandedArenaBytes,
+    ...(rowBands ? { rowBands } : {}),
     weightsBytes,
     macs,
   };

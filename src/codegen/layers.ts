@@ -124,7 +124,7 @@ function hwc(ir: IrModel, where: string, t: IrTensor): Hwc {
 }
 
 /** Valid (non-padding) taps along one axis for output position o. */
-function validTaps(o: number, stride: number, pad: number, kernel: number, size: number): number {
+export function validTaps(o: number, stride: number, pad: number, kernel: number, size: number): number {
   const start = o * stride - pad;
   const from = Math.max(0, -start);
   const to = Math.min(kernel, size - start);

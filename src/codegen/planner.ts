@@ -202,10 +202,16 @@ export function overlapsInTime(a: Buffer, b: Buffer): boolean {
   return a.first <= b.last && b.first <= a.last;
 }
 
+/**
+ * Working memory an op needs in place of scratchBytes: a row-band run planned as one op (see
+ * bands.ts) holds its band buffers and its convolutions' scratch in one workspace of this size.
+ */
+export type ScratchOverride = ReadonlyMap<IrOp, number>;
+
 /** The scratch buffers of the ops that need one, live during their op only. */
-export function scratchBuffers(ir: IrModel): Buffer[] {
+export function scratchBuffers(ir: IrModel, override: ScratchOverride = new Map()): Buffer[] {
   return ir.ops.flatMap((op, i) => {
-    const bytes = scratchBytes(ir, op);
+    const bytes = override.get(op) ?? scratchBytes(ir, op);
     return bytes > 0 ? [{ tensors: [], scratchOf: i, bytes, first: i, last: i }] : [];
   });
 }
@@ -303,12 +309,14 @@ export function checkPlacement(buffers: Buffer[], offsets: number[]): void {
 export interface PlanOptions {
   /** Let elementwise ops write over a dead input (inPlaceOps); default true. */
   inPlace?: boolean;
+  /** Scratch sizes that replace scratchBytes for some ops (a row-band run's workspace). */
+  scratchOverride?: ScratchOverride;
 }
 
 export function planArena(ir: IrModel, options: PlanOptions = {}): ArenaPlan {
   const inPlace = options.inPlace ?? true;
   const tensorBuffers = liveBuffers(ir, inPlace);
-  const scratch = scratchBuffers(ir);
+  const scratch = scratchBuffers(ir, options.scratchOverride ?? new Map());
   // Scratch buffers last, so that indices below tensorBuffers.length are tensor buffers.
   const buffers = [...tensorBuffers, ...scratch];
   const lower = lowerBound(buffers, ir.ops.length, (b) => alignUp(b.bytes));

@@ -227,6 +227,19 @@ export const configSchema = {
         default: '1.0.0',
         description: "The model's version (major.minor.patch): <PREFIX>_MODEL_VERSION and the packages' version.",
       },
+      rowBands: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Run the first layers (a run of convolutions and poolings) in row bands where that lowers the activation arena, recomputing the rows two bands share (MCUNetV2; docs/c-api.md). Off by default: the recomputed rows cost instructions (+6% to +84% on the models measured in the README); false: the layer-by-layer schedule.',
+      },
+      rowBandsMaxExtraMacs: {
+        type: ['number', 'null'],
+        minimum: 0,
+        default: null,
+        description:
+          'With rowBands: the most MACs the recomputed rows may add, as a fraction of the model\'s (0.1 = 10%); the smallest arena within that budget is kept. null = no limit.',
+      },
       author: { type: 'string', default: 'tinyforge', description: "The packages' author/maintainer field." },
       url: {
         type: ['string', 'null'],

@@ -121,6 +121,10 @@ export interface CodegenConfig {
   arena: 'static' | 'external';
   /** The model's version, major.minor.patch. */
   version: string;
+  /** Row bands where they lower the arena (src/codegen/bands.ts); false: layer by layer. */
+  rowBands: boolean;
+  /** The most MACs row bands may add, as a fraction of the model's; null = no limit. */
+  rowBandsMaxExtraMacs: number | null;
   author: string;
   url: string | null;
   package: PackageKind[];

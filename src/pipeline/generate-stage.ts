@@ -23,11 +23,16 @@ export function generateStage(
   config: Config, paths: RunPaths, ir: ValidIr, opts: { packages?: PackageKind[] } = {},
 ): GenerateStageResult {
   const { codegen } = config;
-  const lib = generateLibrary(ir, { prefix: codegen.prefix, arena: codegen.arena, modelVersion: codegen.version });
+  const lib = generateLibrary(ir, { prefix: codegen.prefix, arena: codegen.arena, modelVersion: codegen.version, rowBands: codegen.rowBands,
+    rowBandsMaxExtraMacs: codegen.rowBandsMaxExtraMacs ?? undefined,
+  });
   writeLibrary(paths.cDir, lib);
   log.info(
     `wrote ${Object.keys(lib.files).length} files to ${paths.cDir} (prefix ${lib.prefix}): arena ${lib.arenaBytes} bytes ` +
-      `(lower bound ${lib.arenaLowerBoundBytes}), weights ${lib.weightsBytes} bytes`,
+      `(lower bound ${lib.arenaLowerBoundBytes}), weights ${lib.weightsBytes} bytes` +
+      (lib.rowBands
+        ? `; ${lib.rowBands.first} .. ${lib.rowBands.last} in row bands (arena ${lib.unbandedArenaBytes} without, +${lib.rowBands.extraMacs} MACs; codegen.rowBands: false turns them off)`
+        : ''),
   );
   const kinds = [...new Set([...codegen.package, ...(opts.packages ?? [])])];
   const packages: Partial<Record<PackageKind, string>> = {};

@@ -30,21 +30,31 @@ function foldsIntoConv(layer: LayerSpec | undefined): boolean {
     layer.stride === layer.pool && layer.padding === 'valid';
 }
 
+/** Layers the generator may run in row bands (src/codegen/bands.ts). */
+function spatial(layer: LayerSpec | undefined): boolean {
+  return layer !== undefined && ['conv2d', 'depthwise_conv2d', 'max_pool2d', 'avg_pool2d'].includes(layer.kind);
+}
+
 /**
  * The arena's floor for any plan the code generator can make: the largest input + output pair of
  * one kernel call, int8. A conv2d followed by a max pooling it absorbs is one call that never stores
  * the conv's full output (its pair is input + pooled output); reshapes and dropout are views.
+ * `rowBands` (codegen.rowBands): a spatial layer next to another may run in row bands, where its
+ * whole input and output need not be live together, so only the other layers' pairs count, and the
+ * network input, which is always whole.
  */
-export function arenaFloorBytes(spec: ModelSpec, profile: ModelProfile = profileSpec(spec)): number {
+export function arenaFloorBytes(spec: ModelSpec, profile: ModelProfile = profileSpec(spec), rowBands = false): number {
   const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   const real = profile.layers.map((l, i) => ({ layer: spec.layers[i], output: size(l.outputShape) }))
     .filter(({ layer }) => layer.kind !== 'flatten' && layer.kind !== 'dropout');
-  let floor = 0;
   let input = size(spec.inputShape);
+  let floor = rowBands ? input : 0;
   for (let i = 0; i < real.length; i++) {
+    const first = i;
     const fused = real[i].layer.kind === 'conv2d' && foldsIntoConv(real[i + 1]?.layer);
     if (fused) i++;
-    floor = Math.max(floor, input + real[i].output);
+    const bandable = rowBands && spatial(real[i].layer) && (spatial(real[first - 1]?.layer) || spatial(real[i + 1]?.layer));
+    if (!bandable) floor = Math.max(floor, input + real[i].output);
     input = real[i].output;
   }
   return floor;
@@ -61,7 +71,7 @@ export function estimateFit(config: Config): FitEstimate {
       weightsBytes += layer.deployedParams - channels + 4 * channels;
     }
   }
-  return { weightsBytes, arenaBytes: arenaFloorBytes(spec, profile) };
+  return { weightsBytes, arenaBytes: arenaFloorBytes(spec, profile, config.codegen.rowBands) };
 }
 
 /** Refuses (exit 2) a model that cannot fit the board's flash or RAM, whatever training gives. */

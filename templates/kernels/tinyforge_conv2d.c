@@ -368,7 +368,10 @@ static void tinyforge_rows_init(const tinyforge_conv2d_params_t *p, const int8_t
     g->in_row = p->in_w * p->in_c;
     g->iy_max = p->in_h - p->kernel_h;
     g->ix_max = p->in_w - p->kernel_w;
-    g->last = (p->in_h - p->kernel_h + 1) * g->in_row - 4 * g->words;
+    /* Fewer input rows or columns than the kernel (a short row band, a small input): no window
+     * lies inside the input, yet the unsigned range tests pass a start of -1 when the maximum is
+     * -1, so no offset may pass the `last` test either (window starts are far above INT32_MIN). */
+    g->last = (g->iy_max < 0 || g->ix_max < 0) ? INT32_MIN : (p->in_h - p->kernel_h + 1) * g->in_row - 4 * g->words;
     g->merged = (row_len == 3);
 }
 
@@ -405,7 +408,7 @@ static TINYFORGE_NOINLINE void tinyforge_column_rows(const tinyforge_rows_t *g, 
     }
     /* At the borders, row by row: straight from the input where the row allows it, else gathered
      * into row_buf (room for two rows: merged rows are split in twos). */
-    const int32_t x_inside = ((uint32_t)ix0 <= (uint32_t)g->ix_max);
+    const int32_t x_inside = (g->ix_max >= 0) && ((uint32_t)ix0 <= (uint32_t)g->ix_max);
     const int32_t row_bytes = 4 * g->words;
     const int8_t *previous = row_buf;
     for (int32_t ky = 0; ky < g->kernel_h; ky++) {

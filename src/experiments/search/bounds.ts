@@ -40,7 +40,7 @@ export function candidateBounds(config: Config, board: Board): CandidateBounds {
       weightsBytes += layer.deployedParams - channels + channels * (4 + 4 + 4);
     }
   }
-  const arenaBytes = arenaFloorBytes(spec, profile);
+  const arenaBytes = arenaFloorBytes(spec, profile, config.codegen.rowBands);
   const macsPerInstruction = board.dsp && config.target.dsp === 'auto' ? 2 : 1;
   return { params: profile.params, macs: profile.macs, weightsBytes, arenaBytes, instructions: Math.ceil(profile.macs / macsPerInstruction) };
 }
