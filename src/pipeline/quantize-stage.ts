@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../util/atomic.js';
 import { log } from '../util/log.js';
 import { Rng } from '../util/random.js';
 import { timed, timedAsync } from '../util/timing.js';
+import { nextTurn } from '../util/turn.js';
 
 const VERSION = '0.1.0';
 
@@ -139,7 +140,7 @@ export async function evaluateStage(
 ): Promise<Evaluation & { reference: ReferenceEvaluation }> {
   // Starts on a later turn, so that a caller can start its own work (run: generate and the first
   // gcc processes) first. The reference goes first: its turns are the short ones.
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nextTurn();
   const reference = await timedAsync('int8 reference on the test set',
     () => evaluateReferenceAsync(ir, data.test.images, data.test.labels, opts.signal));
   const given = opts.floatPredictions?.length === data.test.count ? opts.floatPredictions : undefined;

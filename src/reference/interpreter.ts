@@ -3,6 +3,7 @@
 // and DEQUANTIZE), on buffers allocated once per IR.
 import type { IrModel } from '../ir/types.js';
 import { execute, planFor, type Plan, type TensorData } from './graph.js';
+import { nextTurn } from '../util/turn.js';
 
 export type { TensorData } from './graph.js';
 export { runReferenceBytes, runReferenceBytesTrace, runReferenceTensors } from './run-graph.js';
@@ -130,10 +131,8 @@ export async function evaluateReferenceAsync(
   for (let from = 0; from < e.n; from += IMAGES_PER_TURN) {
     signal?.throwIfAborted();
     correct += evaluateRange(e, images, labels, from, Math.min(from + IMAGES_PER_TURN, e.n));
-    await turn();
+    await nextTurn();
   }
   return { predictions: e.predictions, logits: e.logits, accuracy: e.n === 0 ? 0 : correct / e.n };
 }
 
-/** Lets pending I/O callbacks (a child process's exit, a pipe's data) run before going on. */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

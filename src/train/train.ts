@@ -23,6 +23,7 @@ import { loadTorchAddon, torchThreads } from './torch/addon.js';
 import { UnsupportedByTorch } from './torch/describe.js';
 import { TorchStepper } from './torch/stepper.js';
 import { ParallelWasmStepper, wasmThreads } from './wasm/parallel/stepper.js';
+import { nextTurn } from '../util/turn.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -103,7 +104,7 @@ export async function predictClassesAsync(
   for (let start = 0; start < count; start += batch) {
     signal?.throwIfAborted();
     predictBatch(model, images, start, Math.min(batch, count - start), shape, out);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   return out;
 }
