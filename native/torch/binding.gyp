@@ -5,6 +5,7 @@
     "target_name": "tinyforge_torch",
     "sources": [
       "src/addon.cc",
+      "src/allocator.cc",
       "src/convert.cc",
       "src/layers.cc",
       "src/network.cc",

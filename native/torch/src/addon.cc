@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "allocator.h"
 #include "convert.h"
 #include "network.h"
 #include "train_step.h"
@@ -83,6 +84,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
 static Napi::Object InitTorchAddon(Napi::Env env, Napi::Object exports) {
   using tinyforge::NetworkWrap;
+  tinyforge::keepStepBuffersInHeap();
   exports.Set("Network", NetworkWrap::Define(env));
   exports.Set("torchVersion", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." +
                                                   std::to_string(TORCH_VERSION_MINOR) + "." +
