@@ -1,6 +1,7 @@
 // The libtorch backend (native/torch) against tfjs: forward outputs, loss gradients and
 // batch-norm statistics of every zoo layer type on the cpu backend, and short training runs.
 // Skipped, with a message, where the addon is not built (scripts/build-torch.sh builds it).
+import { execFileSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -8,7 +9,7 @@ import type { Config } from '../src/config/types.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { initBackend } from '../src/train/backend.js';
 import { trainModel } from '../src/train/train.js';
-import { loadTorchAddon, type TorchAddon } from '../src/train/torch/addon.js';
+import { addonPath, loadTorchAddon, type TorchAddon } from '../src/train/torch/addon.js';
 import { describeModel } from '../src/train/torch/describe.js';
 import { setLogLevel } from '../src/util/log.js';
 import { Rng } from '../src/util/random.js';
@@ -219,6 +220,28 @@ describe.skipIf(!loaded.ok)('libtorch backend: training', () => {
     expect(weights(again)).toEqual(weights(first));
     [first, again, wasm].forEach((r) => r.model.dispose());
   }, 120_000);
+
+  it("a failing step rejects with libtorch's message, and the network's step thread trains on", async () => {
+    const model = build(models['flatten + dense + batch norm (per feature) + ReLU + dense']());
+    const net = newNetwork(model);
+    const { x, y } = batch(1);
+    const outOfRange = Int32Array.from(y, (label, i) => (i === 0 ? 10 : label));
+    await expect(net.trainStep(x, outOfRange, BATCH, 0.01)).rejects.toThrow(/10|out of bounds|Target/);
+    const ok = await net.trainStep(x, y, BATCH, 0.01);
+    expect(Number.isFinite(ok.loss)).toBe(true);
+    model.dispose();
+  });
+
+  it('a process that trained on the addon exits by itself (the step thread holds no event-loop reference when idle)', () => {
+    const script = `
+      const addon = require(${JSON.stringify(addonPath())});
+      const net = new addon.Network({ inputShape: [2, 2, 1], optimizer: { name: 'adam', momentum: 0 }, threads: 1, seed: 1,
+        layers: [{ type: 'flatten', name: 'f' }, { type: 'dense', name: 'd', weights: [
+          { shape: [4, 3], data: new Float32Array(12).fill(0.1) }, { shape: [3], data: new Float32Array(3) }] }] });
+      net.trainStep(new Float32Array(8), Int32Array.from([0, 2]), 2, 0.1).then((r) => console.log('loss', r.loss));`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out).toMatch(/^loss \d/);
+  });
 
   it('refuses, by layer name and reason, a layer the addon does not implement', async () => {
     // Not a zoo layer: an activation fused into the dense layer.

@@ -55,6 +55,13 @@ const threadCounts = (values.threads ?? [...new Set([1, availableParallelism()])
   .split(',').map((t) => positiveInt('threads', t));
 const configPaths = positionals.length ? positionals : ['configs/default.json', 'configs/baseline-keras.json'];
 const PYTHON = '/usr/bin/python3';
+/**
+ * The addon fixes glibc's mmap and trim thresholds at load (native/torch/src/allocator.cc); without
+ * them a PyTorch process unmaps and re-faults its step buffers until a large block happens to raise
+ * glibc's dynamic thresholds (measured here: 2-4x slower). The anchor gets the same settings, so
+ * the ratio compares the training steps, not the heap.
+ */
+const SAME_HEAP_SETTINGS = { MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
 
 setLogLevel('warn');
 const available = await listAvailableBackends();
@@ -224,7 +231,7 @@ function pytorchSpeed(config: Config, threads: number, count: number): Speed {
     writeFileSync(join(dir, 'labels.i32'), Int32Array.from(data.train.labels));
     const script = join(packageRoot(), 'scripts', 'bench', 'torch_anchor.py');
     const out = execFileSync(PYTHON, [script, join(dir, 'model.json'), join(dir, 'images.f32'), join(dir, 'labels.i32'),
-      String(count), String(c.training.batchSize), String(threads)], { encoding: 'utf8' });
+      String(count), String(c.training.batchSize), String(threads)], { encoding: 'utf8', env: { ...process.env, ...SAME_HEAP_SETTINGS } });
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as { samplesPerSecond: number; cpuSeconds: number };
     return { samplesPerSecond: r.samplesPerSecond, samplesPerCpuSecond: count / r.cpuSeconds };
   } finally {

@@ -34,6 +34,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
     uint64_t seed = static_cast<uint64_t>(def.Get("seed").As<Napi::Number>().Int64Value());
     network_ = std::make_shared<Network>(std::move(layers), optimizerFromJs(def.Get("optimizer").As<Napi::Object>()),
                                          threads, seed);
+    steps_ = std::make_unique<StepThread>(info.Env(), network_);
   }
 
  private:
@@ -42,8 +43,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // trainStep(images: Float32Array, labels: Int32Array, count, learningRate): Promise<{loss, correct}>
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     int64_t n = count(info, 2);
-    return startTrainStep(info.Env(), network_, imagesFromJs(info[0], n, shape_), labelsFromJs(info[1], n),
-                          info[3].As<Napi::Number>().DoubleValue());
+    return steps_->start(info.Env(), imagesFromJs(info[0], n, shape_), labelsFromJs(info[1], n),
+                         info[3].As<Napi::Number>().DoubleValue());
   }
 
   // evaluate(images, labels, count): {lossSum, correct}
@@ -77,6 +78,7 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
 
   std::vector<int64_t> shape_;
   std::shared_ptr<Network> network_;
+  std::unique_ptr<StepThread> steps_;
 };
 
 }  // namespace

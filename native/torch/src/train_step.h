@@ -1,15 +1,42 @@
-// A training step off the JavaScript thread: the caller prepares (augments) the next batch
-// while libtorch computes this one. The promise resolves to {loss, correct}.
+// Training steps off the JavaScript thread: the caller prepares (augments) the next batch while
+// libtorch computes this one. Every step of a network runs on the same dedicated thread.
 #pragma once
 #include <napi.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "network.h"
 
 namespace tinyforge {
 
-Napi::Promise startTrainStep(Napi::Env env, std::shared_ptr<Network> network, at::Tensor images,
-                             at::Tensor labels, double learningRate);
+class StepThread {
+ public:
+  StepThread(Napi::Env env, std::shared_ptr<Network> network);
+  /** Waits for the step in progress. Only runs once JavaScript has dropped the network, i.e.
+   *  after the training loop awaited its last step, so no completion is left to deliver. */
+  ~StepThread();
+
+  /** Queues one step; the promise resolves to {loss, correct} on the JavaScript thread. */
+  Napi::Promise start(Napi::Env env, at::Tensor images, at::Tensor labels, double learningRate);
+
+ private:
+  struct Step;
+  void run();
+  void finish(Napi::Env env, Step* step);
+
+  std::shared_ptr<Network> network_;
+  Napi::ThreadSafeFunction done_;  // hands finished steps back to the JavaScript thread
+  int inFlight_ = 0;               // JavaScript thread only: keeps the event loop alive while > 0
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Step*> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 }  // namespace tinyforge

@@ -32,7 +32,7 @@ export interface TorchNetworkDefinition {
 }
 
 export interface TorchNetwork {
-  /** Runs on a libuv thread; the arrays are copied before it returns, so they may be refilled. */
+  /** Runs on the network's own step thread, one step after the other; the arrays are copied before it returns, so they may be refilled. */
   trainStep(images: Float32Array, labels: Int32Array, count: number, learningRate: number): Promise<{ loss: number; correct: number }>;
   evaluate(images: Float32Array, labels: Int32Array, count: number): { lossSum: number; correct: number };
   predict(images: Float32Array, count: number): Float32Array;
