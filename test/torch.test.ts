@@ -243,6 +243,26 @@ describe.skipIf(!loaded.ok)('libtorch backend: training', () => {
     expect(out).toMatch(/^loss \d/);
   });
 
+  it('a network dropped with steps in flight is collected only after they resolve (the steps hold it)', () => {
+    // Without that hold, the object (and its step thread) could be destroyed while the thread
+    // still had completions to deliver into it.
+    const script = `
+      const addon = require(${JSON.stringify(addonPath())});
+      const layers = [{ type: 'flatten', name: 'f' }, { type: 'dense', name: 'd', weights: [
+        { shape: [4096, 10], data: new Float32Array(40960).fill(0.01) }, { shape: [10], data: new Float32Array(10) }] }];
+      let net = new addon.Network({ inputShape: [64, 64, 1], optimizer: { name: 'adam', momentum: 0 }, threads: 1, seed: 1, layers });
+      const registry = new FinalizationRegistry(() => console.log('collected'));
+      registry.register(net, 0);
+      const steps = Array.from({ length: 40 }, () => net.trainStep(new Float32Array(256 * 4096), new Int32Array(256), 256, 0.1));
+      net = null;
+      const collect = (rounds) => { global.gc(); if (rounds > 0) setTimeout(collect, 5, rounds - 1); };
+      collect(20);
+      Promise.all(steps).then((r) => { console.log('resolved', r.length); collect(20); });
+      setTimeout(() => registry, 1000); // the registry must outlive the collections it reports`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim().split('\n')).toEqual(['resolved 40', 'collected']);
+  });
+
   it('refuses, by layer name and reason, a layer the addon does not implement', async () => {
     // Not a zoo layer: an activation fused into the dense layer.
     const { describeModel: describe } = await import('../src/train/torch/describe.js');

@@ -43,8 +43,8 @@ class NetworkWrap : public Napi::ObjectWrap<NetworkWrap> {
   // trainStep(images: Float32Array, labels: Int32Array, count, learningRate): Promise<{loss, correct}>
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     int64_t n = count(info, 2);
-    return steps_->start(info.Env(), imagesFromJs(info[0], n, shape_), labelsFromJs(info[1], n),
-                         info[3].As<Napi::Number>().DoubleValue());
+    return steps_->start(info.Env(), info.This().As<Napi::Object>(), imagesFromJs(info[0], n, shape_),
+                         labelsFromJs(info[1], n), info[3].As<Napi::Number>().DoubleValue());
   }
 
   // evaluate(images, labels, count): {lossSum, correct}

@@ -4,10 +4,11 @@ namespace tinyforge {
 
 // Why one thread of our own rather than libuv's pool (Napi::AsyncWorker): the pool has four
 // threads and hands consecutive steps to whichever is free, so a step often ran on another thread
-// than the last one: another glibc arena for its buffers, caches to warm again. Measured on the
-// default model (1 libtorch thread, 2-core machine): 5.45-5.88 ms per step on the pool against
-// 5.03-5.15 ms on one thread.
+// than the last one (likely costs, not separately measured: another glibc arena for its buffers,
+// caches to warm again). Measured on the default model (batch 64, 1 libtorch thread, 2-core
+// machine): 5.0-5.9 ms per step on the pool against 4.6-4.8 ms on one thread.
 struct StepThread::Step {
+  Napi::ObjectReference network;  // the JavaScript object: not collected while its step runs
   Napi::Promise::Deferred deferred;
   at::Tensor images, labels;
   double learningRate;
@@ -32,8 +33,10 @@ StepThread::~StepThread() {
   done_.Release();
 }
 
-Napi::Promise StepThread::start(Napi::Env env, at::Tensor images, at::Tensor labels, double learningRate) {
-  auto* step = new Step{Napi::Promise::Deferred::New(env), std::move(images), std::move(labels), learningRate, {}, {}};
+Napi::Promise StepThread::start(Napi::Env env, Napi::Object network, at::Tensor images, at::Tensor labels,
+                                double learningRate) {
+  auto* step = new Step{Napi::Persistent(network), Napi::Promise::Deferred::New(env), std::move(images),
+                        std::move(labels), learningRate, {}, {}};
   Napi::Promise promise = step->deferred.Promise();
   if (inFlight_++ == 0) done_.Ref(env);
   {

@@ -17,12 +17,14 @@ namespace tinyforge {
 class StepThread {
  public:
   StepThread(Napi::Env env, std::shared_ptr<Network> network);
-  /** Waits for the step in progress. Only runs once JavaScript has dropped the network, i.e.
-   *  after the training loop awaited its last step, so no completion is left to deliver. */
+  /** Stops the thread. Runs when the JavaScript network object is collected, which a queued
+   *  step prevents (it holds a reference to it), so no completion is left to deliver. */
   ~StepThread();
 
-  /** Queues one step; the promise resolves to {loss, correct} on the JavaScript thread. */
-  Napi::Promise start(Napi::Env env, at::Tensor images, at::Tensor labels, double learningRate);
+  /** Queues one step of `network` (the JavaScript object, kept alive until the step is done); the
+   *  promise resolves to {loss, correct} on the JavaScript thread. */
+  Napi::Promise start(Napi::Env env, Napi::Object network, at::Tensor images, at::Tensor labels,
+                      double learningRate);
 
  private:
   struct Step;
