@@ -58,7 +58,7 @@ const PYTHON = '/usr/bin/python3';
 /**
  * The addon fixes glibc's mmap and trim thresholds at load (native/torch/src/allocator.cc); without
  * them a PyTorch process unmaps and re-faults its step buffers until a large block happens to raise
- * glibc's dynamic thresholds (measured here: 2-4x slower). The anchor gets the same settings, so
+ * glibc's dynamic thresholds (a one-off run here: about 4x slower). The anchor gets the same settings, so
  * the ratio compares the training steps, not the heap.
  */
 const SAME_HEAP_SETTINGS = { MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };

@@ -5,8 +5,8 @@ namespace tinyforge {
 // Why one thread of our own rather than libuv's pool (Napi::AsyncWorker): the pool has four
 // threads and hands consecutive steps to whichever is free, so a step often ran on another thread
 // than the last one (likely costs, not separately measured: another glibc arena for its buffers,
-// caches to warm again). Measured on the default model (batch 64, 1 libtorch thread, 2-core
-// machine): 5.0-5.9 ms per step on the pool against 4.6-4.8 ms on one thread.
+// caches to warm again). `npm run bench:train` on the default model (2-core
+// machine): 0.86-0.89x PyTorch's samples/s on the pool, 1.07x (1 libtorch thread) on our own.
 struct StepThread::Step {
   Napi::ObjectReference network;  // the JavaScript object: not collected while its step runs
   Napi::Promise::Deferred deferred;
